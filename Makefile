@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11:
+#   make run    - create .venv if missing, install, start the app on the bundled sample
+#   make test   - create .venv if missing, install test requirements, run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: run test bench samples clean
+
+$(VENV)/.installed-run: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed-run
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m pytest -m benchmark -s tests/benchmarks
+
+samples: $(VENV)/.installed-run
+	$(PY) sample_data/generate.py
+
+clean:
+	rm -rf $(VENV) test-artifacts

@@ -1,0 +1,123 @@
+"""The flow in one place: Table → Target → Split → Detector → Scores → ThresholdCurve.
+
+Each step is one function; later steps only read earlier objects. The app,
+the command line and a notebook call these instead of wiring the steps by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.data import Table, read_table
+from core.detector import AutoencoderDetector
+from core.metrics import ThresholdCurve
+from core.plots import CurvePoints, HistogramBins, curve_points, histogram_bins
+from core.split import Split, make_split
+from core.target import Target, default_features, make_target, validate_features
+from core.training import ProgressHook
+
+
+@dataclass
+class Prepared:
+    """What training needs: the table, the label choice, the features and the split."""
+
+    table: Table
+    target: Target
+    features: list[str]
+    split: Split
+
+    def rows(self, part: str) -> pd.DataFrame:
+        return self.table.frame.iloc[self.split.part(part)][self.features]
+
+    def labels(self, part: str) -> Optional[np.ndarray]:
+        return None if self.target.y is None else self.target.y[self.split.part(part)]
+
+    def context(self) -> dict[str, Any]:
+        """What a bundle keeps besides the model, so a session can be restored."""
+        return {
+            "dataset": {"name": self.table.name, "sha256": self.table.sha256, "rows": int(self.table.shape[0]), "columns": int(self.table.shape[1])},
+            "label": self.target.label,
+            "normal_classes": list(self.target.normal_classes),
+            "features": list(self.features),
+            "split_seed": self.split.seed,
+        }
+
+
+def prepare(table: Table, label: Optional[str], normal: Sequence[object] = (), features: Optional[Sequence[str]] = None, seed: int = 0) -> Prepared:
+    """Validate the choices and split the rows; raises :class:`~core.errors.DataError` with the fix."""
+    target = make_target(table.frame, label, normal)
+    chosen = validate_features(table.frame, features if features is not None else default_features(table.frame, label), label)
+    split = make_split(len(table.frame), target.y, seed=seed)
+    return Prepared(table, target, chosen, split)
+
+
+def new_detector(prepared: Prepared, params: Optional[dict[str, Any]] = None) -> AutoencoderDetector:
+    params = dict(params or {})
+    params.setdefault("random_state", prepared.split.seed)
+    return AutoencoderDetector(**params)
+
+
+def begin_training(prepared: Prepared, params: Optional[dict[str, Any]] = None) -> AutoencoderDetector:
+    """A detector with data and network ready; run ``detector.trainer_.run`` then ``end_fit``."""
+    detector = new_detector(prepared, params)
+    y_val = prepared.labels("val")
+    return detector.begin_fit(prepared.rows("train"), prepared.labels("train"), validation_data=(prepared.rows("val"), y_val))
+
+
+@dataclass
+class TrainResult:
+    prepared: Prepared
+    detector: AutoencoderDetector
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.prepared.context()
+
+
+def train_from_csv(path, label: Optional[str], normal: Sequence[object] = (), features=None, seed: int = 0, params=None, hooks: Optional[list[ProgressHook]] = None) -> TrainResult:
+    prepared = prepare(read_table(path), label, normal, features, seed)
+    detector = begin_training(prepared, params)
+    detector.trainer_.run(hooks=hooks)
+    return TrainResult(prepared, detector.end_fit())
+
+
+@dataclass
+class PartScores:
+    """One part's scores with everything the Threshold page draws, computed once per model."""
+
+    part: str
+    positions: np.ndarray
+    scores: np.ndarray
+    y: Optional[np.ndarray]
+    curve: ThresholdCurve
+    bins: HistogramBins
+    bins_log: HistogramBins
+    points: Optional[CurvePoints]
+    cell_error: Optional[np.ndarray] = field(default=None, repr=False)
+
+
+def score_part(detector: AutoencoderDetector, prepared: Prepared, part: str) -> PartScores:
+    parts = detector.score_parts(prepared.rows(part))
+    y = prepared.labels(part)
+    has_both = y is not None and len(np.unique(y)) == 2
+    curve = ThresholdCurve(parts["score"], y if has_both else None)
+    return PartScores(
+        part=part,
+        positions=prepared.split.part(part),
+        scores=parts["score"],
+        y=y if has_both else None,
+        curve=curve,
+        bins=histogram_bins(parts["score"], y if has_both else None),
+        bins_log=histogram_bins(parts["score"], y if has_both else None, log_x=True),
+        points=curve_points(curve) if has_both else None,
+        cell_error=parts["cell_error"],
+    )
+
+
+def score_all(detector: AutoencoderDetector, prepared: Prepared) -> dict[str, PartScores]:
+    """Validation and test scores (train too, for label-free rules and drift)."""
+    return {part: score_part(detector, prepared, part) for part in ("train", "val", "test")}

@@ -1,0 +1,204 @@
+"""Preprocessing fitted on normal training rows only and stored with the detector.
+
+Keeping the statistics here (and in the bundle) means training and scoring
+cannot drift apart. Everything is plain numbers so it saves as JSON, not pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.data import numeric_columns
+from core.errors import DataError
+from core.target import MAX_ONE_HOT_LEVELS
+
+SCALERS = ("minmax", "standard", "quantile")
+QUANTILE_KNOTS = 201
+#: Scaled values are kept inside this band so one wild row cannot overflow the network.
+CLIP = 1e4
+
+
+def _numeric_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+@dataclass
+class NumericColumn:
+    """Imputation and scaling statistics of one numeric feature."""
+
+    name: str
+    median: float
+    kind: str
+    a: float = 0.0  # minmax: min; standard: mean
+    b: float = 1.0  # minmax: max - min; standard: std
+    knots: list[float] = field(default_factory=list)  # quantile: values
+    probs: list[float] = field(default_factory=list)  # quantile: their probabilities
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        x = np.where(np.isnan(values), self.median, values)
+        if self.kind == "quantile":
+            q, p = np.asarray(self.knots), np.asarray(self.probs)
+            span = q[-1] - q[0]
+            out = np.interp(x, q, p)
+            out = np.where(x < q[0], p[0] - (q[0] - x) / span, out)
+            out = np.where(x > q[-1], p[-1] + (x - q[-1]) / span, out)
+        else:
+            out = (x - self.a) / self.b
+        return np.clip(out, -CLIP, CLIP)
+
+    def inverse(self, scaled: np.ndarray) -> np.ndarray:
+        if self.kind == "quantile":
+            q, p = np.asarray(self.knots), np.asarray(self.probs)
+            span = q[-1] - q[0]
+            out = np.interp(scaled, p, q)
+            out = np.where(scaled < p[0], q[0] - (p[0] - scaled) * span, out)
+            return np.where(scaled > p[-1], q[-1] + (scaled - p[-1]) * span, out)
+        return scaled * self.b + self.a
+
+
+def _fit_numeric(name: str, values: np.ndarray, kind: str) -> NumericColumn:
+    finite = values[~np.isnan(values)]
+    median = float(np.median(finite))
+    if kind == "minmax":
+        return NumericColumn(name, median, kind, a=float(finite.min()), b=float(np.ptp(finite)))
+    if kind == "standard":
+        return NumericColumn(name, median, kind, a=float(finite.mean()), b=float(finite.std()))
+    probs = np.linspace(0.0, 1.0, QUANTILE_KNOTS)
+    knots = np.quantile(finite, probs)
+    # np.interp needs increasing knots: a repeated value gets the mean of its probabilities.
+    uniq, inverse = np.unique(knots, return_inverse=True)
+    mean_probs = np.bincount(inverse, weights=probs) / np.bincount(inverse)
+    return NumericColumn(name, median, kind, knots=uniq.tolist(), probs=mean_probs.tolist())
+
+
+@dataclass
+class Preprocessor:
+    """Turns table columns into the network's float32 matrix, and back for numeric columns.
+
+    Parameters
+    ----------
+    scaler : "minmax" (to [0, 1] on training rows), "standard" (z-scores) or
+        "quantile" (empirical CDF of the training rows, linear beyond their range).
+    """
+
+    scaler: str = "minmax"
+    numeric: list[NumericColumn] = field(default_factory=list)
+    categorical: dict[str, list[str]] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)
+    feature_names: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    def fit(self, frame: pd.DataFrame, features: Sequence[str]) -> "Preprocessor":
+        if self.scaler not in SCALERS:
+            raise DataError(f"Unknown scaler {self.scaler!r}; choose one of {', '.join(SCALERS)}.")
+        if len(frame) == 0:
+            raise DataError("There are no training rows to fit the preprocessing on.")
+        self.numeric, self.categorical, self.findings, self.dropped = [], {}, [], []
+        self.feature_names = list(features)
+        numeric = set(numeric_columns(frame))
+        for name in features:
+            if name in numeric:
+                values = _numeric_values(frame, name)
+                n_missing = int(np.isnan(values).sum())
+                if n_missing == len(values):
+                    self._drop(name, "it is empty in every training row")
+                    continue
+                finite = values[~np.isnan(values)]
+                if np.ptp(finite) == 0:
+                    self._drop(name, f"it is constant ({finite[0]:g}) in the normal training rows")
+                    continue
+                if n_missing:
+                    self.findings.append(f"'{name}': {n_missing} missing training value(s) imputed with the median.")
+                self.numeric.append(_fit_numeric(name, values, self.scaler))
+            else:
+                levels = frame[name].dropna().astype(str).unique()
+                if len(levels) > MAX_ONE_HOT_LEVELS:
+                    self._drop(name, f"it is text with {len(levels)} different values (at most {MAX_ONE_HOT_LEVELS} are one-hot encoded)")
+                elif len(levels) < 2:
+                    self._drop(name, "it has a single value in the normal training rows")
+                else:
+                    self.categorical[name] = sorted(levels.tolist())
+        if not self.numeric and not self.categorical:
+            raise DataError("No usable feature is left after dropping constant and empty columns. Choose other features.")
+        return self
+
+    def _drop(self, name: str, why: str) -> None:
+        self.dropped.append(name)
+        self.findings.append(f"Dropped feature '{name}': {why}.")
+
+    @property
+    def output_names(self) -> list[str]:
+        names = [c.name for c in self.numeric]
+        for name, levels in self.categorical.items():
+            names += [f"{name}={level}" for level in levels]
+        return names
+
+    @property
+    def groups(self) -> list[tuple[str, list[int]]]:
+        """Each used input feature with the network columns it became."""
+        groups, start = [], 0
+        for column in self.numeric:
+            groups.append((column.name, [start]))
+            start += 1
+        for name, levels in self.categorical.items():
+            groups.append((name, list(range(start, start + len(levels)))))
+            start += len(levels)
+        return groups
+
+    @property
+    def used_features(self) -> list[str]:
+        return [name for name, _ in self.groups]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return self.used_features
+
+    def check_columns(self, frame: pd.DataFrame) -> None:
+        missing = [c for c in self.required_columns if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"The table lacks column(s) the model needs: {', '.join(map(repr, missing))}. "
+                "Use a table with the same columns as the training data."
+            )
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        self.check_columns(frame)
+        parts = []
+        for column in self.numeric:
+            values = _numeric_values(frame, column.name)
+            parts.append(column.transform(values)[:, None])
+        for name, levels in self.categorical.items():
+            text = frame[name].astype(str).to_numpy()
+            parts.append((text[:, None] == np.asarray(levels)[None, :]).astype(np.float64))
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def inverse_numeric(self, scaled: np.ndarray) -> pd.DataFrame:
+        """Numeric columns of a network-space matrix back in the file's own units."""
+        scaled = np.asarray(scaled, dtype=np.float64)
+        data = {c.name: c.inverse(scaled[:, i]) for i, c in enumerate(self.numeric)}
+        return pd.DataFrame(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scaler": self.scaler,
+            "numeric": [vars(c) for c in self.numeric],
+            "categorical": self.categorical,
+            "findings": self.findings,
+            "feature_names": self.feature_names,
+            "dropped": self.dropped,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Preprocessor":
+        return cls(
+            scaler=data["scaler"],
+            numeric=[NumericColumn(**c) for c in data["numeric"]],
+            categorical={k: list(v) for k, v in data["categorical"].items()},
+            findings=list(data["findings"]),
+            feature_names=list(data["feature_names"]),
+            dropped=list(data["dropped"]),
+        )

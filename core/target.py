@@ -1,0 +1,123 @@
+"""Which column is the label and which of its values are normal.
+
+Whatever the file uses, the library works with ``y`` where 1 = anomaly and
+0 = normal (PyOD's convention).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.data import numeric_columns
+from core.errors import DataError
+
+MAX_ONE_HOT_LEVELS = 20
+
+
+def class_key(value: object) -> str:
+    """A canonical text form of a label value, so that ``1``, ``1.0`` and ``"1"`` match."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return str(value).strip()
+    if np.isfinite(number) and number == int(number):
+        return str(int(number))
+    return repr(number)
+
+
+def class_counts(frame: pd.DataFrame, label: str) -> pd.Series:
+    """Rows per class (canonical keys), most frequent first."""
+    if label not in frame.columns:
+        raise DataError(f"There is no column '{label}'. Choose one of: {', '.join(map(str, frame.columns))}.")
+    keys = frame[label].dropna().map(class_key)
+    return keys.value_counts()
+
+
+@dataclass(frozen=True)
+class Target:
+    """The label column (or ``None``), the normal classes and ``y`` (1 = anomaly)."""
+
+    label: str | None
+    normal_classes: tuple[str, ...]
+    y: np.ndarray | None
+
+    @property
+    def has_labels(self) -> bool:
+        return self.y is not None
+
+
+def make_target(frame: pd.DataFrame, label: str | None, normal: Iterable[object] = ()) -> Target:
+    """Turn a label column and its normal values into ``y`` (1 = anomaly, 0 = normal).
+
+    ``label=None`` means no labels: every row is treated as training material.
+    """
+    if label is None:
+        return Target(label=None, normal_classes=(), y=None)
+    counts = class_counts(frame, label)
+    missing = int(frame[label].isna().sum())
+    if missing:
+        raise DataError(
+            f"The label column '{label}' has {missing} empty cell(s). Fill them in, remove those rows, or choose another label column."
+        )
+    if len(counts) < 2:
+        raise DataError(
+            f"The label column '{label}' has only one class ({counts.index[0]!r}). "
+            "A label needs at least two classes; choose another column or 'no label'."
+        )
+    normal_keys = tuple(dict.fromkeys(class_key(v) for v in normal))
+    if not normal_keys:
+        raise DataError(f"Choose at least one normal class of '{label}' (for example {counts.index[0]!r}).")
+    unknown = [k for k in normal_keys if k not in counts.index]
+    if unknown:
+        raise DataError(
+            f"Normal class {', '.join(map(repr, unknown))} does not occur in '{label}'. "
+            f"Its classes are: {', '.join(map(repr, counts.index[:20]))}."
+        )
+    if set(normal_keys) == set(counts.index):
+        raise DataError(
+            f"Every class of '{label}' is marked normal, so there are no anomalies to find. Leave at least one class out."
+        )
+    keys = frame[label].map(class_key)
+    y = (~keys.isin(normal_keys)).to_numpy(dtype=np.int8)
+    return Target(label=label, normal_classes=normal_keys, y=y)
+
+
+def default_features(frame: pd.DataFrame, label: str | None) -> list[str]:
+    """All columns but the label that could be features: numeric ones, and text ones with few values."""
+    features = []
+    for column in frame.columns:
+        if column == label or frame[column].isna().all():
+            continue
+        if column in numeric_columns(frame) or frame[column].nunique(dropna=True) <= MAX_ONE_HOT_LEVELS:
+            features.append(column)
+    return features
+
+
+def validate_features(frame: pd.DataFrame, features: Sequence[str], label: str | None) -> list[str]:
+    """Check the chosen feature columns, raising :class:`DataError` with the fix."""
+    features = list(features)
+    if not features:
+        raise DataError("No feature columns are chosen. Choose at least one numeric column as a feature.")
+    missing = [f for f in features if f not in frame.columns]
+    if missing:
+        raise DataError(f"Feature column(s) not in the table: {', '.join(map(repr, missing))}.")
+    if label is not None and label in features:
+        raise DataError(f"The label column '{label}' cannot also be a feature. Remove it from the features.")
+    empty = [f for f in features if frame[f].isna().all()]
+    if empty:
+        raise DataError(f"Feature column(s) {', '.join(map(repr, empty))} are entirely empty. Remove them from the features.")
+    numeric = set(numeric_columns(frame))
+    if not any(f in numeric for f in features):
+        raise DataError(
+            "None of the chosen features is numeric. An autoencoder needs numbers: choose numeric columns, "
+            "or check that numbers use '.' (or ',' with ';' separators) as the decimal mark."
+        )
+    return features

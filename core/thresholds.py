@@ -1,0 +1,158 @@
+"""Threshold rules: each returns the value and a sentence naming how it was chosen.
+
+Label-free rules look at the errors of the normal training rows. Label-using
+rules look at validation rows only, so nothing is tuned on the test rows.
+A rule is written as a short spec, e.g. ``"percentile:99"``, ``"mean_std:2"``,
+``"max_f1"``, ``"cost:1:10"`` or ``"recall:0.9"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from core.errors import DataError
+from core.metrics import ThresholdCurve, metrics_from_counts
+
+DEFAULT_LABELLED = "max_f1"
+DEFAULT_UNLABELLED = "percentile:99"
+
+#: Rules a user can pick, with the default parameter and a one-line explanation.
+RULES: dict[str, tuple[Optional[str], str, bool]] = {
+    "max_f1": (None, "the threshold with the best F1 on validation rows", True),
+    "fbeta": ("2", "the best F-beta on validation rows (beta > 1 favours recall)", True),
+    "youden": (None, "the best Youden's J (recall + specificity - 1) on validation rows", True),
+    "cost": ("1:10", "the lowest expected cost, given the cost of a false alarm and of a miss", True),
+    "recall": ("0.9", "the highest threshold that still catches this share of anomalies on validation rows", True),
+    "precision": ("0.9", "the lowest threshold whose flags are at least this precise on validation rows", True),
+    "mean_std": ("2", "mean + k standard deviations of the normal training errors", False),
+    "percentile": ("99", "a percentile of the normal training errors", False),
+    "max_train": (None, "the largest normal training error", False),
+    "contamination": ("0.05", "flag this expected share of rows (PyOD's rule)", False),
+}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    value: float
+    rule: str
+    reason: str
+
+
+def _parse(rule: str) -> tuple[str, list[float]]:
+    name, *args = rule.strip().split(":")
+    if name not in RULES and name != "auto":
+        raise DataError(f"Unknown threshold rule {rule!r}. Choose one of: auto, {', '.join(RULES)}.")
+    try:
+        values = [float(a) for a in args]
+    except ValueError:
+        raise DataError(f"The threshold rule {rule!r} needs numbers after ':' (for example 'percentile:99').") from None
+    if not values and RULES.get(name, (None,))[0]:
+        values = [float(a) for a in RULES[name][0].split(":")]
+    return name, values
+
+
+def needs_labels(rule: str) -> bool:
+    name, _ = _parse(rule)
+    return name != "auto" and RULES[name][2]
+
+
+def resolve_auto(rule: str, has_labels: bool) -> str:
+    """The default rule: max F1 on validation rows with labels, else the 99th percentile."""
+    if rule.strip() != "auto":
+        return rule
+    return DEFAULT_LABELLED if has_labels else DEFAULT_UNLABELLED
+
+
+def label_free_threshold(name: str, args: list[float], train_errors: np.ndarray) -> tuple[float, str]:
+    e = np.asarray(train_errors, dtype=np.float64)
+    if name == "mean_std":
+        k = args[0]
+        return float(e.mean() + k * e.std()), f"mean + {k:g}·std of {len(e)} normal training errors"
+    if name == "percentile":
+        q = args[0]
+        if not 0 < q <= 100:
+            raise DataError(f"A percentile must be in (0, 100], got {q:g}.")
+        return float(np.percentile(e, q)), f"{q:g}th percentile of {len(e)} normal training errors"
+    if name == "max_train":
+        return float(e.max()), f"largest of {len(e)} normal training errors"
+    if name == "contamination":
+        c = args[0]
+        if not 0 < c < 0.5:
+            raise DataError(f"The contamination share must be between 0 and 0.5, got {c:g}.")
+        return float(np.percentile(e, 100 * (1 - c))), f"flags {c:.1%} of the training rows (expected contamination)"
+    raise AssertionError(name)
+
+
+def cost_per_1000(curve: ThresholdCurve, cost_fp: float, cost_fn: float, prevalence: Optional[float] = None):
+    """(thresholds, expected cost per 1,000 rows) at every cut; prevalence defaults to the data's."""
+    c = curve.cuts()
+    pi = curve.n_pos / curve.n if prevalence is None else prevalence
+    fpr = c["fp"] / max(curve.n_neg, 1)
+    fnr = c["fn"] / max(curve.n_pos, 1)
+    return c["threshold"], 1000 * (cost_fp * fpr * (1 - pi) + cost_fn * fnr * pi)
+
+
+def label_threshold(name: str, args: list[float], curve: ThresholdCurve) -> tuple[float, str]:
+    if curve.n_pos == 0 or curve.n_neg == 0:
+        raise DataError("This rule needs validation rows of both classes (normal and anomaly); use a label-free rule instead.")
+    c = curve.cuts()
+    m = metrics_from_counts(c["tp"], c["fp"], c["tn"], c["fn"])
+    t = c["threshold"]
+    where = f"on {curve.n} validation rows"
+    if name == "max_f1":
+        i = int(np.argmax(m["f1"]))
+        return float(t[i]), f"best F1 ({m['f1'][i]:.3f}) {where}"
+    if name == "fbeta":
+        beta = args[0]
+        p, r = m["precision"], m["recall"]
+        den = beta**2 * p + r
+        f = np.where(den > 0, (1 + beta**2) * p * r / np.where(den > 0, den, 1), 0.0)
+        i = int(np.argmax(f))
+        return float(t[i]), f"best F{beta:g} ({f[i]:.3f}) {where}"
+    if name == "youden":
+        j = m["recall"] + m["specificity"] - 1
+        i = int(np.argmax(j))
+        return float(t[i]), f"best Youden's J ({j[i]:.3f}) {where}"
+    if name == "cost":
+        cost_fp, cost_fn, *rest = args + [1.0, 10.0][len(args):]
+        thresholds, cost = cost_per_1000(curve, cost_fp, cost_fn, rest[0] if rest else None)
+        i = int(np.argmin(cost))
+        return float(thresholds[i]), f"lowest expected cost ({cost[i]:.1f} per 1,000 rows; false alarm {cost_fp:g}, miss {cost_fn:g}) {where}"
+    if name == "recall":
+        target = args[0]
+        ok = np.flatnonzero(m["recall"] >= target)
+        i = int(ok.max())  # cuts run from flag-all upwards, so the last one that qualifies is the highest
+        return float(t[i]), f"highest threshold with recall ≥ {target:g} (recall {m['recall'][i]:.3f}) {where}"
+    if name == "precision":
+        target = args[0]
+        ok = np.flatnonzero((m["precision"] >= target) & (c["tp"] > 0))
+        if len(ok) == 0:
+            raise DataError(f"No threshold reaches precision {target:g} on the validation rows; lower the target.")
+        i = int(ok.min())
+        return float(t[i]), f"lowest threshold with precision ≥ {target:g} (precision {m['precision'][i]:.3f}) {where}"
+    raise AssertionError(name)
+
+
+def choose_threshold(
+    rule: str,
+    train_errors: np.ndarray,
+    val_scores: Optional[np.ndarray] = None,
+    val_y: Optional[np.ndarray] = None,
+) -> Threshold:
+    """Apply a rule spec; label-using rules need validation scores and labels."""
+    has_labels = val_y is not None and val_scores is not None and len(np.unique(val_y)) == 2
+    spec = resolve_auto(rule, has_labels)
+    name, args = _parse(spec)
+    if RULES[name][2]:
+        if not has_labels:
+            raise DataError(
+                f"The rule '{name}' needs labelled validation rows with both classes. "
+                "Choose a label column, or a label-free rule such as 'percentile:99'."
+            )
+        value, reason = label_threshold(name, args, ThresholdCurve(val_scores, val_y))
+    else:
+        value, reason = label_free_threshold(name, args, train_errors)
+    return Threshold(value=value, rule=spec, reason=reason)

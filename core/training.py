@@ -1,0 +1,169 @@
+"""Training with progress hooks, early stopping and a stop that keeps the best weights.
+
+The UI subscribes to :class:`EpochReport` through a plain callable and can ask
+training to stop through :class:`StopFlag` (checked after every batch); either
+way the best weights so far are restored. Training can also be resumed after an
+interruption, which is how the dashboard stays responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import keras
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[["EpochReport"], None]
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What one finished epoch looked like."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float
+    val_loss: float
+    elapsed: float
+    best_epoch: int
+    best_val_loss: float
+
+    @property
+    def remaining(self) -> float:
+        """Seconds left if every epoch takes as long as the mean so far (an upper bound with early stopping)."""
+        return self.elapsed / self.epoch * (self.epochs - self.epoch)
+
+
+class StopFlag:
+    """Thread-safe request to stop training at the next batch."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class TrainingState:
+    """Everything training has produced so far; survives interruptions."""
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_val_loss: float = float("inf")
+    best_epoch: int = 0
+    best_weights: Optional[list[np.ndarray]] = None
+    wait: int = 0
+    seconds: float = 0.0
+    stopped_by_user: bool = False
+    early_stopped: bool = False
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.loss)
+
+    def history(self) -> dict[str, list[float]]:
+        return {"loss": list(self.loss), "val_loss": list(self.val_loss)}
+
+
+class _Monitor(keras.callbacks.Callback):
+    """Records losses, keeps the best weights, applies patience and the stop flag."""
+
+    def __init__(self, state: TrainingState, epochs: int, patience: int, stop: StopFlag | None, hooks: list[ProgressHook]):
+        super().__init__()
+        self.state, self.epochs, self.patience, self.stop, self.hooks = state, epochs, patience, stop, hooks
+        self._t0 = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.stop is not None and self.stop.is_set():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        s = self.state
+        s.seconds += time.perf_counter() - self._t0
+        loss = float(logs.get("loss", np.nan))
+        val = float(logs.get("val_loss", loss))
+        s.loss.append(loss)
+        s.val_loss.append(val)
+        if val < s.best_val_loss:
+            s.best_val_loss, s.best_epoch, s.wait = val, s.epochs_done, 0
+            s.best_weights = [w.copy() for w in self.model.get_weights()]
+        else:
+            s.wait += 1
+            if self.patience and s.wait >= self.patience:
+                s.early_stopped = True
+                self.model.stop_training = True
+        log.debug("epoch %d/%d loss %.6g val_loss %.6g", s.epochs_done, self.epochs, loss, val)
+        report = EpochReport(s.epochs_done, self.epochs, loss, val, s.seconds, s.best_epoch, s.best_val_loss)
+        for hook in self.hooks:
+            hook(report)
+        if self.stop is not None and self.stop.is_set():  # after the hooks, which may have asked for it
+            s.stopped_by_user = True
+            self.model.stop_training = True
+
+
+def _dataset(x: np.ndarray, batch_size: int, seed: int, shuffle: bool):
+    # tf.data with an op-level seed shuffles reproducibly without touching the global seed.
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, x))
+    if shuffle:
+        ds = ds.shuffle(buffer_size=len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(2)
+
+
+class Trainer:
+    """Runs ``model.fit`` in resumable pieces on fixed training and validation matrices."""
+
+    def __init__(
+        self,
+        model: keras.Model,
+        x_train: np.ndarray,
+        x_val: np.ndarray,
+        *,
+        epochs: int,
+        batch_size: int,
+        patience: int,
+        seed: int,
+    ) -> None:
+        self.model, self.x_train, self.x_val = model, x_train, x_val
+        self.epochs, self.batch_size, self.patience, self.seed = epochs, batch_size, patience, seed
+        self.state = TrainingState()
+
+    @property
+    def finished(self) -> bool:
+        s = self.state
+        return s.epochs_done >= self.epochs or s.early_stopped or s.stopped_by_user
+
+    def run(self, hooks: list[ProgressHook] | None = None, stop: StopFlag | None = None, max_epochs: int | None = None) -> TrainingState:
+        """Train from where the last run ended until done, stopped, or ``max_epochs`` more epochs."""
+        if self.finished:
+            return self.state
+        start = self.state.epochs_done
+        end = self.epochs if max_epochs is None else min(self.epochs, start + max_epochs)
+        monitor = _Monitor(self.state, self.epochs, self.patience, stop, list(hooks or []))
+        train = _dataset(self.x_train, self.batch_size, self.seed + start, shuffle=True)
+        val = _dataset(self.x_val, max(self.batch_size, 1024), self.seed, shuffle=False) if len(self.x_val) else None
+        self.model.fit(train, validation_data=val, initial_epoch=start, epochs=end, callbacks=[monitor], verbose=0, shuffle=False)
+        return self.state
+
+    def stop(self) -> None:
+        """Mark training as stopped by the user (for a stop that arrives between runs)."""
+        self.state.stopped_by_user = True
+
+    def restore_best(self) -> None:
+        if self.state.best_weights is not None:
+            self.model.set_weights(self.state.best_weights)

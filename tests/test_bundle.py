@@ -1,0 +1,77 @@
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.bundle import META_MEMBER, MODEL_MEMBER, bundle_bytes, load_bundle, save_bundle
+from core.errors import DataError
+
+
+def test_round_trip_gives_identical_scores_threshold_and_context(fitted, tmp_path):
+    det, X, _ = fitted
+    path = tmp_path / "m.zip"
+    save_bundle(det, path, {"label": "y", "normal_classes": ["0"]})
+    loaded, context = load_bundle(path)
+    assert np.array_equal(loaded.decision_function(X), det.decision_function(X))
+    assert loaded.threshold_ == det.threshold_ and loaded.threshold_rule_ == det.threshold_rule_
+    assert context == {"label": "y", "normal_classes": ["0"]}
+    assert loaded.history_ == det.history_
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == sorted([MODEL_MEMBER, META_MEMBER])
+        assert not any(n.endswith((".pkl", ".pickle")) for n in zf.namelist())
+
+
+def _rezip(raw: bytes, edit) -> bytes:
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        for n in zf.namelist():
+            members[n] = zf.read(n)
+    edit(members)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    return out.getvalue()
+
+
+def _with_meta(raw, change):
+    def edit(m):
+        meta = json.loads(m[META_MEMBER])
+        change(meta)
+        m[META_MEMBER] = json.dumps(meta).encode()
+    return _rezip(raw, edit)
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda raw: b"not a zip at all", "not a zip"),
+        (lambda raw: _rezip(raw, lambda m: m.pop(META_MEMBER)), "lacks"),
+        (lambda raw: _rezip(raw, lambda m: m.update({META_MEMBER: b"{oops"})), "not valid JSON"),
+        (lambda raw: _with_meta(raw, lambda meta: meta.update(schema_version=99)), "schema version"),
+        (lambda raw: _with_meta(raw, lambda meta: meta.update(kind="other")), "not an Anomaly Lab"),
+        (lambda raw: _rezip(raw, lambda m: m.update({"../evil.txt": b"x"})), "unsafe"),
+        (lambda raw: _rezip(raw, lambda m: m.update({"/etc/evil": b"x"})), "unsafe"),
+        (lambda raw: _rezip(raw, lambda m: m.update({MODEL_MEMBER: b"garbage"})), "could not be loaded"),
+        (lambda raw: _with_meta(raw, lambda meta: meta["detector"]["preprocessor"]["numeric"].pop()), "do not fit"),
+    ],
+)
+def test_damaged_or_foreign_bundles_raise_data_error(fitted, damage, fragment):
+    det, _, _ = fitted
+    with pytest.raises(DataError, match=fragment):
+        load_bundle(damage(bundle_bytes(det)))
+
+
+def test_model_with_a_lambda_layer_is_refused_by_safe_mode(fitted, tmp_path):
+    import keras
+
+    det, _, _ = fitted
+    inputs = keras.Input(shape=(det.model_.input_shape[1],))
+    outputs = keras.layers.Lambda(lambda t: t * 2)(inputs)
+    evil = keras.Model(inputs, outputs)
+    evil.save(tmp_path / "evil.keras")
+    raw = _rezip(bundle_bytes(det), lambda m: m.update({MODEL_MEMBER: (tmp_path / "evil.keras").read_bytes()}))
+    with pytest.raises(DataError, match="could not be loaded safely"):
+        load_bundle(raw)

@@ -1,0 +1,123 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from core.detector import AutoencoderDetector
+from core.errors import DataError
+from core.metrics import ThresholdCurve
+from core.network import default_architecture
+from core.training import StopFlag
+from tests.conftest import planted
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(fitted):
+    det, X, y = fitted
+    assert det.n_features_in_ == X.shape[1]
+    assert list(det.feature_names_in_) == list(X.columns)
+    assert set(det.history_) == {"loss", "val_loss"} and len(det.history_["loss"]) == det.epochs_run_
+    assert np.isfinite(det.threshold_) and det.threshold_rule_ == "max_f1"
+    d = AutoencoderDetector(epochs=1)
+    assert d.fit(X.iloc[:100], y[:100]) is d
+
+
+def test_scores_shapes_and_sign_convention(fitted):
+    det, X, y = fitted
+    test = slice(int(len(X) * 0.8), None)
+    s = det.decision_function(X.iloc[test])
+    assert s.shape == (len(X.iloc[test]),)
+    assert set(np.unique(det.predict(X.iloc[test]))) <= {0, 1}
+    # higher = more abnormal: planted anomalies score higher, ROC-AUC floor
+    assert ThresholdCurve(s, y[test]).roc_auc > 0.9
+    assert np.array_equal(det.predict(X.iloc[test]), (s > det.threshold_).astype(np.int8))
+
+
+def test_per_feature_errors_sum_to_reconstruction_error(fitted):
+    det, X, _ = fitted
+    per = det.per_feature_error(X.iloc[:50])
+    assert list(per.columns) == list(X.columns)
+    np.testing.assert_allclose(per.sum(axis=1).to_numpy(), det.reconstruction_error(X.iloc[:50]), rtol=1e-6)
+
+
+def test_unfitted_use_raises_not_fitted_error():
+    with pytest.raises(NotFittedError):
+        AutoencoderDetector().decision_function(np.zeros((2, 3)))
+
+
+def test_same_seed_gives_bit_identical_scores():
+    X, y = planted(n_normal=300, n_anomaly=20, seed=5)
+    a = AutoencoderDetector(epochs=5, dropout=0.1, random_state=7).fit(X, y).decision_function(X)
+    b = AutoencoderDetector(epochs=5, dropout=0.1, random_state=7).fit(X, y).decision_function(X)
+    c = AutoencoderDetector(epochs=5, dropout=0.1, random_state=8).fit(X, y).decision_function(X)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_defaults_adapt_to_the_number_of_features():
+    small, large = default_architecture(6), default_architecture(140)
+    assert small != large
+    assert small[1] < large[1] and max(small[0]) < max(large[0])
+
+
+def test_without_labels_trains_on_all_rows_and_uses_the_99th_percentile():
+    X, _ = planted(n_normal=300, n_anomaly=0, seed=2)
+    det = AutoencoderDetector(epochs=3).fit(X)
+    assert det.threshold_rule_ == "percentile:99"
+    assert det.threshold_ == pytest.approx(np.percentile(det.decision_scores_, 99))
+
+
+def test_progress_hook_reports_every_epoch_and_stop_keeps_best_weights():
+    X, y = planted(n_normal=300, n_anomaly=20, seed=3)
+    stop = StopFlag()
+    reports = []
+
+    def hook(report):
+        reports.append(report)
+        if report.epoch == 3:
+            stop.set()
+
+    det = AutoencoderDetector(epochs=50, patience=0).fit(X, y, hooks=[hook], stop=stop)
+    assert [r.epoch for r in reports] == [1, 2, 3]
+    assert det.stopped_by_user_ and det.epochs_run_ == 3
+    assert det.best_epoch_ == int(np.argmin(det.history_["val_loss"])) + 1
+    assert reports[-1].elapsed > 0 and reports[-1].remaining > 0
+
+
+def test_early_stopping_ends_before_max_epochs():
+    X, y = planted(n_normal=300, n_anomaly=20, seed=4)
+    det = AutoencoderDetector(epochs=500, patience=2, learning_rate=0.05).fit(X, y)
+    assert det.epochs_run_ < 500
+
+
+def test_text_and_missing_features_are_handled():
+    X, y = planted(n_normal=300, n_anomaly=20, seed=6)
+    X = X.copy()
+    X["site"] = np.where(np.arange(len(X)) % 2, "north", "south")
+    X["const"] = 1.0
+    X.loc[::17, "f0"] = np.nan
+    det = AutoencoderDetector(epochs=2).fit(X, y)
+    assert "site" in det.preprocessor_.used_features and "const" in det.preprocessor_.dropped
+    assert any("imputed" in f for f in det.preprocessor_.findings)
+    extreme = X.iloc[:3].copy()
+    extreme["f1"] = 1e9  # far outside the training range: scores, does not crash
+    assert np.all(np.isfinite(det.decision_function(extreme)))
+
+
+@pytest.mark.parametrize("params, fragment", [({"loss": "hinge"}, "Loss"), ({"scaler": "log"}, "Scaler"), ({"dropout": 1.5}, "Dropout"), ({"epochs": 0}, "Epochs")])
+def test_bad_parameters_raise_data_error(params, fragment):
+    X, y = planted(n_normal=50, n_anomaly=5)
+    with pytest.raises(DataError, match=fragment):
+        AutoencoderDetector(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("loss", ["mae", "msle", "bce"])
+def test_each_loss_trains_and_scores(loss):
+    X, y = planted(n_normal=200, n_anomaly=20, seed=9)
+    det = AutoencoderDetector(epochs=2, loss=loss).fit(X, y)
+    assert np.all(np.isfinite(det.reconstruction_error(X)))
+
+
+def test_missing_columns_at_scoring_are_named(fitted):
+    det, X, _ = fitted
+    with pytest.raises(DataError, match="'f3'"):
+        det.decision_function(X.drop(columns=["f3"]))

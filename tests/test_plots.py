@@ -1,0 +1,58 @@
+import numpy as np
+
+from core.metrics import ThresholdCurve
+from core.plots import (confusion_figure, curve_points, histogram_bins, histogram_figure, loss_figure, pr_figure,
+                        reconstruction_figure, roc_figure)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    y = (rng.random(500) < 0.2).astype(int)
+    return rng.gamma(2, 1, 500) + 3 * y, y
+
+
+def test_histogram_bins_are_shared_and_count_every_row():
+    s, y = _data()
+    bins = histogram_bins(s, y, n_bins=40)
+    assert len(bins.edges) == 41
+    assert bins.normal.sum() == (y == 0).sum() and bins.anomaly.sum() == y.sum()
+    log_bins = histogram_bins(s, y, log_x=True)
+    assert np.all(np.diff(np.log(log_bins.edges)) > 0) and log_bins.normal.sum() + log_bins.anomaly.sum() == len(s)
+
+
+def test_histogram_figure_draws_both_classes_and_the_threshold():
+    s, y = _data()
+    fig = histogram_figure(histogram_bins(s, y, log_x=True), threshold=3.0)
+    assert [t.name.split(" ")[0] for t in fig.data] == ["normal", "anomaly"]
+    assert fig.layout.shapes[0].x0 == 3.0 and fig.layout.xaxis.type == "log"
+    unlabelled = histogram_figure(histogram_bins(s), threshold=1.0)
+    assert len(unlabelled.data) == 1
+
+
+def test_confusion_figure_labels_each_cell_with_meaning_count_and_share():
+    s, y = _data()
+    conf = ThresholdCurve(s, y).at(3.0)
+    fig = confusion_figure(conf)
+    text = " ".join(" ".join(row) for row in fig.data[0].text)
+    assert f"normal flagged as anomaly</b><br>{conf.fp:,}" in text
+    assert f"anomaly caught</b><br>{conf.tp:,}" in text and "%" in text
+
+
+def test_roc_and_pr_mark_the_operating_point():
+    s, y = _data()
+    curve = ThresholdCurve(s, y)
+    conf = curve.at(3.0)
+    points = curve_points(curve)
+    roc = roc_figure(points, conf)
+    assert roc.data[-1].x[0] == conf.metrics()["fpr"] and roc.data[-1].y[0] == conf.metrics()["recall"]
+    pr = pr_figure(points, conf)
+    assert pr.data[-1].y[0] == conf.metrics()["precision"]
+
+
+def test_loss_and_reconstruction_figures():
+    fig = loss_figure({"loss": [3, 2, 1], "val_loss": [3, 2.5, 2]}, best_epoch=3)
+    assert len(fig.data) == 2 and list(fig.data[1].y) == [3, 2.5, 2]
+    bars = reconstruction_figure(["a", "b"], np.array([1.0, 2.0]), np.array([1.1, 1.9]))
+    assert bars.data[0].type == "bar"
+    lines = reconstruction_figure([f"t{i}" for i in range(10)], np.zeros(10), np.ones(10), sequence=True)
+    assert lines.data[0].type == "scatter"

@@ -1,0 +1,25 @@
+import numpy as np
+import pandas as pd
+
+from core.scoring import escape_formulas, score_csv, score_frame
+
+
+def test_formula_cells_are_escaped_and_numbers_stay_numbers():
+    frame = pd.DataFrame({"text": ["=SUM(A1)", "+1", "-x", "@cmd", "\tx", "\rx", "plain"], "n": [-1.5, 2, -3, 4, 5, 6, 7]})
+    out = escape_formulas(frame)
+    assert out["text"].tolist() == ["'=SUM(A1)", "'+1", "'-x", "'@cmd", "'\tx", "'\rx", "plain"]
+    assert out["n"].tolist() == frame["n"].tolist()
+
+
+def test_chunked_csv_scores_equal_in_memory_scores(fitted, tmp_path):
+    det, X, _ = fitted
+    src, dest = tmp_path / "in.csv", tmp_path / "out.csv"
+    X.assign(note=["=1+1"] + ["ok"] * (len(X) - 1)).to_csv(src, index=False)
+    seen = []
+    summary = score_csv(det, src, dest, chunk_rows=100, progress=seen.append)
+    out = pd.read_csv(dest)
+    expected = score_frame(det, pd.read_csv(src))
+    np.testing.assert_allclose(out["anomaly_score"], expected["anomaly_score"], rtol=1e-6)
+    assert summary == {"rows": len(X), "flagged": int(expected["is_anomaly"].sum())}
+    assert seen[-1] == len(X) and len(seen) == int(np.ceil(len(X) / 100))
+    assert out["note"][0] == "'=1+1"
