@@ -7,12 +7,14 @@ the command line and a notebook call these instead of wiring the steps by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
 from core.data import Table, read_table
+from core.errors import DataError
 from core.detector import AutoencoderDetector
 from core.metrics import ThresholdCurve
 from core.plots import CurvePoints, HistogramBins, curve_points, histogram_bins
@@ -121,3 +123,56 @@ def score_part(detector: AutoencoderDetector, prepared: Prepared, part: str) -> 
 def score_all(detector: AutoencoderDetector, prepared: Prepared) -> dict[str, PartScores]:
     """Validation and test scores (train too, for label-free rules and drift)."""
     return {part: score_part(detector, prepared, part) for part in ("train", "val", "test")}
+
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+#: Bundled samples with the label and normal class a new user starts with.
+SAMPLES = {
+    "machine_sensors.csv": ("Machine sensors: 12 pump sensors, 5 % faults of three kinds", "status", ["normal"]),
+    "heartbeats.csv": ("Heartbeats: 64-sample signals, 20 % abnormal beats", "rhythm", ["normal"]),
+}
+
+
+def load_sample(name: str) -> Table:
+    if name not in SAMPLES:
+        raise DataError(f"There is no bundled sample {name!r}; choose one of {', '.join(SAMPLES)}.")
+    return read_table(SAMPLE_DIR / name, name=name)
+
+
+LABEL_NAMES = ("label", "labels", "class", "target", "status", "y", "outlier", "anomaly", "nsp", "rhythm")
+
+
+def guess_label(frame: pd.DataFrame) -> Optional[str]:
+    """A likely label column: a conventional name, else the last column if it has 2–20 classes."""
+    for column in frame.columns:
+        if str(column).strip().lower() in LABEL_NAMES and 2 <= frame[column].nunique() <= 50:
+            return column
+    last = frame.columns[-1]
+    return last if 2 <= frame[last].nunique() <= 20 else None
+
+
+def parse_hidden_sizes(text: str) -> tuple[int, ...]:
+    """'64, 32' → (64, 32); raises DataError with the expected form."""
+    try:
+        sizes = tuple(int(part) for part in text.replace(";", ",").split(",") if part.strip())
+    except ValueError:
+        raise DataError(f"Hidden sizes must be whole numbers separated by commas, like '64, 32' (got {text!r}).") from None
+    if not sizes or any(s < 1 or s > 4096 for s in sizes):
+        raise DataError(f"Give one to a few hidden sizes between 1 and 4096, like '64, 32' (got {text!r}).")
+    return sizes
+
+
+def suggested_params(prepared: Prepared) -> dict[str, Any]:
+    """The detector's defaults, with the sizes it would pick for this data filled in."""
+    from core.detector import default_batch_size
+    from core.preprocess import Preprocessor
+
+    detector = AutoencoderDetector(random_state=prepared.split.seed)
+    params = detector.get_params()
+    train = prepared.rows("train")
+    y = prepared.labels("train")
+    normal = train if y is None else train[y == 0]
+    n_inputs = len(Preprocessor(scaler=params["scaler"]).fit(normal, prepared.features).output_names)
+    hidden, code = detector.resolved_architecture(n_inputs)
+    params.update(hidden_sizes=hidden, code_size=code, batch_size=default_batch_size(len(normal)))
+    return params

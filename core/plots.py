@@ -20,7 +20,7 @@ ANOMALY_COLOR = "#d62728"
 ALL_COLOR = "#7f7f7f"
 THRESHOLD_COLOR = "#2ca02c"
 MAX_CURVE_POINTS = 1500
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 
 
 def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] = None, log_y: bool = True) -> go.Figure:
@@ -79,14 +79,17 @@ def histogram_figure(bins: HistogramBins, threshold: Optional[float] = None, tit
         fig.add_trace(_step_trace(bins.edges, bins.normal, f"normal ({int(bins.normal.sum())})", NORMAL_COLOR))
         fig.add_trace(_step_trace(bins.edges, bins.anomaly, f"anomaly ({int(bins.anomaly.sum())})", ANOMALY_COLOR))
     if threshold is not None:
-        fig.add_vline(x=threshold, line=dict(color=THRESHOLD_COLOR, width=3), annotation_text=f"threshold {threshold:.4g}", annotation_position="top right")
+        # A line trace, not add_vline's annotation: annotations take log10 units on a log axis.
+        top = max(int(bins.normal.max()), int(bins.anomaly.max()) if bins.anomaly is not None else 0, 1) * 1.05
+        fig.add_trace(go.Scatter(x=[threshold, threshold], y=[0, top], mode="lines", name=f"threshold {threshold:.4g}",
+                                 line=dict(color=THRESHOLD_COLOR, width=3), hoverinfo="name"))
     fig.update_layout(title=title, xaxis_title=x_title + (" — log scale" if bins.log_x else ""), yaxis_title="rows", **_LAYOUT)
     if bins.log_x:
         fig.update_xaxes(type="log")
     return fig
 
 
-CELL_MEANING = (("normal kept as normal", "normal flagged as anomaly"), ("anomaly missed (kept as normal)", "anomaly caught"))
+CELL_MEANING = (("normal kept<br>as normal", "normal flagged<br>as anomaly"), ("anomaly missed<br>(kept as normal)", "anomaly<br>caught"))
 
 
 def confusion_figure(conf: Confusion) -> go.Figure:
@@ -96,10 +99,10 @@ def confusion_figure(conf: Confusion) -> go.Figure:
     text = [[f"<b>{CELL_MEANING[i][j]}</b><br>{counts[i, j]:,} ({counts[i, j] / total:.1%})" for j in range(2)] for i in range(2)]
     fig = go.Figure(go.Heatmap(
         z=counts, x=["predicted normal", "predicted anomaly"], y=["actual normal", "actual anomaly"],
-        text=text, texttemplate="%{text}", colorscale=[[0, "#f7fbff"], [1, "#6baed6"]], showscale=False,
+        text=text, texttemplate="%{text}", textfont=dict(size=14), colorscale=[[0, "#f7fbff"], [1, "#6baed6"]], showscale=False,
         hovertemplate="%{y}, %{x}: %{z}<extra></extra>",
     ))
-    fig.update_layout(title=f"Confusion matrix at threshold {conf.threshold:.4g}", **_LAYOUT)
+    fig.update_layout(title=f"Confusion matrix at threshold {conf.threshold:.4g}", **{**_LAYOUT, "margin": dict(l=110, r=10, t=50, b=40)})
     fig.update_yaxes(autorange="reversed")
     return fig
 

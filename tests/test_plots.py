@@ -23,9 +23,9 @@ def test_histogram_bins_are_shared_and_count_every_row():
 def test_histogram_figure_draws_both_classes_and_the_threshold():
     s, y = _data()
     fig = histogram_figure(histogram_bins(s, y, log_x=True), threshold=3.0)
-    assert [t.name.split(" ")[0] for t in fig.data] == ["normal", "anomaly"]
-    assert fig.layout.shapes[0].x0 == 3.0 and fig.layout.xaxis.type == "log"
-    unlabelled = histogram_figure(histogram_bins(s), threshold=1.0)
+    assert [t.name.split(" ")[0] for t in fig.data] == ["normal", "anomaly", "threshold"]
+    assert list(fig.data[2].x) == [3.0, 3.0] and fig.layout.xaxis.type == "log"
+    unlabelled = histogram_figure(histogram_bins(s))
     assert len(unlabelled.data) == 1
 
 
@@ -34,8 +34,8 @@ def test_confusion_figure_labels_each_cell_with_meaning_count_and_share():
     conf = ThresholdCurve(s, y).at(3.0)
     fig = confusion_figure(conf)
     text = " ".join(" ".join(row) for row in fig.data[0].text)
-    assert f"normal flagged as anomaly</b><br>{conf.fp:,}" in text
-    assert f"anomaly caught</b><br>{conf.tp:,}" in text and "%" in text
+    assert f"normal flagged<br>as anomaly</b><br>{conf.fp:,}" in text
+    assert f"anomaly<br>caught</b><br>{conf.tp:,}" in text and "%" in text
 
 
 def test_roc_and_pr_mark_the_operating_point():

@@ -1,0 +1,21 @@
+"""Anomaly Lab: page config, navigation and the sidebar; the pages do the rest."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="Anomaly Lab", page_icon=":material/troubleshoot:", layout="wide")
+
+from pages.common import DATA_PAGE, THRESHOLD_PAGE, TRAIN_PAGE, ensure_defaults, sidebar  # noqa: E402
+
+pages = [
+    st.Page(DATA_PAGE, title="1 · Data", icon=":material/table:", default=True),
+    st.Page(TRAIN_PAGE, title="2 · Train", icon=":material/model_training:"),
+    st.Page(THRESHOLD_PAGE, title="3 · Threshold", icon=":material/tune:"),
+]
+page = st.navigation(pages)
+ensure_defaults()
+page.run()
+sidebar()  # after the page, so it shows what the page just did

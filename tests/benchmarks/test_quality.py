@@ -1,0 +1,94 @@
+"""Quality on real data: the default detector against classical baselines.
+
+Run: ``make bench`` (or ``python -m tests.benchmarks.test_quality [datasets...]``).
+Prints mean ± std over 5 seeds of a stratified 60/20/20 split.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from core.baselines import IsolationForestDetector, LOFDetector, PCADetector
+from core.metrics import ThresholdCurve
+from core.pipeline import begin_training, prepare
+from core.thresholds import choose_threshold
+from tests.benchmarks.datasets import available, load
+
+SEEDS = range(5)
+
+
+def run_dataset(name: str, seeds=SEEDS) -> dict[str, dict[str, list[float]]]:
+    table, label, normal, features = load(name)
+    results: dict[str, dict[str, list[float]]] = {}
+    for seed in seeds:
+        prepared = prepare(table, label, normal, features, seed=seed)
+        X_tr, y_tr = prepared.rows("train"), prepared.labels("train")
+        X_va, y_va = prepared.rows("val"), prepared.labels("val")
+        X_te, y_te = prepared.rows("test"), prepared.labels("test")
+        t0 = time.perf_counter()
+        ae = begin_training(prepared)
+        ae.trainer_.run()
+        ae.end_fit()
+        detectors = {"autoencoder": (ae, time.perf_counter() - t0)}
+        for cls in (IsolationForestDetector, LOFDetector, PCADetector):
+            t0 = time.perf_counter()
+            det = cls(random_state=seed).fit(X_tr, y_tr, validation_data=(X_va, y_va))
+            detectors[cls.name] = (det, time.perf_counter() - t0)
+        for det_name, (det, seconds) in detectors.items():
+            scores = det.decision_function(X_te)
+            curve = ThresholdCurve(scores, y_te)
+            f1s = curve.metric_curves()["f1"]
+            r = results.setdefault(det_name, {})
+            r.setdefault("roc_auc", []).append(curve.roc_auc)
+            r.setdefault("ap", []).append(curve.average_precision)
+            r.setdefault("f1_default", []).append(curve.at(det.threshold_).metrics()["f1"])
+            r.setdefault("f1_best", []).append(float(f1s.max()))
+            r.setdefault("fit_s", []).append(seconds)
+            if det_name == "autoencoder":
+                r.setdefault("epochs", []).append(det.epochs_run_)
+                mean1 = choose_threshold("mean_std:1", det.decision_scores_)
+                r.setdefault("acc_mean+1std", []).append(curve.at(mean1.value).metrics()["accuracy"])
+    return results
+
+
+def format_table(all_results: dict[str, dict[str, dict[str, list[float]]]]) -> str:
+    lines = ["| dataset | detector | ROC-AUC | AP | F1 default thr. (test) | best F1 (test) | epochs | fit s |", "|---|---|---|---|---|---|---|---|"]
+    for dataset, per_det in all_results.items():
+        for det_name, r in per_det.items():
+            def ms(key):
+                v = r.get(key)
+                return f"{np.mean(v):.3f} ± {np.std(v):.3f}" if v else "–"
+            epochs = f"{np.mean(r['epochs']):.0f}" if "epochs" in r else "–"
+            lines.append(f"| {dataset} | {det_name} | {ms('roc_auc')} | {ms('ap')} | {ms('f1_default')} | {ms('f1_best')} | {epochs} | {np.mean(r['fit_s']):.1f} |")
+    return "\n".join(lines)
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("name", available() or ["(none)"])
+def test_quality_against_baselines(name):
+    if name == "(none)":
+        pytest.skip("../shared/data is not here")
+    results = run_dataset(name)
+    print("\n" + format_table({name: results}))
+    ae, iforest = results["autoencoder"], results["Isolation Forest"]
+    print(f"{name}: AE ROC-AUC {np.mean(ae['roc_auc']):.3f} vs IF {np.mean(iforest['roc_auc']):.3f}; "
+          f"F1 default {np.mean(ae['f1_default']):.3f} vs best {np.mean(ae['f1_best']):.3f}; "
+          f"accuracy at mean+1std {np.mean(ae['acc_mean+1std']):.3f}")
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or available()
+    collected = {}
+    for n in names:
+        collected[n] = run_dataset(n)
+        print(format_table({n: collected[n]}), flush=True)
+    print("\n" + format_table(collected))
+    for n, per in collected.items():
+        ae, iforest = per["autoencoder"], per["Isolation Forest"]
+        print(f"{n}: AE {np.mean(ae['roc_auc']):.3f} IF {np.mean(iforest['roc_auc']):.3f} "
+              f"margin {np.mean(ae['roc_auc']) - np.mean(iforest['roc_auc']):+.3f}; F1 gap {np.mean(ae['f1_best']) - np.mean(ae['f1_default']):.3f}; "
+              f"acc@mean+1std {np.mean(ae['acc_mean+1std']):.3f}")
