@@ -13,9 +13,9 @@ from pages.common import DATA_PAGE, THRESHOLD_PAGE, TRAIN_PAGE, ensure_defaults,
 pages = [
     st.Page(DATA_PAGE, title="1 · Data", icon=":material/table:", default=True),
     st.Page(TRAIN_PAGE, title="2 · Train", icon=":material/model_training:"),
-    st.Page(THRESHOLD_PAGE, title="3 · Threshold", icon=":material/tune:"),
+    st.Page(THRESHOLD_PAGE, title="3 · Threshold", icon=":material/tune:", url_path="threshold"),
 ]
 page = st.navigation(pages)
 ensure_defaults()
 page.run()
-sidebar()  # after the page, so it shows what the page just did
+sidebar(show_threshold=page.url_path != "threshold")  # after the page, so it shows what the page just did

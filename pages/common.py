@@ -66,7 +66,9 @@ def require(key: str, message: str, page: str, label: str) -> None:
         st.stop()
 
 
-def sidebar() -> None:
+def sidebar(show_threshold: bool = True) -> None:
+    """What exists so far. The Threshold page shows its live threshold itself (its
+    slider reruns only a fragment, which cannot redraw the sidebar)."""
     with st.sidebar:
         st.markdown("### Session")
         table = ss.get("table")
@@ -92,7 +94,7 @@ def sidebar() -> None:
             st.page_link(TRAIN_PAGE, label="Continue on the Train page")
         else:
             st.markdown("**Model** not trained")
-        if "threshold" in ss:
+        if "threshold" in ss and show_threshold:
             st.markdown(f"**Threshold** {ss.threshold:.5g}")
 
 

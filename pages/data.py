@@ -74,7 +74,7 @@ with left:
                                 help="Rows of these classes are normal (0); every other class is an anomaly (1).")
         fig = px.bar(x=counts.index.astype(str), y=counts.values, labels={"x": label, "y": "rows"},
                      color=["normal" if c in normal else "anomaly" for c in counts.index],
-                     color_discrete_map={"normal": "#1f77b4", "anomaly": "#d62728"}, title=f"Rows per class of '{label}'")
+                     color_discrete_map={"normal": "#1f77b4", "anomaly": "#d62728"}, title=f"Rows per class of '{label}'", text_auto=True)
         fig.update_layout(template="plotly_white", height=300, margin=dict(l=40, r=10, t=50, b=40), legend_title_text="")
         st.plotly_chart(fig, key="data_classes")
 with right:

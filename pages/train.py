@@ -63,7 +63,6 @@ if submitted:
 MIN_REDRAW_SECONDS = 0.25
 
 
-@st.fragment
 def training_panel() -> None:
     training = ss.get("training")
     detector = ss.get("detector")
@@ -77,7 +76,7 @@ def training_panel() -> None:
             trainer.stop()
         progress = st.empty()
         chart = st.empty()
-        last_draw = [0.0]
+        last_draw = [0.0, 0]  # time of the last chart, charts drawn (each needs its own key)
 
         def draw(report=None, final=False) -> None:
             done, total = state.epochs_done, trainer.epochs
@@ -85,13 +84,14 @@ def training_panel() -> None:
             progress.progress(min(done / total, 1.0), text=f"Epoch {done} of {total} · {state.seconds:.1f} s{eta}")
             now = time.perf_counter()
             if final or now - last_draw[0] >= MIN_REDRAW_SECONDS:
-                last_draw[0] = now
-                chart.plotly_chart(loss_figure(state.history(), state.best_epoch or None), key=f"train_loss_{done}")
+                last_draw[0], last_draw[1] = now, last_draw[1] + 1
+                chart.plotly_chart(loss_figure(state.history(), state.best_epoch or None), key=f"train_loss_{last_draw[1]}")
 
         draw()
-        # One fit for every remaining epoch. A click anywhere ends it at the next epoch
-        # boundary (Streamlit raises in the hook, runner.fastReruns is off), with the
-        # history already saved; the next run resumes or, after Stop, finishes.
+        # One fit for every remaining epoch, in the page's own run (not a fragment: a
+        # fragment rerun would not interrupt it). A click anywhere ends it at the next
+        # epoch boundary (Streamlit raises in the hook; runner.fastReruns is off), with
+        # the history already saved; the next run resumes, or after Stop, finishes.
         trainer.run(hooks=[draw])
         draw(final=True)
         with st.spinner("Scoring validation and test rows…"):
@@ -99,7 +99,6 @@ def training_panel() -> None:
             ss.scores = score_all(detector, prepared)
         ss.detector = detector
         ss.pop("training", None)
-        st.rerun()  # the whole page, so the sidebar and summary show the trained model
     state_line = "stopped by you" if detector.stopped_by_user_ else ("early stopping" if detector.epochs_run_ < detector.epochs else "all epochs")
     st.plotly_chart(loss_figure(detector.history_, detector.best_epoch_), key="train_loss_final")
     c1, c2, c3, c4 = st.columns(4)

@@ -1,0 +1,121 @@
+"""Each page through Streamlit's AppTest, with the expensive state seeded once."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.pipeline import begin_training, load_sample, prepare, score_all
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def trained_state():
+    table = load_sample("machine_sensors.csv")
+    prepared = prepare(table, "status", ["normal"], seed=0)
+    detector = begin_training(prepared, {"epochs": 15})
+    detector.trainer_.run()
+    detector.end_fit()
+    return table, prepared, detector, score_all(detector, prepared)
+
+
+def app(page: str | None = None, state=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    if state is not None:
+        table, prepared, detector, scores = state
+        at.session_state["table"] = table
+        at.session_state["prepared"] = prepared
+        at.session_state["prepared_key"] = (table.sha256, "status", ("normal",), tuple(prepared.features), 0)
+        at.session_state["choice"] = {"label": "status", "normal": ["normal"], "features": list(prepared.features), "seed": 0}
+        at.session_state["detector"] = detector
+        at.session_state["scores"] = scores
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    return " ".join(str(el.value) for el in list(at.markdown) + list(at.info) + list(at.success) + list(at.error) + list(at.caption))
+
+
+def test_app_opens_on_a_sample_with_a_label_chosen_ready_to_train():
+    at = app()
+    assert at.session_state["table"].name == "machine_sensors.csv"
+    assert at.selectbox[1].value == "status"  # [0] is the sample picker
+    assert at.multiselect[0].value == ["normal"]
+    assert "Ready to train" in texts(at)
+
+
+def test_malformed_upload_shows_an_error_and_keeps_the_previous_table():
+    at = app()
+    before = at.session_state["table"].sha256
+    at.file_uploader(key="data_upload").set_value(("broken.csv", b"only_one_column\n1\n2\n", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("Could not use 'broken.csv'" in e.value and "one column" in e.value for e in at.error)
+    assert at.session_state["table"].sha256 == before
+    assert "prepared" in at.session_state
+
+
+def test_label_with_one_normal_class_left_keeps_the_last_valid_choice():
+    at = app()
+    at.multiselect[0].set_value(["normal", "bearing_fault", "overheat", "sensor_drift"])
+    at.run()
+    assert any("Every class" in e.value for e in at.error)
+    assert at.session_state["prepared"].target.normal_classes == ("normal",)
+
+
+def test_train_page_trains_from_the_form_and_keeps_a_summary():
+    at = app("pages/train.py")
+    at.number_input(key="train_epochs").set_value(3)
+    at.form_submit_button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    det = at.session_state["detector"]
+    assert det.epochs_run_ == 3 and len(det.history_["loss"]) == 3
+    assert [m.label for m in at.metric][:4] == ["Epochs run", "Best validation loss", "Training time", "Parameters"]
+    assert "training" not in at.session_state
+
+
+def test_threshold_page_without_a_model_points_to_train():
+    at = app("pages/threshold.py")
+    assert any("Train a model first" in i.value for i in at.info)
+
+
+def test_threshold_number_input_moves_metrics_and_slider(trained_state):
+    at = app("pages/threshold.py", trained_state)
+    detector = trained_state[2]
+    assert at.session_state["threshold"] == pytest.approx(detector.threshold_)
+    before = {m.label: m.value for m in at.metric}
+    low = float(np.quantile(trained_state[3]["val"].scores, 0.5))
+    at.number_input(key="thr_num").set_value(low)
+    at.run()
+    assert not at.exception
+    after = {m.label: m.value for m in at.metric}
+    assert after["Precision"] != before["Precision"]
+    assert at.session_state["threshold"] == pytest.approx(low)
+    assert at.select_slider(key="thr").value == pytest.approx(low, rel=0.05)
+
+
+def test_jump_to_a_rule_moves_the_threshold(trained_state):
+    at = app("pages/threshold.py", trained_state)
+    at.selectbox(key="thr_rule").set_value("percentile:95")
+    at.button(key="thr_apply").click()
+    at.run()
+    expected = np.percentile(trained_state[2].decision_scores_, 95)
+    assert at.session_state["threshold"] == pytest.approx(expected)
+
+
+def test_threshold_page_without_labels_explains_the_missing_matrix():
+    table = load_sample("machine_sensors.csv")
+    prepared = prepare(table, None, seed=0, features=["rpm", "power_kw", "flow_lpm", "motor_temp_c"])
+    detector = begin_training(prepared, {"epochs": 2})
+    detector.trainer_.run()
+    detector.end_fit()
+    at = app("pages/threshold.py", (table, prepared, detector, score_all(detector, prepared)))
+    assert any("no confusion matrix" in i.value for i in at.info)
+    assert [m.label for m in at.metric] == ["Rows flagged", "Share flagged"]
