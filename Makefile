@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run    - create .venv if missing, install, start the app on the bundled sample
-#   make test   - create .venv if missing, install test requirements, run the whole suite
+#   make test   - create .venv if missing, install tests/requirements.txt, run the whole suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -15,18 +15,18 @@ $(VENV)/.installed-run: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed-run tests/requirements.txt
+	$(PY) -m pip install -q -r tests/requirements.txt
 	touch $@
 
 run: $(VENV)/.installed-run
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -p no:cacheprovider tests
 
 bench: $(VENV)/.installed-dev
-	$(PY) -m pytest -m benchmark -s tests/benchmarks
+	$(PY) -m pytest -p no:cacheprovider -m benchmark -s tests/benchmarks
 
 samples: $(VENV)/.installed-run
 	$(PY) sample_data/generate.py

@@ -40,3 +40,19 @@ def fitted(planted_data):
     tr, va = slice(0, int(n * 0.6)), slice(int(n * 0.6), int(n * 0.8))
     det = AutoencoderDetector(epochs=40, random_state=1).fit(X.iloc[tr], y[tr], validation_data=(X.iloc[va], y[va]))
     return det, X, y
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "benchmark: slow measurements under tests/benchmarks (run with: make bench)")
+    config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
+    config.addinivalue_line("filterwarnings", "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Benchmarks are skipped unless asked for with ``-m benchmark``."""
+    if "benchmark" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="benchmark: run with make bench")
+    for item in items:
+        if "benchmark" in item.keywords:
+            item.add_marker(skip)
