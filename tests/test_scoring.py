@@ -5,16 +5,16 @@ from core.scoring import escape_formulas, score_csv, score_frame
 
 
 def test_formula_cells_are_escaped_and_numbers_stay_numbers():
-    frame = pd.DataFrame({"text": ["=SUM(A1)", "+1", "-x", "@cmd", "\tx", "\rx", "plain"], "n": [-1.5, 2, -3, 4, 5, 6, 7]})
+    frame = pd.DataFrame({"text": ["=SUM(A1)", "+cmd", "-x", "@cmd", "\tx", "\rx", "plain", "-1.5", "+2e3"], "n": [-1.5, 2, -3, 4, 5, 6, 7, 8, 9]})
     out = escape_formulas(frame)
-    assert out["text"].tolist() == ["'=SUM(A1)", "'+1", "'-x", "'@cmd", "'\tx", "'\rx", "plain"]
+    assert out["text"].tolist() == ["'=SUM(A1)", "'+cmd", "'-x", "'@cmd", "'\tx", "'\rx", "plain", "-1.5", "+2e3"]
     assert out["n"].tolist() == frame["n"].tolist()
 
 
 def test_chunked_csv_scores_equal_in_memory_scores(fitted, tmp_path):
     det, X, _ = fitted
     src, dest = tmp_path / "in.csv", tmp_path / "out.csv"
-    X.assign(note=["=1+1"] + ["ok"] * (len(X) - 1)).to_csv(src, index=False)
+    X.assign(note=["=1+1", "-7"] + ["ok"] * (len(X) - 2)).to_csv(src, index=False)
     seen = []
     summary = score_csv(det, src, dest, chunk_rows=100, progress=seen.append)
     out = pd.read_csv(dest)
@@ -22,4 +22,5 @@ def test_chunked_csv_scores_equal_in_memory_scores(fitted, tmp_path):
     np.testing.assert_allclose(out["anomaly_score"], expected["anomaly_score"], rtol=1e-6)
     assert summary == {"rows": len(X), "flagged": int(expected["is_anomaly"].sum())}
     assert seen[-1] == len(X) and len(seen) == int(np.ceil(len(X) / 100))
-    assert out["note"][0] == "'=1+1"
+    assert out["note"][0] == "'=1+1" and str(out["note"][1]) == "-7"
+    assert list(out.columns[:-2]) == list(X.columns) + ["note"]
