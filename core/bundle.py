@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Union
 import keras
 
 from core.errors import DataError
+from core.thresholds import Threshold
 
 SCHEMA_VERSION = 1
 MODEL_MEMBER = "model.keras"
@@ -36,9 +37,15 @@ def _versions() -> dict[str, str]:
     return {"keras": keras.__version__, "tensorflow": tensorflow.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__}
 
 
-def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None) -> None:
-    """Write ``detector`` (fitted) and ``context`` (label column, normal classes, dataset...) to a zip."""
+def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, threshold: Threshold | None = None) -> None:
+    """Write ``detector`` (fitted) and ``context`` (label column, normal classes, dataset...) to a zip.
+
+    ``threshold`` replaces the detector's own in the saved file (the one a user
+    chose on the Threshold page) without changing the detector in memory.
+    """
     state = detector.get_state()
+    if threshold is not None:
+        state["threshold"] = {"value": float(threshold.value), "rule": threshold.rule, "reason": threshold.reason}
     meta = {
         "schema_version": SCHEMA_VERSION,
         "kind": "anomaly-lab-detector",
@@ -55,9 +62,9 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None) -> 
             zf.writestr(META_MEMBER, json.dumps(meta, indent=1))
 
 
-def bundle_bytes(detector, context: dict[str, Any] | None = None) -> bytes:
+def bundle_bytes(detector, context: dict[str, Any] | None = None, threshold: Threshold | None = None) -> bytes:
     buffer = io.BytesIO()
-    save_bundle(detector, buffer, context)
+    save_bundle(detector, buffer, context, threshold)
     return buffer.getvalue()
 
 

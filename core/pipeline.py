@@ -57,6 +57,18 @@ def prepare(table: Table, label: Optional[str], normal: Sequence[object] = (), f
     return Prepared(table, target, chosen, split)
 
 
+def prepare_from_context(table: Table, context: dict[str, Any]) -> Prepared:
+    """The split a saved model was trained with, rebuilt on ``table`` (same columns needed)."""
+    needed = list(context.get("features", [])) + ([context["label"]] if context.get("label") else [])
+    missing = [c for c in needed if c not in table.frame.columns]
+    if missing:
+        raise DataError(
+            f"The table '{table.name}' lacks column(s) the saved model uses: {', '.join(map(repr, missing))}. "
+            "Load a table with the same columns to see the Threshold page; the Score page works without it."
+        )
+    return prepare(table, context.get("label"), context.get("normal_classes", []), context.get("features"), seed=int(context.get("split_seed", 0)))
+
+
 def new_detector(prepared: Prepared, params: Optional[dict[str, Any]] = None) -> AutoencoderDetector:
     params = dict(params or {})
     params.setdefault("random_state", prepared.split.seed)

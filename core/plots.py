@@ -70,20 +70,37 @@ def _step_trace(edges: np.ndarray, counts: np.ndarray, name: str, color: str) ->
     return go.Scatter(x=x, y=y, mode="lines", name=name, fill="tozeroy", line=dict(color=color, width=1), opacity=0.6)
 
 
-def histogram_figure(bins: HistogramBins, threshold: Optional[float] = None, title: str = "Reconstruction error", x_title: str = "anomaly score (reconstruction error)") -> go.Figure:
-    """Overlaid error histograms on shared bins, with the threshold as a vertical line."""
+def histogram_figure(
+    bins: HistogramBins,
+    threshold: Optional[float] = None,
+    title: str = "Reconstruction error",
+    x_title: str = "anomaly score",
+    names: tuple[str, str] = ("normal", "anomaly"),
+    density: bool = False,
+) -> go.Figure:
+    """Overlaid score histograms on shared bins, with the threshold as a vertical line.
+
+    ``density=True`` shows each group's share of its own rows, for groups of very
+    different sizes (new rows against training rows).
+    """
     fig = go.Figure()
+
+    def heights(counts: np.ndarray) -> np.ndarray:
+        return counts / max(counts.sum(), 1) if density else counts
+
     if bins.anomaly is None:
-        fig.add_trace(_step_trace(bins.edges, bins.normal, "all rows", ALL_COLOR))
+        fig.add_trace(_step_trace(bins.edges, heights(bins.normal), f"all rows ({int(bins.normal.sum()):,})", ALL_COLOR))
+        top = heights(bins.normal).max()
     else:
-        fig.add_trace(_step_trace(bins.edges, bins.normal, f"normal ({int(bins.normal.sum())})", NORMAL_COLOR))
-        fig.add_trace(_step_trace(bins.edges, bins.anomaly, f"anomaly ({int(bins.anomaly.sum())})", ANOMALY_COLOR))
+        fig.add_trace(_step_trace(bins.edges, heights(bins.normal), f"{names[0]} ({int(bins.normal.sum()):,})", NORMAL_COLOR))
+        fig.add_trace(_step_trace(bins.edges, heights(bins.anomaly), f"{names[1]} ({int(bins.anomaly.sum()):,})", ANOMALY_COLOR))
+        top = max(heights(bins.normal).max(), heights(bins.anomaly).max())
     if threshold is not None:
         # A line trace, not add_vline's annotation: annotations take log10 units on a log axis.
-        top = max(int(bins.normal.max()), int(bins.anomaly.max()) if bins.anomaly is not None else 0, 1) * 1.05
+        top = max(float(top), 1e-9) * 1.05
         fig.add_trace(go.Scatter(x=[threshold, threshold], y=[0, top], mode="lines", name=f"threshold {threshold:.4g}",
                                  line=dict(color=THRESHOLD_COLOR, width=3), hoverinfo="name"))
-    fig.update_layout(title=title, xaxis_title=x_title + (" — log scale" if bins.log_x else ""), yaxis_title="rows", **_LAYOUT)
+    fig.update_layout(title=title, xaxis_title=x_title + (" — log scale" if bins.log_x else ""), yaxis_title="share of rows" if density else "rows", **_LAYOUT)
     if bins.log_x:
         fig.update_xaxes(type="log")
     return fig

@@ -3,12 +3,13 @@
 import plotly.express as px
 import streamlit as st
 
+from core.bundle import load_bundle
 from core.data import read_table
 from core.describe import column_summary
 from core.errors import DataError
 from core.pipeline import SAMPLES, load_sample, prepare
 from core.target import class_counts, default_features
-from pages.common import TRAIN_PAGE, forget_from, set_table, show_error, ss
+from pages.common import SCORE_PAGE, THRESHOLD_PAGE, TRAIN_PAGE, apply_restored, forget_from, set_table, show_error, ss
 
 st.title("Data")
 st.caption("Load a table, say which column is the label and which of its classes are normal. The autoencoder learns from normal rows only.")
@@ -43,6 +44,25 @@ with upload_col:
         name, message = ss.upload_error
         show_error(DataError(f"Could not use '{name}': {message}"), keep=f"Still using the previous table, {ss.table.name}.")
 
+with st.expander("Restore a saved model", icon=":material/upload_file:", expanded="restored" in ss):
+    st.caption("Upload a model bundle (.zip) saved from the Train or Threshold page or by `python -m core train`. "
+               "The model, its threshold and its column choices come back; load a labelled table with the same columns to tune the threshold again.")
+    bundle = st.file_uploader("Model bundle", type=["zip"], key="data_bundle")
+    if bundle is not None and ss.get("last_bundle_id") != bundle.file_id:
+        ss.last_bundle_id = bundle.file_id
+        try:
+            ss.restored = load_bundle(bundle.getvalue())
+        except DataError as exc:
+            ss.bundle_message = ("error", f"Could not restore '{bundle.name}': {exc} Nothing in this session was changed.")
+        else:
+            ss.bundle_message = ("success", apply_restored())
+    if ss.get("bundle_message"):
+        kind, message = ss.bundle_message
+        (st.error if kind == "error" else st.success if "Restored" in message else st.warning)(message)
+        if kind != "error":
+            st.page_link(THRESHOLD_PAGE if "prepared" in ss else SCORE_PAGE, label="Go to Threshold" if "prepared" in ss else "Go to Score",
+                         icon=":material/arrow_forward:")
+
 table = ss.table
 frame = table.frame
 st.subheader(f"{table.name}")
@@ -60,7 +80,7 @@ label_index = label_options.index(choice["label"]) if choice.get("label") in col
 left, right = st.columns([1, 1])
 with left:
     st.markdown("#### Label and normal classes")
-    label_pick = st.selectbox("Label column", label_options, index=label_index, key=f"data_label_{table.sha256[:8]}",
+    label_pick = st.selectbox("Label column", label_options, index=label_index, key=f"data_label_{ss.widgets_generation}",
                               help="The column that says which rows are anomalies. '(no label)' trains on every row and picks a threshold without labels.")
     label = None if label_pick == "(no label)" else label_pick
     normal = []
@@ -70,7 +90,7 @@ with left:
             default_normal = [counts.index[0]]
         else:
             default_normal = [c for c in choice["normal"] if c in counts.index] or [counts.index[0]]
-        normal = st.multiselect("Normal class(es)", list(counts.index), default=default_normal, key=f"data_normal_{table.sha256[:8]}_{label}",
+        normal = st.multiselect("Normal class(es)", list(counts.index), default=default_normal, key=f"data_normal_{ss.widgets_generation}_{label}",
                                 help="Rows of these classes are normal (0); every other class is an anomaly (1).")
         fig = px.bar(x=counts.index.astype(str), y=counts.values, labels={"x": label, "y": "rows"},
                      color=["normal" if c in normal else "anomaly" for c in counts.index],
@@ -82,8 +102,8 @@ with right:
     usable = default_features(frame, label)
     previous = choice.get("features") if choice.get("label") == label else None
     features = st.multiselect("Feature columns", [c for c in columns if c != label], default=[f for f in (previous or usable) if f != label],
-                              key=f"data_features_{table.sha256[:8]}_{label}", help="Columns the autoencoder reads. Text columns with up to 20 values are one-hot encoded.")
-    seed = st.number_input("Split seed", min_value=0, max_value=10_000, value=int(choice.get("seed", 0)), step=1, key="data_seed",
+                              key=f"data_features_{ss.widgets_generation}_{label}", help="Columns the autoencoder reads. Text columns with up to 20 values are one-hot encoded.")
+    seed = st.number_input("Split seed", min_value=0, max_value=10_000, value=int(choice.get("seed", 0)), step=1, key=f"data_seed_{ss.widgets_generation}",
                            help="Seeds the stratified 60/20/20 train/validation/test split and the network.")
     st.dataframe(column_summary(frame), width="stretch", height=260, hide_index=True)
 

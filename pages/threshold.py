@@ -5,7 +5,7 @@ import streamlit as st
 from core.errors import DataError
 from core.evaluation import JUMP_RULES, METRIC_LABELS, apply_rule, decision_sentence, metric_deltas, nearest, slider_grid
 from core.plots import confusion_figure, histogram_figure, pr_figure, roc_figure
-from pages.common import TRAIN_PAGE, require, show_error, ss
+from pages.common import TRAIN_PAGE, model_download, require, show_error, ss
 
 st.title("Threshold")
 require("detector", "Train a model first: the threshold is set on its anomaly scores.", TRAIN_PAGE, "Go to Train")
@@ -28,14 +28,19 @@ ss.setdefault("thr", nearest(grid, ss.threshold))
 ss.setdefault("thr_num", float(ss.threshold))
 
 
+BY_HAND = ("manual", "chosen by hand on the Threshold page")
+
+
 def _from_slider() -> None:
     ss.threshold = float(ss.thr)
     ss.thr_num = float(ss.thr)
+    ss.thr_rule_info = BY_HAND
 
 
 def _from_number() -> None:
     ss.threshold = float(ss.thr_num)
     ss.thr = nearest(grid, ss.thr_num)
+    ss.thr_rule_info = BY_HAND
 
 
 def _jump(value: float) -> None:
@@ -58,7 +63,7 @@ with controls[2]:
             show_error(exc)
         else:
             _jump(chosen.value)
-            ss.thr_reason = f"{chosen.rule}: {chosen.reason}"
+            ss.thr_rule_info = (chosen.rule, chosen.reason)
 
 
 @st.fragment
@@ -71,8 +76,11 @@ def threshold_panel() -> None:
     threshold = float(ss.threshold)
     conf = shown.curve.at(threshold)
     rows_name = "validation rows" if part == "val" else "test rows"
-    if ss.get("thr_reason"):
-        st.caption(f"Last rule applied: {ss.thr_reason}")
+    rule, reason = ss.get("thr_rule_info", (detector.threshold_rule_, detector.threshold_reason_))
+    note, download = st.columns([3, 1])
+    note.caption(f"Threshold rule: {rule} — {reason}")
+    with download:
+        model_download("thr_download")  # inside the fragment, so it saves the threshold shown now
     st.markdown(decision_sentence(conf, shown.y is not None, rows_name))
     bins = shown.bins_log if log_x else shown.bins
     hist = histogram_figure(bins, threshold, title=f"Anomaly scores of the {rows_name}")

@@ -10,7 +10,7 @@ from core.losses import LOSSES
 from core.pipeline import begin_training, parse_hidden_sizes, score_all, suggested_params
 from core.plots import loss_figure
 from core.preprocess import SCALERS
-from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, require, show_error, ss
+from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, model_download, require, show_error, ss
 
 st.title("Train")
 require("prepared", "Choose a dataset and its label first.", DATA_PAGE, "Go to Data")
@@ -56,6 +56,7 @@ if submitted:
         show_error(exc)
     else:
         forget_from("training")
+        ss.pop("restored", None)
         ss.training = detector
         ss.training_started = time.time()
 
@@ -107,7 +108,11 @@ def training_panel() -> None:
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
     c4.metric("Parameters", f"{detector.n_parameters_:,}")
     st.caption(f"Ended by {state_line}. Threshold chosen: {detector.threshold_:.5g} — {detector.threshold_reason_}.")
-    st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
+    link, download = st.columns([1, 1])
+    with link:
+        st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
+    with download:
+        model_download("train_download")
 
 
 training_panel()

@@ -119,3 +119,56 @@ def test_threshold_page_without_labels_explains_the_missing_matrix():
     at = app("pages/threshold.py", (table, prepared, detector, score_all(detector, prepared)))
     assert any("no confusion matrix" in i.value for i in at.info)
     assert [m.label for m in at.metric] == ["Rows flagged", "Share flagged"]
+
+
+def test_score_page_scores_an_upload_like_the_session_model(trained_state):
+    at = app("pages/score.py", trained_state)
+    raw = (ROOT / "sample_data" / "machine_sensors.csv").read_bytes()
+    at.file_uploader(key="score_upload").set_value(("new.csv", raw, "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    detector = trained_state[2]
+    expected = detector.decision_function(trained_state[0].frame)
+    np.testing.assert_array_equal(at.session_state["scored"]["scores"], expected)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows scored"] == "3,000"
+    assert metrics["Rows flagged"] == f"{int((expected > detector.threshold_).sum()):,}"
+    at.toggle(key="score_use_label").set_value(True)
+    at.run()
+    assert "Precision" in [m.label for m in at.metric]
+
+
+def test_score_page_names_the_missing_columns(trained_state):
+    at = app("pages/score.py", trained_state)
+    at.file_uploader(key="score_upload").set_value(("few.csv", b"rpm,power_kw\n1,2\n3,4\n", "text/csv"))
+    at.run()
+    assert any("lacks column(s)" in e.value and "'flow_lpm'" in e.value for e in at.error)
+    assert "scored" not in at.session_state
+
+
+def test_restoring_a_bundle_brings_back_model_threshold_and_choices(trained_state):
+    from core.bundle import bundle_bytes
+    from core.thresholds import Threshold
+
+    _, prepared, detector, _ = trained_state
+    raw = bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "chosen by hand"))
+    at = app()
+    at.file_uploader(key="data_bundle").set_value(("model.zip", raw, "application/zip"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Restored the model" in s.value for s in at.success)
+    assert at.session_state["threshold"] == 2.5
+    assert at.session_state["prepared"].target.label == "status"
+    np.testing.assert_array_equal(at.session_state["scores"]["test"].scores, trained_state[3]["test"].scores)
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert not at.exception and any("exceeds **2.5**" in m.value for m in at.markdown)
+
+
+def test_a_damaged_bundle_changes_nothing():
+    at = app()
+    before = at.session_state["table"].sha256
+    at.file_uploader(key="data_bundle").set_value(("model.zip", b"not a zip", "application/zip"))
+    at.run()
+    assert any("Could not restore 'model.zip'" in e.value and "Nothing in this session was changed" in e.value for e in at.error)
+    assert at.session_state["table"].sha256 == before and "detector" not in at.session_state and "prepared" in at.session_state

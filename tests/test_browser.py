@@ -1,12 +1,15 @@
-"""The whole flow in a real browser: sample → train (live chart, Stop) → threshold slider."""
+"""The whole flow in a real browser: sample → train (live chart, Stop) → threshold slider
+→ download the model → score a file → restore the model in a new browser session."""
 
 import re
 
 import pytest
 
 from tests.browser import browser_page, need_browser, running_app, settle, shoot
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
+SAMPLE = ROOT / "sample_data" / "machine_sensors.csv"
 
 
 def _counts(page) -> tuple[int, int]:
@@ -16,47 +19,81 @@ def _counts(page) -> tuple[int, int]:
     return false_alarms, caught
 
 
-def test_sample_train_stop_and_threshold_in_the_browser(tmp_path):
-    need_browser()
+def _upload(page, label: str, path) -> None:
+    page.locator('[data-testid="stFileUploader"]').filter(has_text=label).locator('input[type="file"]').set_input_files(str(path))
+
+
+def _first_session(page, tmp_path):
     bad = tmp_path / "broken.csv"
     bad.write_bytes(b"only_one_column\n1\n2\n")
-    with running_app() as url, browser_page() as page:
-        page.goto(url)
-        settle(page, "Ready to train")
-        shoot(page, "1-data")
+    settle(page, "Ready to train")
+    shoot(page, "1-data")
 
-        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
-        settle(page, "Could not use 'broken.csv'")
-        assert page.get_by_text("Still using the previous table, machine_sensors.csv").is_visible()
-        assert page.get_by_text("Ready to train").is_visible()
-        shoot(page, "1-data-bad-upload")
+    _upload(page, "upload a CSV", bad)
+    settle(page, "Could not use 'broken.csv'")
+    assert page.get_by_text("Still using the previous table, machine_sensors.csv").is_visible()
+    assert page.get_by_text("Ready to train").is_visible()
+    shoot(page, "1-data-bad-upload")
 
-        page.get_by_role("link", name="Go to Train").first.click()
-        settle(page, "Press Train to start")
-        epochs = page.get_by_role("spinbutton", name="Epochs (most)")
-        epochs.fill("400")
-        page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
-        page.get_by_role("button", name="Train", exact=True).click()
-        page.get_by_text(re.compile(r"Epoch (1[0-9]|[2-9][0-9]) of 400")).wait_for(timeout=60_000)
-        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
-        shoot(page, "2-train-running")
-        page.get_by_role("button", name="Stop training").click()
-        settle(page, "Go to Threshold")
-        runs = int(page.get_by_test_id("stMetricValue").first.inner_text())
-        assert 10 <= runs < 400, runs  # stopped well before the end: the Python work ended
-        assert page.get_by_text("Ended by stopped by you").is_visible()
-        shoot(page, "2-train-done")
+    page.get_by_role("link", name="Go to Train").first.click()
+    settle(page, "Press Train to start")
+    page.get_by_role("spinbutton", name="Epochs (most)").fill("400")
+    page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"Epoch (1[0-9]|[2-9][0-9]) of 400")).wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    shoot(page, "2-train-running")
+    page.get_by_role("button", name="Stop training").click()
+    settle(page, "Go to Threshold")
+    runs = int(page.get_by_test_id("stMetricValue").first.inner_text())
+    assert 10 <= runs < 400, runs  # stopped well before the end: the Python work ended
+    assert page.get_by_text("Ended by stopped by you").is_visible()
+    shoot(page, "2-train-done")
 
-        page.get_by_role("link", name="Go to Threshold").first.click()
-        settle(page, "Flag a row when")
-        before = _counts(page)
-        slider = page.get_by_role("slider", name="Threshold")
-        slider.focus()
-        for _ in range(60):
-            slider.press("ArrowLeft")
-        settle(page)
-        page.wait_for_timeout(500)
-        settle(page)
-        after = _counts(page)
-        assert after != before and after[0] >= before[0]
-        shoot(page, "3-threshold")
+    page.get_by_role("link", name="Go to Threshold").first.click()
+    settle(page, "Flag a row when")
+    before = _counts(page)
+    slider = page.get_by_role("slider", name="Threshold")
+    slider.focus()
+    for _ in range(60):
+        slider.press("ArrowLeft")
+    settle(page)
+    page.wait_for_timeout(500)
+    settle(page)
+    after = _counts(page)
+    assert after != before and after[0] >= before[0]
+    shoot(page, "3-threshold")
+    sentence = page.get_by_text("Flag a row when").inner_text()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download model (.zip)").click()
+    bundle = tmp_path / "model.zip"
+    download_info.value.save_as(bundle)
+
+    page.get_by_role("link", name="4 · Score new data").click()
+    settle(page, "Upload a CSV with the model's columns")
+    _upload(page, "Table to score", SAMPLE)
+    settle(page, "Most anomalous rows first")
+    shoot(page, "4-score")
+    return bundle, sentence
+
+
+def test_the_whole_flow_in_the_browser(tmp_path):
+    need_browser()
+    with running_app() as url:
+        with browser_page() as page:
+            page.goto(url)
+            bundle, sentence = _first_session(page, tmp_path)
+
+        # A new browser session: restore the bundle; the same threshold gives the same counts.
+        with browser_page() as page:
+            page.goto(url)
+            settle(page, "Ready to train")
+            page.get_by_text("Restore a saved model").click()
+            _upload(page, "Model bundle", bundle)
+            settle(page, "Restored the model")
+            shoot(page, "1-data-restored")
+            page.get_by_role("link", name="3 · Threshold").click()
+            settle(page, "Flag a row when")
+            assert page.get_by_text("Flag a row when").inner_text() == sentence
+            assert page.get_by_text("chosen by hand on the Threshold page").is_visible()

@@ -75,3 +75,24 @@ def test_model_with_a_lambda_layer_is_refused_by_safe_mode(fitted, tmp_path):
     raw = _rezip(bundle_bytes(det), lambda m: m.update({MODEL_MEMBER: (tmp_path / "evil.keras").read_bytes()}))
     with pytest.raises(DataError, match="could not be loaded safely"):
         load_bundle(raw)
+
+
+def test_saved_threshold_overrides_without_touching_the_detector(fitted):
+    from core.thresholds import Threshold
+
+    det, X, _ = fitted
+    loaded, _ = load_bundle(bundle_bytes(det, {}, Threshold(1.2345, "manual", "chosen on the slider")))
+    assert loaded.threshold_ == 1.2345 and loaded.threshold_rule_ == "manual" and loaded.threshold_reason_ == "chosen on the slider"
+    assert det.threshold_ != 1.2345
+
+
+def test_prepare_from_context_names_missing_columns():
+    from core.pipeline import load_sample, prepare, prepare_from_context
+
+    table = load_sample("machine_sensors.csv")
+    prepared = prepare(table, "status", ["normal"], seed=3)
+    again = prepare_from_context(table, prepared.context())
+    assert np.array_equal(again.split.test, prepared.split.test) and again.features == prepared.features
+    table.frame = table.frame.drop(columns=["rpm", "status"])
+    with pytest.raises(DataError, match="'rpm', 'status'"):
+        prepare_from_context(table, prepared.context())
