@@ -1,14 +1,18 @@
-"""What the Threshold page shows, computed from precomputed scores (never the model)."""
+"""What the Threshold page and the report show, computed from precomputed scores
+(never from the model): the slider's grid, rules, costs, intervals, the review
+band and the honest validation-against-test comparison."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
-from core.metrics import Confusion
+from core.metrics import Confusion, ReviewBand, review_band
 from core.pipeline import PartScores
-from core.thresholds import Threshold, choose_threshold
+from core.thresholds import Threshold, choose_threshold, cost_per_1000
+from core.uncertainty import Bootstrap, Interval
 
 SLIDER_STEPS = 1000
 #: Rules offered as one-click jumps on the Threshold page.
@@ -25,6 +29,8 @@ METRIC_LABELS = {
     "precision": "Precision", "recall": "Recall", "f1": "F1", "accuracy": "Accuracy",
     "specificity": "Specificity", "balanced_accuracy": "Balanced accuracy", "mcc": "MCC",
 }
+PART_NAMES = {"val": "validation rows", "test": "test rows", "train": "training rows"}
+LABEL_RULES = ("max_f1", "fbeta", "youden", "cost", "recall", "precision")
 
 
 def slider_grid(parts: dict[str, PartScores], steps: int = SLIDER_STEPS) -> np.ndarray:
@@ -61,3 +67,96 @@ def metric_deltas(conf: Confusion, reference: Optional[Confusion]) -> dict[str, 
     now = conf.metrics()
     ref = reference.metrics() if reference is not None else None
     return {k: (now[k], None if ref is None else now[k] - ref[k]) for k in METRIC_LABELS}
+
+
+@dataclass(frozen=True)
+class Costs:
+    false_alarm: float
+    miss: float
+    prevalence: Optional[float] = None  # expected share of anomalies in production; None = the data's
+
+    def describe(self) -> str:
+        share = "the data's" if self.prevalence is None else f"{self.prevalence:.2%}"
+        return f"false alarm {self.false_alarm:g}, missed anomaly {self.miss:g}, anomaly share {share}"
+
+
+@dataclass
+class CostView:
+    thresholds: np.ndarray
+    cost: np.ndarray
+    best: Threshold
+    current_cost: float
+
+
+def cost_view(parts: dict[str, PartScores], costs: Costs, threshold: float, part: str = "val") -> CostView:
+    """The cost curve on ``part`` (validation rows, where thresholds are chosen) and its minimum."""
+    curve = parts[part].curve
+    thresholds, cost = cost_per_1000(curve, costs.false_alarm, costs.miss, costs.prevalence)
+    i = int(np.argmin(cost))
+    best = Threshold(float(thresholds[i]), f"cost:{costs.false_alarm:g}:{costs.miss:g}" + (f":{costs.prevalence:g}" if costs.prevalence is not None else ""),
+                     f"lowest expected cost ({cost[i]:.1f} per 1,000 rows; {costs.describe()}) on {curve.n:,} {PART_NAMES.get(part, part)}")
+    j = int(np.clip(np.searchsorted(thresholds, threshold, side="right") - 1, 0, len(thresholds) - 1))
+    return CostView(thresholds, cost, best, float(cost[j]))
+
+
+@dataclass
+class HonestComparison:
+    """The same threshold on validation and test rows, and what to say about it."""
+
+    validation: dict[str, float]
+    test: dict[str, float]
+    sentence: str
+    tuned_on_shown: bool
+
+
+def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_part: str) -> HonestComparison:
+    val = parts["val"].curve.at(threshold.value).metrics()
+    test = parts["test"].curve.at(threshold.value).metrics()
+    rule_name = threshold.rule.split(":")[0]
+    by_hand = rule_name == "manual"
+    drop = val["f1"] - test["f1"]
+    change = f"F1 is {test['f1']:.3f} on test rows against {val['f1']:.3f} on validation rows"
+    if rule_name in LABEL_RULES:
+        sentence = (f"The threshold was chosen on validation rows ({threshold.rule}); test rows played no part in choosing it. "
+                    f"{change}{' — expect the test figure on new data' if drop > 0.005 else ''}.")
+    elif by_hand:
+        sentence = (f"You set this threshold by hand while looking at the {PART_NAMES.get(shown_part, shown_part)}: numbers on those rows are "
+                    f"tuned on the rows shown and flatter it. {change}.")
+    else:
+        sentence = f"The threshold comes from normal training rows alone ({threshold.rule}), so neither part tuned it. {change}."
+    return HonestComparison(val, test, sentence, by_hand)
+
+
+@dataclass
+class Evaluation:
+    """Everything a report states about the chosen threshold, on one part."""
+
+    part: str
+    threshold: Threshold
+    confusion: Confusion
+    roc_auc: Optional[float]
+    average_precision: Optional[float]
+    intervals: Optional[dict[str, Interval]] = None
+    costs: Optional[Costs] = None
+    cost_at_threshold: Optional[float] = None
+    band: Optional[ReviewBand] = None
+    honest: Optional[HonestComparison] = None
+    extra: dict = field(default_factory=dict)
+
+
+def evaluate(parts: dict[str, PartScores], threshold: Threshold, part: str = "test", bootstrap: Optional[Bootstrap] = None,
+             costs: Optional[Costs] = None, band_low: Optional[float] = None) -> Evaluation:
+    shown = parts[part]
+    labelled = shown.y is not None
+    conf = shown.curve.at(threshold.value)
+    ev = Evaluation(part, threshold, conf, shown.curve.roc_auc if labelled else None, shown.curve.average_precision if labelled else None)
+    if labelled:
+        ev.intervals = (bootstrap or Bootstrap(shown.curve)).intervals(threshold.value)
+        if band_low is not None and band_low < threshold.value:
+            ev.band = review_band(shown.curve, band_low, threshold.value)
+        if parts.get("val") is not None and parts["val"].y is not None and parts.get("test") is not None and parts["test"].y is not None:
+            ev.honest = honest_comparison(parts, threshold, part)
+            if costs is not None:
+                ev.costs = costs
+                ev.cost_at_threshold = cost_view(parts, costs, threshold.value, part).current_cost
+    return ev

@@ -165,3 +165,42 @@ class ThresholdCurve:
     def _need_labels(self) -> None:
         if self.cum_pos is None:
             raise ValueError("this curve has no labels; ROC, PR and label metrics need them")
+
+
+@dataclass(frozen=True)
+class ReviewBand:
+    """Three outcomes with a lower threshold: rows between the two go to a person."""
+
+    low: float
+    high: float
+    normal: tuple[int, int, int]  # normal rows: passed, for review, flagged
+    anomaly: tuple[int, int, int]  # anomalous rows: passed, for review, flagged
+
+    @property
+    def n(self) -> int:
+        return sum(self.normal) + sum(self.anomaly)
+
+    @property
+    def review_per_1000(self) -> float:
+        return 1000 * (self.normal[1] + self.anomaly[1]) / max(self.n, 1)
+
+    @property
+    def recall_without_band(self) -> float:
+        return self.anomaly[2] / max(sum(self.anomaly), 1)
+
+    @property
+    def recall_with_band(self) -> float:
+        """If a reviewer recognises every anomaly sent to them."""
+        return (self.anomaly[1] + self.anomaly[2]) / max(sum(self.anomaly), 1)
+
+
+def review_band(curve: ThresholdCurve, low: float, high: float) -> ReviewBand:
+    """Counts of normal and anomalous rows below ``low``, between, and above ``high``."""
+    if curve.cum_pos is None:
+        raise ValueError("a review band against labels needs labels")
+    low, high = min(low, high), max(low, high)
+    k_low, k_high = curve.n_below(low), curve.n_below(high)
+    pos_low, pos_high = int(curve.cum_pos[k_low]), int(curve.cum_pos[k_high])
+    anomaly = (pos_low, pos_high - pos_low, curve.n_pos - pos_high)
+    normal = (k_low - pos_low, (k_high - k_low) - (pos_high - pos_low), (curve.n - k_high) - (curve.n_pos - pos_high))
+    return ReviewBand(float(low), float(high), normal, anomaly)

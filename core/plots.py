@@ -190,3 +190,18 @@ def reconstruction_figure(names: Sequence[str], original: np.ndarray, reconstruc
         fig.update_layout(barmode="group")
     fig.update_layout(title=title, yaxis_title="value", **_LAYOUT)
     return fig
+
+
+def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[float] = None, best: Optional[float] = None, log_x: bool = False) -> go.Figure:
+    """Expected cost per 1,000 rows against the threshold, minimum and current marked."""
+    keep = np.isfinite(thresholds) & ((thresholds > 0) if log_x else True)
+    x, y = _thin(thresholds[keep], cost[keep])
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="expected cost per 1,000 rows", line=dict(color="#9467bd"), line_shape="hv"))
+    for value, name, color, symbol in ((best, "minimum cost", ANOMALY_COLOR, "star"), (current, "current threshold", THRESHOLD_COLOR, "x")):
+        if value is not None:
+            i = int(np.clip(np.searchsorted(thresholds, value, side="right") - 1, 0, len(thresholds) - 1))
+            fig.add_trace(go.Scatter(x=[value], y=[cost[i]], mode="markers", name=f"{name} ({cost[i]:.1f})", marker=dict(size=13, color=color, symbol=symbol)))
+    fig.update_layout(title="Expected cost per 1,000 rows", xaxis_title="threshold" + (" — log scale" if log_x else ""), yaxis_title="cost per 1,000 rows", **_LAYOUT)
+    if log_x:
+        fig.update_xaxes(type="log")
+    return fig

@@ -31,7 +31,7 @@ def forget_from(step: str) -> None:
     """Drop ``step`` and everything after it in the chain."""
     for key in CHAIN[CHAIN.index(step):]:
         ss.pop(key, None)
-    for key in ("thr", "thr_num", "thr_default", "thr_rule_info", "thr_reason", "scored"):
+    for key in ("thr", "thr_num", "thr_default", "thr_rule_info", "scored", "costs", "costs_given", "band_low", "band_pick", "grid_for"):
         ss.pop(key, None)
 
 

@@ -1,0 +1,77 @@
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from plotly.offline import get_plotlyjs
+
+from core.evaluation import Costs, cost_view, evaluate, honest_comparison
+from core.pipeline import begin_training, load_sample, prepare, score_all
+from core.report import report_data, report_html, report_json
+from core.thresholds import Threshold
+
+
+@pytest.fixture(scope="module")
+def session():
+    prepared = prepare(load_sample("machine_sensors.csv"), "status", ["normal"], seed=0)
+    detector = begin_training(prepared, {"epochs": 10})
+    detector.trainer_.run()
+    detector.end_fit()
+    return detector, prepared, score_all(detector, prepared)
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.remote, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and re.match(r"^(https?:)?//", value):
+                self.remote.append((tag, value))
+            if tag == "link":
+                self.remote.append((tag, dict(attrs)))
+
+
+def test_report_parses_states_the_numbers_and_loads_nothing_remote(session):
+    detector, prepared, parts = session
+    threshold = Threshold(float(detector.threshold_), detector.threshold_rule_, detector.threshold_reason_)
+    ev = evaluate(parts, threshold, "test", costs=Costs(1, 20), band_low=threshold.value / 2)
+    page = report_html(detector, prepared, parts, ev)
+    parser = _Collector()
+    parser.feed(page)
+    assert parser.remote == []
+    assert "script" in parser.tags and parser.tags.count("html") == 1
+    assert page.count(get_plotlyjs()[:300]) == 1  # Plotly's JavaScript embedded once
+    c = ev.confusion
+    for number in (f"{threshold.value:.6g}", f"{c.tn:,}", f"{c.fp:,}", f"{c.fn:,}", f"{c.tp:,}", prepared.table.sha256):
+        assert number in page
+    recall = ev.intervals["recall"]
+    assert f"{recall.value:.3f} (95% CI {recall.low:.3f}–{recall.high:.3f})" in page
+    assert "Review band" in page and "Costs" in page and "Validation against test" in page
+
+
+def test_json_has_the_same_numbers(session):
+    detector, prepared, parts = session
+    threshold = Threshold(1.5, "manual", "by hand")
+    ev = evaluate(parts, threshold, "val")
+    data = json.loads(report_json(detector, prepared, ev))
+    assert data["threshold"] == {"value": 1.5, "rule": "manual", "reason": "by hand"}
+    c = parts["val"].curve.at(1.5)
+    assert data["confusion"] == {"tn": c.tn, "fp": c.fp, "fn": c.fn, "tp": c.tp}
+    assert data["metrics"]["recall"] == pytest.approx(c.metrics()["recall"])
+    assert data["dataset"]["sha256"] == prepared.table.sha256 and data["versions"]["keras"]
+    assert report_data(detector, prepared, ev)["evaluated_on"] == "validation rows"
+
+
+def test_min_cost_threshold_matches_the_rule_and_honest_note(session):
+    detector, prepared, parts = session
+    view = cost_view(parts, Costs(1, 50), detector.threshold_)
+    from core.evaluation import apply_rule
+    assert view.best.value == pytest.approx(apply_rule(detector, parts, "cost:1:50").value)
+    assert view.cost.min() == pytest.approx(view.cost[view.thresholds.searchsorted(view.best.value)])
+    by_hand = honest_comparison(parts, Threshold(1.0, "manual", "x"), "test")
+    assert by_hand.tuned_on_shown and "tuned on the rows shown" in by_hand.sentence
+    chosen = honest_comparison(parts, Threshold(detector.threshold_, "max_f1", "x"), "test")
+    assert not chosen.tuned_on_shown and "test rows played no part" in chosen.sentence
