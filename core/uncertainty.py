@@ -42,12 +42,15 @@ class Bootstrap:
         rng = np.random.default_rng(seed)
         drawn = rng.integers(0, n, size=(self.n_resamples, n), dtype=np.int32)
         drawn += (np.arange(self.n_resamples, dtype=np.int32) * n)[:, None]
-        counts = np.bincount(drawn.ravel(), minlength=self.n_resamples * n).reshape(self.n_resamples, n).astype(np.int32)
+        counts = np.bincount(drawn.ravel(), minlength=self.n_resamples * n).reshape(self.n_resamples, n)
         del drawn
         is_anomaly = np.diff(curve.cum_pos).astype(bool)  # y in score order
-        zeros = np.zeros((self.n_resamples, 1), np.int32)
-        self.cum_pos = np.concatenate([zeros, np.cumsum(np.where(is_anomaly, counts, 0), axis=1, dtype=np.int32)], axis=1)
-        self.cum_all = np.concatenate([zeros, np.cumsum(counts, axis=1, dtype=np.int32)], axis=1)
+        # Preallocated with a zero first column, cumulated in place: no temporary copies.
+        self.cum_all = np.zeros((self.n_resamples, n + 1), np.int32)
+        np.cumsum(counts, axis=1, out=self.cum_all[:, 1:])
+        counts[:, ~is_anomaly] = 0
+        self.cum_pos = np.zeros((self.n_resamples, n + 1), np.int32)
+        np.cumsum(counts, axis=1, out=self.cum_pos[:, 1:])
         self.curve = curve
 
     def metrics_at(self, threshold: float) -> dict[str, np.ndarray]:
