@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 ACTIVATIONS = ("relu", "tanh", "elu", "selu", "gelu", "sigmoid")
 SCORES = ("reconstruction", "latent", "combined")
 PREDICT_BATCH = 8192
+SMALL_BATCH = 1024
 #: The latent covariance is shrunk towards its diagonal by this much, so a
 #: nearly flat direction of the code cannot make every distance explode.
 LATENT_RIDGE = 1e-3
@@ -292,8 +293,12 @@ class AutoencoderDetector:
         if len(x) == 0:
             return np.empty_like(x), np.empty((0, self.model_.get_layer("code").units), np.float32)
         if getattr(self, "_outputs_model", None) is None:
-            self._outputs_model = keras.Model(self.model_.inputs, [self.model_.output, self.model_.get_layer("code").output])
-        recon, codes = self._outputs_model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+            self._outputs_model = keras.Model(self.model_.input, [self.model_.output, self.model_.get_layer("code").output])
+        if len(x) <= SMALL_BATCH:
+            # A direct call skips predict's per-call set-up (tens of ms), which dominates for a few rows.
+            recon, codes = self._outputs_model(x, training=False)
+        else:
+            recon, codes = self._outputs_model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
         return np.asarray(recon), np.asarray(codes)
 
     def reconstruct(self, X: Any) -> np.ndarray:

@@ -88,4 +88,4 @@ def build_autoencoder(
 
 def encoder_of(autoencoder: keras.Model) -> keras.Model:
     """The encoder half (input to code) of a model built by :func:`build_autoencoder`."""
-    return keras.Model(inputs=autoencoder.inputs, outputs=autoencoder.get_layer(CODE_LAYER).output, name="encoder")
+    return keras.Model(inputs=autoencoder.input, outputs=autoencoder.get_layer(CODE_LAYER).output, name="encoder")

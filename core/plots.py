@@ -175,20 +175,34 @@ def pr_figure(points: CurvePoints, conf: Optional[Confusion] = None) -> go.Figur
     return fig
 
 
-def reconstruction_figure(names: Sequence[str], original: np.ndarray, reconstructed: np.ndarray, sequence: bool = False, title: str = "Original and reconstruction") -> go.Figure:
-    """One row against its reconstruction: lines for a signal, grouped bars otherwise."""
-    fig = go.Figure()
+def reconstruction_figure(names: Sequence[str], original: np.ndarray, reconstructed: np.ndarray, sequence: bool = False, title: str = "Original and reconstruction", max_panels: int = 24) -> go.Figure:
+    """One row against its reconstruction: lines for a signal; for a table, one small
+    panel per feature, each on its own axis in the file's units (rpm in thousands and
+    a pressure in bars cannot share one axis)."""
+    original, reconstructed = np.asarray(original, float), np.asarray(reconstructed, float)
     if sequence:
+        fig = go.Figure()
         x = np.arange(len(names))
         fig.add_trace(go.Scatter(x=x, y=original, mode="lines", name="original", line=dict(color=NORMAL_COLOR)))
         fig.add_trace(go.Scatter(x=x, y=reconstructed, mode="lines", name="reconstruction", line=dict(color=ANOMALY_COLOR)))
-        fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([original, reconstructed[::-1]]), fill="toself", fillcolor="rgba(214,39,40,0.15)", line=dict(width=0), name="error", hoverinfo="skip"))
-        fig.update_layout(xaxis_title="position in the row")
-    else:
-        fig.add_trace(go.Bar(x=list(names), y=original, name="original", marker_color=NORMAL_COLOR))
-        fig.add_trace(go.Bar(x=list(names), y=reconstructed, name="reconstruction", marker_color=ANOMALY_COLOR))
-        fig.update_layout(barmode="group")
-    fig.update_layout(title=title, yaxis_title="value", **_LAYOUT)
+        fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([original, reconstructed[::-1]]), fill="toself",
+                                 fillcolor="rgba(214,39,40,0.15)", line=dict(width=0), name="error", hoverinfo="skip"))
+        fig.update_layout(title=title, xaxis_title="position in the row", yaxis_title="value", **_LAYOUT)
+        return fig
+    from plotly.subplots import make_subplots
+
+    names = list(names)[:max_panels]
+    cols = min(4, max(len(names), 1))
+    rows = int(np.ceil(len(names) / cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=min(0.5 / max(rows, 1), 0.12), horizontal_spacing=0.08)
+    for i, name in enumerate(names):
+        r, c = i // cols + 1, i % cols + 1
+        for value, label, color in ((original[i], "original", NORMAL_COLOR), (reconstructed[i], "reconstruction", ANOMALY_COLOR)):
+            fig.add_trace(go.Bar(x=[label], y=[value], marker_color=color, name=label, showlegend=i == 0, legendgroup=label,
+                                 hovertemplate=f"{name} {label}: %{{y:.4g}}<extra></extra>"), row=r, col=c)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(title=title, height=max(320, 150 * rows + 120), **{**_LAYOUT, "margin": dict(l=50, r=20, t=70, b=60), "legend": dict(orientation="h", y=-0.05, yanchor="top", x=0)})
     return fig
 
 
@@ -204,4 +218,50 @@ def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[floa
     fig.update_layout(title="Expected cost per 1,000 rows", xaxis_title="threshold" + (" — log scale" if log_x else ""), yaxis_title="cost per 1,000 rows", **_LAYOUT)
     if log_x:
         fig.update_xaxes(type="log")
+    return fig
+
+
+def contributions_figure(contributions, top: int = 20) -> go.Figure:
+    """Each feature's share of one row's reconstruction error, largest at the top."""
+    shown = contributions.iloc[:top][::-1]
+    total = max(float(contributions.sum()), 1e-300)
+    fig = go.Figure(go.Bar(x=shown.values, y=[str(i) for i in shown.index], orientation="h", marker_color=ANOMALY_COLOR,
+                           text=[f"{v / total:.0%}" for v in shown.values], textposition="auto"))
+    fig.update_layout(title="Which features the error comes from" + (f" (top {top})" if len(contributions) > top else ""),
+                      xaxis_title="share of the row's reconstruction error", **_LAYOUT)
+    return fig
+
+
+def feature_importance_figure(importance, top: int = 20) -> go.Figure:
+    """Mean per-feature error of normal and anomalous rows, top features first."""
+    shown = importance.iloc[:top]
+    fig = go.Figure()
+    colors = {"normal rows": NORMAL_COLOR, "anomalous rows": ANOMALY_COLOR, "all rows": ALL_COLOR}
+    for column in [c for c in shown.columns if c in colors]:
+        fig.add_trace(go.Bar(x=[str(i) for i in shown.index], y=shown[column], name=column, marker_color=colors[column]))
+    fig.update_layout(title="What drives detection: mean reconstruction error per feature", barmode="group", yaxis_title="mean error", **_LAYOUT)
+    return fig
+
+
+def latent_figure(points, threshold: float, highlight_row: Optional[int] = None) -> go.Figure:
+    """Rows in the code space, coloured by label, marked by prediction at ``threshold``."""
+    frame = points.frame.assign(prediction=np.where(points.frame["score"] > threshold, "flagged", "passed"))
+    fig = go.Figure()
+    colors = {"normal": NORMAL_COLOR, "anomaly": ANOMALY_COLOR, "unlabelled": ALL_COLOR}
+    symbols = {"passed": "circle", "flagged": "x"}
+    for (label, prediction), group in frame.groupby(["label", "prediction"]):
+        fig.add_trace(go.Scattergl(x=group["x"], y=group["y"], mode="markers", name=f"{label}, {prediction}",
+                                   marker=dict(color=colors.get(label, ALL_COLOR), symbol=symbols.get(prediction, "circle"), size=6, opacity=0.6),
+                                   customdata=group["row"], hovertemplate="row %{customdata}<extra>" + f"{label}, {prediction}" + "</extra>"))
+    if highlight_row is not None and (frame["row"] == highlight_row).any():
+        r = frame[frame["row"] == highlight_row].iloc[0]
+        fig.add_trace(go.Scatter(x=[r["x"]], y=[r["y"]], mode="markers", name=f"row {highlight_row}", marker=dict(size=16, color="black", symbol="circle-open", line=dict(width=3))))
+    fig.update_layout(title="The latent space (the network's code of each row)", xaxis_title=points.axes[0], yaxis_title=points.axes[1], **_LAYOUT)
+    return fig
+
+
+def mark_score(fig: go.Figure, score: float, label: str) -> go.Figure:
+    """Add one row's score to a histogram figure as a dashed line."""
+    top = max((max(t.y) for t in fig.data if t.y is not None and len(t.y)), default=1)
+    fig.add_trace(go.Scatter(x=[score, score], y=[0, top], mode="lines", name=label, line=dict(color="black", width=2, dash="dash")))
     return fig

@@ -25,13 +25,15 @@ DATA_PAGE = "pages/data.py"
 TRAIN_PAGE = "pages/train.py"
 THRESHOLD_PAGE = "pages/threshold.py"
 SCORE_PAGE = "pages/score.py"
+INSPECT_PAGE = "pages/inspect.py"
 
 
 def forget_from(step: str) -> None:
     """Drop ``step`` and everything after it in the chain."""
     for key in CHAIN[CHAIN.index(step):]:
         ss.pop(key, None)
-    for key in ("thr", "thr_num", "thr_default", "thr_rule_info", "scored", "costs", "costs_given", "band_low", "band_pick", "grid_for"):
+    for key in ("thr", "thr_num", "thr_default", "thr_rule_info", "scored", "costs", "costs_given", "band_low", "band_pick", "grid_for",
+                "inspect_cache_key", "inspect_per_feature", "inspect_latent"):
         ss.pop(key, None)
 
 

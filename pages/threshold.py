@@ -5,13 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataError
+from core.explain import OUTCOMES
 from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, decision_sentence, evaluate,
                              honest_comparison, metric_deltas, nearest, slider_grid)
 from core.metrics import review_band
 from core.plots import confusion_figure, cost_figure, histogram_figure, pr_figure, roc_figure
 from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
-from pages.common import TRAIN_PAGE, current_threshold, model_download, require, show_error, ss
+from pages.common import INSPECT_PAGE, TRAIN_PAGE, current_threshold, model_download, require, show_error, ss
 
 st.title("Threshold")
 require("detector", "Train a model first: the threshold is set on its anomaly scores.", TRAIN_PAGE, "Go to Train")
@@ -116,7 +117,14 @@ def metrics_tab(shown, conf, threshold: float) -> None:
                                                                   ("specificity", "specificity"), ("fpr", "false-alarm rate"))))
     left, right = st.columns([3, 2])
     left.plotly_chart(histogram_figure(shown.bins_log if log_x else shown.bins, threshold, title=f"Anomaly scores of the {PART_NAMES[part]}"), key="thr_hist")
-    right.plotly_chart(confusion_figure(conf), key="thr_confusion")
+    with right:
+        st.plotly_chart(confusion_figure(conf), key="thr_confusion")
+        st.caption("Open the rows of a cell on the Inspect page:")
+        cells = st.columns(4)
+        for col, (outcome, count) in zip(cells, (("FP", conf.fp), ("FN", conf.fn), ("TP", conf.tp), ("TN", conf.tn))):
+            if col.button(f"{OUTCOMES[outcome]} ({count:,})", key=f"thr_inspect_{outcome}", width="stretch"):
+                ss.inspect_outcome, ss.inspect_part = outcome, part
+                st.switch_page(INSPECT_PAGE)
     roc_col, pr_col = st.columns(2)
     roc_col.plotly_chart(roc_figure(shown.points, conf), key="thr_roc")
     pr_col.plotly_chart(pr_figure(shown.points, conf), key="thr_pr")

@@ -172,3 +172,25 @@ def test_a_damaged_bundle_changes_nothing():
     at.run()
     assert any("Could not restore 'model.zip'" in e.value and "Nothing in this session was changed" in e.value for e in at.error)
     assert at.session_state["table"].sha256 == before and "detector" not in at.session_state and "prepared" in at.session_state
+
+
+def test_inspect_page_explains_the_top_row_and_filters_by_outcome(trained_state):
+    at = app("pages/inspect.py", trained_state)
+    assert not at.exception, at.exception
+    detector, scores = trained_state[2], trained_state[3]
+    top = int(scores["val"].positions[np.argmax(scores["val"].scores)]) + 1
+    assert at.subheader[0].value.startswith(f"Row {top}:")
+    at.multiselect(key="inspect_outcomes").set_value(["FN"])
+    at.run()
+    assert not at.exception, at.exception
+    frame = at.dataframe[0].value
+    assert set(frame["outcome"]) <= {"FN"}
+
+
+def test_confusion_cell_button_opens_inspect_filtered(trained_state):
+    at = app("pages/threshold.py", trained_state)
+    at.button(key="thr_inspect_FP").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Inspect"
+    assert at.multiselect(key="inspect_outcomes").value == ["FP"]

@@ -103,7 +103,18 @@ def _first_session(page, tmp_path):
     bundle = tmp_path / "model.zip"
     download_info.value.save_as(bundle)
 
-    page.get_by_role("link", name="4 · Score new data").click()
+    # A strict threshold misses anomalies; the confusion-matrix button opens them on the Inspect page.
+    page.get_by_role("tab", name="Metrics").click()
+    page.get_by_role("spinbutton", name="Exact value").fill(f"{current * 3:.4f}")
+    page.get_by_role("spinbutton", name="Exact value").press("Enter")
+    settle(page)
+    page.get_by_role("button", name=re.compile(r"missed anomaly \([1-9]")).click()
+    settle(page, "What drives detection overall")
+    assert page.get_by_text(re.compile(r"Row \d+: score .* passed as normal")).is_visible()
+    assert page.get_by_text("missed anomaly (FN)").first.is_visible()
+    shoot(page, "4-inspect-missed")
+
+    page.get_by_role("link", name="5 · Score new data").click()
     settle(page, "Upload a CSV with the model's columns")
     _upload(page, "Table to score", SAMPLE)
     settle(page, "Most anomalous rows first")

@@ -122,3 +122,39 @@ def test_training_as_the_page_runs_it_against_a_bare_fit(n_rows, n_features, epo
     t_page = time.perf_counter() - t0
     assert not at.exception and at.session_state["detector"].epochs_run_ == epochs
     print(f"\n{n_rows}×{n_features}, {epochs} epochs: bare {t_bare:.2f} s, as the Train page runs it {t_page:.2f} s, ratio {t_page / t_bare:.2f} (target ≤ 1.3)")
+
+
+def test_inspect_row_selection_with_100k_rows():
+    from core.explain import explain_row, latent_points, per_feature_errors
+    from core.plots import contributions_figure, histogram_figure, latent_figure, mark_score, reconstruction_figure
+
+    table = _table(500_000, 20, seed=2)
+    prepared = prepare(table, "label", ["normal"])
+    detector = begin_training(prepared, {"epochs": 2})
+    detector.trainer_.run()
+    detector.end_fit()
+    scores = score_all(detector, prepared)
+    shown = scores["test"]
+    t0 = time.perf_counter()
+    per_feature_errors(detector, shown)
+    points = latent_points(detector, prepared, shown)
+    t_once = time.perf_counter() - t0
+
+    def select(position: int) -> None:
+        ex = explain_row(detector, prepared, position)
+        figs = [reconstruction_figure(list(ex.original.index), ex.original.to_numpy(), ex.reconstruction.to_numpy()),
+                contributions_figure(ex.contributions),
+                mark_score(histogram_figure(shown.bins_log, detector.threshold_), ex.score, "row"),
+                latent_figure(points, detector.threshold_, highlight_row=position + 1)]
+        for fig in figs:
+            pio.to_json(fig, validate=False)
+
+    select(int(shown.positions[0]))
+    times = []
+    for position in shown.positions[1:21]:
+        t0 = time.perf_counter()
+        select(int(position))
+        times.append(time.perf_counter() - t0)
+    ms = 1e3 * float(np.median(times))
+    print(f"\n100,000 shown rows: one row selection {ms:.0f} ms server-side (median of 20; budget 200 ms, ratio {ms / 200:.2f}); "
+          f"per-feature errors + latent codes once per model {t_once:.2f} s")
