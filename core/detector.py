@@ -18,7 +18,7 @@ from sklearn.exceptions import NotFittedError
 
 from core.errors import DataError
 from core.losses import LOSSES, elementwise_loss, keras_loss
-from core.network import build_autoencoder, default_architecture, encoder_of
+from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES, build_autoencoder, default_architecture, encoder_of
 from core.preprocess import SCALERS, Preprocessor
 from core.thresholds import Threshold, choose_threshold
 from core.training import ProgressHook, StopFlag, Trainer
@@ -43,6 +43,26 @@ def _as_frame(X: Any) -> pd.DataFrame:
     if array.ndim != 2:
         raise DataError(f"Expected a 2-D table of rows and columns, got an array of shape {array.shape}.")
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+
+MIN_SEQUENCE_LENGTH = 16
+
+
+def sequence_problem(preprocessor: Preprocessor) -> Optional[str]:
+    """Why the features cannot be read as one signal, or None when they can.
+
+    A signal is many numeric columns on one scale (a heartbeat's samples): at least
+    16, no text columns, and spreads within a factor of 10 of each other.
+    """
+    if preprocessor.categorical:
+        return f"it has text feature(s) ({', '.join(preprocessor.categorical)})"
+    numeric = preprocessor.numeric
+    if len(numeric) < MIN_SEQUENCE_LENGTH:
+        return f"it has {len(numeric)} feature(s), fewer than {MIN_SEQUENCE_LENGTH}"
+    spreads = np.array([c.b if c.kind == "standard" else (c.knots[-1] - c.knots[0] if c.kind == "quantile" else c.b) for c in numeric])
+    if spreads.max() > 10 * spreads.min():
+        return "its columns are on different scales (their spreads differ more than tenfold)"
+    return None
 
 
 def default_batch_size(n_rows: int) -> int:
@@ -89,6 +109,7 @@ class AutoencoderDetector:
 
     def __init__(
         self,
+        architecture: str = "dense",
         hidden_sizes: Optional[Sequence[int]] = None,
         code_size: Optional[int] = None,
         activation: str = "relu",
@@ -102,8 +123,12 @@ class AutoencoderDetector:
         threshold_rule: str = "auto",
         score: str = "combined",
         validation_fraction: float = 0.1,
+        sparsity: float = 1e-4,
+        noise_std: float = 0.1,
+        beta: float = 1.0,
         random_state: int = 0,
     ) -> None:
+        self.architecture = architecture
         self.hidden_sizes = hidden_sizes
         self.code_size = code_size
         self.activation = activation
@@ -117,12 +142,15 @@ class AutoencoderDetector:
         self.threshold_rule = threshold_rule
         self.score = score
         self.validation_fraction = validation_fraction
+        self.sparsity = sparsity
+        self.noise_std = noise_std
+        self.beta = beta
         self.random_state = random_state
 
     # -- parameters -----------------------------------------------------------------------
     PARAM_NAMES = (
-        "hidden_sizes", "code_size", "activation", "dropout", "loss", "learning_rate", "epochs",
-        "batch_size", "patience", "scaler", "threshold_rule", "score", "validation_fraction", "random_state",
+        "architecture", "hidden_sizes", "code_size", "activation", "dropout", "loss", "learning_rate", "epochs",
+        "batch_size", "patience", "scaler", "threshold_rule", "score", "validation_fraction", "sparsity", "noise_std", "beta", "random_state",
     )
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -137,6 +165,10 @@ class AutoencoderDetector:
 
     def _validate_params(self) -> None:
         checks = [
+            (self.architecture in ARCHITECTURES, f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}"),
+            (self.sparsity >= 0, f"sparsity must be 0 or more, got {self.sparsity}"),
+            (self.noise_std >= 0, f"noise_std must be 0 or more, got {self.noise_std}"),
+            (self.beta >= 0, f"beta must be 0 or more, got {self.beta}"),
             (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}"),
             (self.scaler in SCALERS, f"scaler must be one of {', '.join(SCALERS)}, got {self.scaler!r}"),
             (self.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}"),
@@ -209,8 +241,16 @@ class AutoencoderDetector:
             self._validation = None
         self._x_fit = x_all
         hidden, code = self.resolved_architecture(x_all.shape[1])
+        if self.architecture in SEQUENCE_ARCHITECTURES:
+            why = sequence_problem(self.preprocessor_)
+            if why:
+                raise DataError(f"The {self.architecture} autoencoder reads a row as a signal, but {why}. Choose the dense architecture for this table.")
         self.model_ = build_autoencoder(
             x_all.shape[1],
+            architecture=self.architecture,
+            sparsity=float(self.sparsity),
+            noise_std=float(self.noise_std),
+            beta=float(self.beta),
             hidden_sizes=hidden,
             code_size=code,
             activation=self.activation,

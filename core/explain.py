@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
+from core.detector import sequence_problem
 from core.pipeline import PartScores, Prepared
 
 OUTCOMES = {"TP": "anomaly caught", "FP": "false alarm", "FN": "missed anomaly", "TN": "normal kept"}
 MAX_LATENT_POINTS = 5000
-MIN_SEQUENCE_LENGTH = 16
 
 
 def outcomes(y: Optional[np.ndarray], predicted: np.ndarray) -> np.ndarray:
@@ -70,12 +70,7 @@ def feature_importance(per_feature: pd.DataFrame, y: Optional[np.ndarray]) -> pd
 
 def is_sequence(prepared: Prepared, detector) -> bool:
     """Rows are signals when every feature is numeric, there are many, and they share one scale."""
-    numeric = detector.preprocessor_.numeric
-    if detector.preprocessor_.categorical or len(numeric) < MIN_SEQUENCE_LENGTH:
-        return False
-    frame = prepared.table.frame[[c.name for c in numeric]]
-    spreads = frame.std().to_numpy()
-    return bool(np.nanmax(spreads) <= 10 * max(np.nanmin(spreads), 1e-12))
+    return sequence_problem(detector.preprocessor_) is None
 
 
 @dataclass
