@@ -114,8 +114,10 @@ class PartScores:
     cell_error: Optional[np.ndarray] = field(default=None, repr=False)
 
 
-def score_part(detector: AutoencoderDetector, prepared: Prepared, part: str) -> PartScores:
-    parts = detector.score_parts(prepared.rows(part))
+def score_part(detector, prepared: Prepared, part: str) -> PartScores:
+    """One part's scores; autoencoders also keep each cell's error (for explanations)."""
+    rows = prepared.rows(part)
+    parts = detector.score_parts(rows) if hasattr(detector, "score_parts") else {"score": detector.decision_function(rows), "cell_error": None}
     y = prepared.labels(part)
     has_both = y is not None and len(np.unique(y)) == 2
     curve = ThresholdCurve(parts["score"], y if has_both else None)

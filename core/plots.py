@@ -265,3 +265,23 @@ def mark_score(fig: go.Figure, score: float, label: str) -> go.Figure:
     top = max((max(t.y) for t in fig.data if t.y is not None and len(t.y)), default=1)
     fig.add_trace(go.Scatter(x=[score, score], y=[0, top], mode="lines", name=label, line=dict(color="black", width=2, dash="dash")))
     return fig
+
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
+
+
+def compare_figure(points: dict[str, CurvePoints], kind: str = "roc") -> go.Figure:
+    """Overlaid ROC (``kind="roc"``) or precision–recall curves of several detectors."""
+    fig = go.Figure()
+    for i, (name, p) in enumerate(points.items()):
+        color = PALETTE[i % len(PALETTE)]
+        if kind == "roc":
+            fig.add_trace(go.Scatter(x=p.fpr, y=p.tpr, mode="lines", name=f"{name} ({p.roc_auc:.3f})", line=dict(color=color)))
+        else:
+            fig.add_trace(go.Scatter(x=p.recall, y=p.precision, mode="lines", name=f"{name} ({p.average_precision:.3f})", line=dict(color=color), line_shape="vh"))
+    if kind == "roc":
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(color="#bbbbbb", dash="dash")))
+        fig.update_layout(title="ROC curves on test rows (AUC)", xaxis_title="false-alarm rate", yaxis_title="recall", **_LAYOUT)
+    else:
+        fig.update_layout(title="Precision–recall on test rows (AP)", xaxis_title="recall", yaxis_title="precision", **_LAYOUT)
+    return fig

@@ -26,6 +26,12 @@ TRAIN_PAGE = "pages/train.py"
 THRESHOLD_PAGE = "pages/threshold.py"
 SCORE_PAGE = "pages/score.py"
 INSPECT_PAGE = "pages/inspect.py"
+COMPARE_PAGE = "pages/compare.py"
+
+
+def is_autoencoder(detector) -> bool:
+    """Baselines from the Compare page score and threshold, but cannot be explained or saved."""
+    return hasattr(detector, "get_state")
 
 
 def forget_from(step: str) -> None:
@@ -102,6 +108,9 @@ def scoring_model():
 def model_download(key: str) -> None:
     """A download of the model bundle with the current threshold (built only when clicked)."""
     detector, prepared = ss.detector, ss.get("prepared")
+    if not is_autoencoder(detector):
+        st.caption("Baselines cannot be saved: scikit-learn models would need pickle, which a bundle never holds.")
+        return
     context = prepared.context() if prepared is not None else (ss.restored[1] if "restored" in ss else {})
     threshold = current_threshold()
     name = (ss.table.name.rsplit(".", 1)[0] if "table" in ss else "model")
@@ -158,7 +167,9 @@ def sidebar(show_threshold: bool = True) -> None:
             st.caption(f"{len(prepared.features)} features · split seed {prepared.split.seed}")
         detector = ss.get("detector")
         training = ss.get("training")
-        if detector is not None:
+        if detector is not None and not is_autoencoder(detector):
+            st.markdown(f"**Model** {getattr(detector, 'name', type(detector).__name__)} (from Compare), {detector.fit_seconds_:.1f} s")
+        elif detector is not None:
             how = "restored" if "restored" in ss and ss.restored[0] is detector else "trained"
             st.markdown(f"**Model** {how}: {detector.epochs_run_} epochs, {detector.fit_seconds_:.1f} s")
         elif training is not None:

@@ -100,6 +100,9 @@ def training_panel() -> None:
             ss.scores = score_all(detector, prepared)
         ss.detector = detector
         ss.pop("training", None)
+    if not hasattr(detector, "history_"):
+        st.info(f"The model in use is {getattr(detector, 'name', 'a baseline')}, chosen on the Compare page. Press Train to train an autoencoder instead.")
+        return
     state_line = "stopped by you" if detector.stopped_by_user_ else ("early stopping" if detector.epochs_run_ < detector.epochs else "all epochs")
     st.plotly_chart(loss_figure(detector.history_, detector.best_epoch_), key="train_loss_final")
     c1, c2, c3, c4 = st.columns(4)

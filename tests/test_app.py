@@ -194,3 +194,37 @@ def test_confusion_cell_button_opens_inspect_filtered(trained_state):
     assert not at.exception, at.exception
     assert at.title[0].value == "Inspect"
     assert at.multiselect(key="inspect_outcomes").value == ["FP"]
+
+
+def test_compare_page_fits_candidates_and_hands_one_to_the_other_pages():
+    at = app("pages/compare.py")
+    at.multiselect(key="compare_keys").set_value(["ae:dense", "iforest", "pca"])
+    at.number_input(key="compare_epochs").set_value(3)
+    at.form_submit_button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["detector"]) == ["AE dense", "Isolation Forest", "PCA reconstruction"]
+    assert table["ROC-AUC (test)"].between(0.5, 1.0).all()
+    at.selectbox(key="compare_pick").set_value("Isolation Forest")
+    at.button(key="compare_use").click()
+    at.run()
+    assert type(at.session_state["detector"]).__name__ == "IsolationForestDetector"
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Baselines cannot be saved" in c.value for c in at.caption)
+    at.switch_page("pages/inspect.py")
+    at.run()
+    assert not at.exception and any("baseline" in i.value for i in at.info)
+
+
+def test_random_search_ranks_trials_by_validation_ap():
+    at = app("pages/compare.py")
+    at.number_input(key="search_trials").set_value(2)
+    at.number_input(key="search_epochs").set_value(2)
+    at.form_submit_button[1].click()
+    at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 2 and table["AP (validation)"].is_monotonic_decreasing

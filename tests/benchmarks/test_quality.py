@@ -12,7 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from core.baselines import IsolationForestDetector, LOFDetector, PCADetector
+from core.baselines import IsolationForestDetector, LOFDetector, OneClassSVMDetector, PCADetector
+from core.detector import sequence_problem
 from core.metrics import ThresholdCurve
 from core.pipeline import begin_training, prepare
 from core.thresholds import choose_threshold
@@ -21,7 +22,11 @@ from tests.benchmarks.datasets import available, load
 SEEDS = range(5)
 
 
-def run_dataset(name: str, seeds=SEEDS) -> dict[str, dict[str, list[float]]]:
+BASELINES = (IsolationForestDetector, LOFDetector, PCADetector, OneClassSVMDetector)
+OCSVM_MAX_TRAIN_ROWS = 20_000
+
+
+def run_dataset(name: str, seeds=SEEDS, architectures=("dense",), baselines=(IsolationForestDetector, LOFDetector, PCADetector)) -> dict[str, dict[str, list[float]]]:
     table, label, normal, features = load(name)
     results: dict[str, dict[str, list[float]]] = {}
     for seed in seeds:
@@ -29,12 +34,16 @@ def run_dataset(name: str, seeds=SEEDS) -> dict[str, dict[str, list[float]]]:
         X_tr, y_tr = prepared.rows("train"), prepared.labels("train")
         X_va, y_va = prepared.rows("val"), prepared.labels("val")
         X_te, y_te = prepared.rows("test"), prepared.labels("test")
-        t0 = time.perf_counter()
-        ae = begin_training(prepared)
-        ae.trainer_.run()
-        ae.end_fit()
-        detectors = {"autoencoder": (ae, time.perf_counter() - t0)}
-        for cls in (IsolationForestDetector, LOFDetector, PCADetector):
+        detectors = {}
+        for architecture in architectures:
+            t0 = time.perf_counter()
+            ae = begin_training(prepared, {"architecture": architecture})
+            ae.trainer_.run()
+            ae.end_fit()
+            detectors["autoencoder" if architecture == "dense" else f"AE {architecture}"] = (ae, time.perf_counter() - t0)
+        for cls in baselines:
+            if cls is OneClassSVMDetector and int((y_tr == 0).sum()) > OCSVM_MAX_TRAIN_ROWS:
+                continue
             t0 = time.perf_counter()
             det = cls(random_state=seed).fit(X_tr, y_tr, validation_data=(X_va, y_va))
             detectors[cls.name] = (det, time.perf_counter() - t0)
@@ -48,8 +57,9 @@ def run_dataset(name: str, seeds=SEEDS) -> dict[str, dict[str, list[float]]]:
             r.setdefault("f1_default", []).append(curve.at(det.threshold_).metrics()["f1"])
             r.setdefault("f1_best", []).append(float(f1s.max()))
             r.setdefault("fit_s", []).append(seconds)
-            if det_name == "autoencoder":
+            if hasattr(det, "epochs_run_"):
                 r.setdefault("epochs", []).append(det.epochs_run_)
+            if det_name == "autoencoder":
                 mean1 = choose_threshold("mean_std:1", det.decision_scores_)
                 r.setdefault("acc_mean+1std", []).append(curve.at(mean1.value).metrics()["accuracy"])
     return results
@@ -80,11 +90,24 @@ def test_quality_against_baselines(name):
           f"accuracy at mean+1std {np.mean(ae['acc_mean+1std']):.3f}")
 
 
+def all_detectors(name: str, seeds=SEEDS):
+    """Every architecture that applies (conv1d and lstm only where rows are signals) and every baseline."""
+    from core.preprocess import Preprocessor
+
+    table, label, normal, features = load(name)
+    normal_rows = table.frame[table.frame[label].astype(str).isin(normal) | table.frame[label].map(lambda v: str(v).rstrip("0").rstrip(".")).isin(normal)]
+    signal = sequence_problem(Preprocessor("standard").fit(normal_rows, features)) is None
+    architectures = ("dense", "sparse", "denoising", "variational") + (("conv1d", "lstm") if signal else ())
+    return run_dataset(name, seeds, architectures, BASELINES)
+
+
 if __name__ == "__main__":
-    names = sys.argv[1:] or available()
+    args = sys.argv[1:]
+    every = "--all" in args
+    names = [a for a in args if not a.startswith("--")] or available()
     collected = {}
     for n in names:
-        collected[n] = run_dataset(n)
+        collected[n] = all_detectors(n) if every else run_dataset(n)
         print(format_table({n: collected[n]}), flush=True)
     print("\n" + format_table(collected))
     for n, per in collected.items():
