@@ -177,8 +177,9 @@ def parse_hidden_sizes(text: str) -> tuple[int, ...]:
 
 
 def suggested_params(prepared: Prepared) -> dict[str, Any]:
-    """The detector's defaults, with the sizes it would pick for this data filled in."""
-    from core.detector import default_batch_size
+    """The detector's defaults, with the sizes it would pick for this data filled in,
+    and ``sequence_problem``: why rows are not signals (None when they are)."""
+    from core.detector import default_batch_size, sequence_problem
     from core.preprocess import Preprocessor
 
     detector = AutoencoderDetector(random_state=prepared.split.seed)
@@ -186,7 +187,7 @@ def suggested_params(prepared: Prepared) -> dict[str, Any]:
     train = prepared.rows("train")
     y = prepared.labels("train")
     normal = train if y is None else train[y == 0]
-    n_inputs = len(Preprocessor(scaler=params["scaler"]).fit(normal, prepared.features).output_names)
-    hidden, code = detector.resolved_architecture(n_inputs)
-    params.update(hidden_sizes=hidden, code_size=code, batch_size=default_batch_size(len(normal)))
+    preprocessor = Preprocessor(scaler=params["scaler"]).fit(normal, prepared.features)
+    hidden, code = detector.resolved_architecture(len(preprocessor.output_names))
+    params.update(hidden_sizes=hidden, code_size=code, batch_size=default_batch_size(len(normal)), sequence_problem=sequence_problem(preprocessor))
     return params

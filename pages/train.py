@@ -9,6 +9,7 @@ from core.errors import DataError
 from core.losses import LOSSES
 from core.pipeline import begin_training, parse_hidden_sizes, score_all, suggested_params
 from core.plots import loss_figure
+from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.preprocess import SCALERS
 from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, model_download, require, show_error, ss
 
@@ -25,6 +26,11 @@ with st.expander("What am I looking at?"):
     )
 
 defaults = suggested_params(prepared)
+offered = [a for a in ARCHITECTURES if a not in SEQUENCE_ARCHITECTURES or defaults["sequence_problem"] is None]
+architecture = st.selectbox("Architecture", offered, key="train_architecture", format_func=lambda a: f"{a} — {ARCHITECTURES[a]}",
+                            help="Every architecture has the same contract: trained on normal rows, scored by how badly it rebuilds a row.")
+if defaults["sequence_problem"] is not None:
+    st.caption(f"Conv1d and LSTM autoencoders are not offered: they read a row as a signal, but this table {defaults['sequence_problem']}.")
 with st.form("train_form"):
     st.markdown(f"**{len(prepared.features)} features** · defaults sized for this table")
     c1, c2, c3, c4 = st.columns(4)
@@ -44,13 +50,27 @@ with st.form("train_form"):
     seed = c4.number_input("Seed", 0, 1_000_000, int(defaults["random_state"]), key="train_seed", help="Same seed, same data: the same model, bit for bit.")
     score = c4.selectbox("Anomaly score", ["combined", "reconstruction", "latent"], key="train_score",
                          help="combined: rebuild error per column relative to normal rows plus the code's distance from normal codes; reconstruction: the plain loss.")
+    extra = {}
+    if architecture == "sparse":
+        extra["sparsity"] = st.number_input("L1 penalty on the code", 0.0, 1.0, float(defaults["sparsity"]), format="%.5f", key="train_sparsity",
+                                            help="Larger values push more code units to zero for each row.")
+    elif architecture == "denoising":
+        extra["noise_std"] = st.number_input("Input noise (std, in scaled units)", 0.0, 5.0, float(defaults["noise_std"]), key="train_noise",
+                                             help="Gaussian noise added to the inputs while training only; the network learns to rebuild the clean row.")
+    elif architecture == "variational":
+        extra["beta"] = st.number_input("β (weight of the KL term)", 0.0, 100.0, float(defaults["beta"]), key="train_beta",
+                                        help="How strongly codes are pulled towards a standard normal; scoring uses the mean code, so it is deterministic.")
+    elif architecture == "conv1d":
+        st.caption("Conv1d: two convolutions of 32 and 16 filters (kernel 7, stride 2) around the code; hidden sizes and dropout are not used.")
+    elif architecture == "lstm":
+        st.caption("LSTM: the first hidden size is the number of LSTM units (8–64). Slow on a CPU: try few epochs first.")
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
 
 if submitted:
     try:
         params = dict(hidden_sizes=parse_hidden_sizes(hidden_text), code_size=int(code_size), dropout=float(dropout), activation=activation,
                       loss=loss, scaler=scaler, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                      patience=int(patience), random_state=int(seed), score=score)
+                      patience=int(patience), random_state=int(seed), score=score, architecture=architecture, **extra)
         detector = begin_training(prepared, params)
     except DataError as exc:
         show_error(exc)
@@ -73,10 +93,9 @@ def training_panel() -> None:
     if training is not None:
         trainer = training.trainer_
         state = trainer.state
-        if st.button("Stop training", key="train_stop", icon=":material/stop_circle:", disabled=trainer.finished):
+        stop_slot, progress, chart = st.empty(), st.empty(), st.empty()
+        if stop_slot.button("Stop training", key="train_stop", icon=":material/stop_circle:", disabled=trainer.finished):
             trainer.stop()
-        progress = st.empty()
-        chart = st.empty()
         last_draw = [0.0, 0]  # time of the last chart, charts drawn (each needs its own key)
 
         def draw(report=None, final=False) -> None:
@@ -100,6 +119,8 @@ def training_panel() -> None:
             ss.scores = score_all(detector, prepared)
         ss.detector = detector
         ss.pop("training", None)
+        for slot in (stop_slot, progress, chart):  # the summary below replaces the live view
+            slot.empty()
     if not hasattr(detector, "history_"):
         st.info(f"The model in use is {getattr(detector, 'name', 'a baseline')}, chosen on the Compare page. Press Train to train an autoencoder instead.")
         return

@@ -141,3 +141,37 @@ def test_the_whole_flow_in_the_browser(tmp_path):
             settle(page, "Flag a row when")
             assert page.get_by_text("Flag a row when").inner_text() == sentence
             assert page.get_by_text("chosen by hand on the Threshold page").is_visible()
+
+
+def test_signals_conv1d_inspect_and_compare_in_the_browser():
+    need_browser()
+    with running_app() as url, browser_page() as page:
+        page.goto(url)
+        settle(page, "Ready to train")
+        page.get_by_role("combobox", name="Bundled sample").click()
+        page.get_by_role("option", name=re.compile("Heartbeats")).click()
+        page.get_by_role("button", name="Load sample").click()
+        settle(page, "Ready to train")
+        assert page.get_by_text("heartbeats.csv").first.is_visible()
+
+        page.get_by_role("link", name="Go to Train").first.click()
+        settle(page, "Press Train to start")
+        page.get_by_role("combobox", name="Architecture").click()
+        page.get_by_role("option", name=re.compile("^conv1d")).click()
+        settle(page, "Conv1d: two convolutions")
+        page.get_by_role("spinbutton", name="Epochs (most)").fill("8")
+        page.get_by_role("button", name="Train", exact=True).click()
+        settle(page, "Go to Threshold")
+        shoot(page, "6-train-conv1d")
+
+        page.get_by_role("link", name="4 · Inspect").click()
+        settle(page, "What drives detection overall")
+        shoot(page, "6-inspect-signal")
+
+        page.get_by_role("link", name="6 · Compare detectors").click()
+        settle(page, "A small random search")
+        page.get_by_role("spinbutton", name="Most epochs per autoencoder").fill("5")
+        page.get_by_role("button", name="Compare", exact=True).click()
+        settle(page, "Model for the Threshold, Inspect and Score pages", timeout=240_000)
+        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2
+        shoot(page, "6-compare")
