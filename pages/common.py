@@ -138,13 +138,18 @@ def ensure_defaults() -> None:
         ss.prepared_key = (ss.table.sha256, label, tuple(normal), tuple(features), 0)
 
 
+def stop_with(message: str, page: str, label: str) -> None:
+    """Stop the page with a message and a link to the step that fixes it."""
+    st.info(message)
+    st.page_link(page, label=label, icon=":material/arrow_forward:")
+    sidebar()  # app.py draws it after the page, which st.stop skips
+    st.stop()
+
+
 def require(key: str, message: str, page: str, label: str) -> None:
     """Stop the page with a pointer to the step that is missing."""
     if key not in ss:
-        st.info(message)
-        st.page_link(page, label=label, icon=":material/arrow_forward:")
-        sidebar()
-        st.stop()
+        stop_with(message, page, label)
 
 
 def sidebar(show_threshold: bool = True) -> None:

@@ -5,15 +5,13 @@ import streamlit as st
 from core.compare import candidates, compare, comparison_table, random_search
 from core.errors import DataError
 from core.plots import compare_figure
-from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, require, show_error, ss
+from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, require, show_error, ss, stop_with
 
 st.title("Compare detectors")
 require("prepared", "Choose a dataset and its label first.", DATA_PAGE, "Go to Data")
 prepared = ss.prepared
 if prepared.target.y is None:
-    st.info("Comparing detectors needs a label column: choose one on the Data page.")
-    st.page_link(DATA_PAGE, label="Go to Data", icon=":material/arrow_forward:")
-    st.stop()
+    stop_with("Comparing detectors needs a label column: choose one on the Data page.", DATA_PAGE, "Go to Data")
 
 with st.expander("What am I looking at?"):
     st.markdown(

@@ -5,17 +5,15 @@ import streamlit as st
 from core.evaluation import PART_NAMES
 from core.explain import OUTCOMES, explain_row, feature_importance, filter_rows, is_sequence, latent_points, per_feature_errors, row_table
 from core.plots import contributions_figure, feature_importance_figure, histogram_figure, latent_figure, mark_score, reconstruction_figure
-from pages.common import TRAIN_PAGE, current_threshold, is_autoencoder, require, ss
+from pages.common import TRAIN_PAGE, current_threshold, is_autoencoder, require, ss, stop_with
 
 st.title("Inspect")
 require("detector", "Train a model first: this page explains its scores.", TRAIN_PAGE, "Go to Train")
 require("scores", "This model has no scored rows yet: load a labelled table with its columns on the Data page.", TRAIN_PAGE, "Go to Train")
 detector, parts, prepared = ss.detector, ss.scores, ss.prepared
 if not is_autoencoder(detector):
-    st.info("The model in use is a baseline from the Compare page: per-feature explanations need an autoencoder's reconstruction. "
-            "Choose an autoencoder on the Compare page or train one.")
-    st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/arrow_forward:")
-    st.stop()
+    stop_with("The model in use is a baseline from the Compare page: per-feature explanations need an autoencoder's reconstruction. "
+              "Choose an autoencoder on the Compare page or train one.", TRAIN_PAGE, "Go to Train")
 
 with st.expander("What am I looking at?"):
     st.markdown(

@@ -9,15 +9,12 @@ from core.metrics import ThresholdCurve
 from core.plots import confusion_figure, histogram_bins, histogram_figure
 from core.scoring import score_table, scored_csv_bytes, top_rows
 from core.target import make_target
-from pages.common import TRAIN_PAGE, scoring_model, show_error, sidebar, ss
+from pages.common import TRAIN_PAGE, scoring_model, show_error, sidebar, ss, stop_with
 
 st.title("Score new data")
 detector, threshold = scoring_model()
 if detector is None:
-    st.info("Train a model first (or restore a saved one on the Data page): new rows are scored with it.")
-    st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/arrow_forward:")
-    sidebar()
-    st.stop()
+    stop_with("Train a model first (or restore a saved one on the Data page): new rows are scored with it.", TRAIN_PAGE, "Go to Train")
 
 with st.expander("What am I looking at?"):
     st.markdown(
@@ -47,7 +44,7 @@ if upload is not None and ss.get("scored_id") != (upload.file_id, id(detector)):
 scored = ss.get("scored")
 if scored is None:
     st.info("Upload a CSV with the model's columns to score it.")
-    sidebar()
+    sidebar()  # app.py draws it after the page, which st.stop skips
     st.stop()
 
 table, scores = scored["table"], scored["scores"]

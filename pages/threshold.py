@@ -5,9 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataError
-from core.explain import OUTCOMES
 from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, decision_sentence, evaluate,
                              honest_comparison, metric_deltas, nearest, slider_grid)
+from core.explain import OUTCOMES
 from core.metrics import review_band
 from core.plots import confusion_figure, cost_figure, histogram_figure, pr_figure, roc_figure
 from core.report import report_html, report_json
