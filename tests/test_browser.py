@@ -151,8 +151,8 @@ def test_signals_conv1d_inspect_and_compare_in_the_browser():
         page.get_by_role("combobox", name="Bundled sample").click()
         page.get_by_role("option", name=re.compile("Heartbeats")).click()
         page.get_by_role("button", name="Load sample").click()
-        settle(page, "Ready to train")
-        assert page.get_by_text("heartbeats.csv").first.is_visible()
+        settle(page, "Rows per class of 'rhythm'")
+        assert page.get_by_text("Ready to train").is_visible()
 
         page.get_by_role("link", name="Go to Train").first.click()
         settle(page, "Press Train to start")
