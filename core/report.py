@@ -10,7 +10,7 @@ import html
 import json
 import platform
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 import plotly
 import plotly.graph_objects as go

@@ -4,7 +4,6 @@ and writing the result so that a spreadsheet cannot run a cell as a formula."""
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 from typing import Callable, Optional
 

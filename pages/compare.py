@@ -39,8 +39,8 @@ if run:
 
 results = ss.get("comparison")
 if results:
-    st.dataframe(comparison_table(results).style.format({c: "{:.3f}" for c in comparison_table(results).columns if c != "detector"}),
-                 width="stretch", hide_index=True)
+    table = comparison_table(results)
+    st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns if c != "detector"}), width="stretch", hide_index=True)
     left, right = st.columns(2)
     points = {r.name: r.parts["test"].points for r in results}
     left.plotly_chart(compare_figure(points, "roc"), key="compare_roc")

@@ -177,7 +177,7 @@ def test_a_damaged_bundle_changes_nothing():
 def test_inspect_page_explains_the_top_row_and_filters_by_outcome(trained_state):
     at = app("pages/inspect.py", trained_state)
     assert not at.exception, at.exception
-    detector, scores = trained_state[2], trained_state[3]
+    scores = trained_state[3]
     top = int(scores["val"].positions[np.argmax(scores["val"].scores)]) + 1
     assert at.subheader[0].value.startswith(f"Row {top}:")
     at.multiselect(key="inspect_outcomes").set_value(["FN"])

@@ -3,7 +3,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 
 from core.cli import main
 from tests.conftest import ROOT

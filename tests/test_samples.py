@@ -1,6 +1,5 @@
 import sys
 
-import pandas as pd
 
 from core.data import read_table
 from core.pipeline import prepare
