@@ -61,7 +61,7 @@ with st.form("train_form"):
         extra["beta"] = st.number_input("β (weight of the KL term)", 0.0, 100.0, float(defaults["beta"]), key="train_beta",
                                         help="How strongly codes are pulled towards a standard normal; scoring uses the mean code, so it is deterministic.")
     elif architecture == "conv1d":
-        st.caption("Conv1d: two convolutions of 32 and 16 filters (kernel 7, stride 2) around the code; hidden sizes and dropout are not used.")
+        st.caption("Conv1d: the hidden sizes are the filters of up to three convolutions (kernel 7, stride 2), mirrored by the decoder; dropout is not used.")
     elif architecture == "lstm":
         st.caption("LSTM: the first hidden size is the number of LSTM units (8–64). Slow on a CPU: try few epochs first.")
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")

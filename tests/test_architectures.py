@@ -50,3 +50,11 @@ def test_sequence_architectures_refuse_a_table_that_is_not_a_signal():
         AutoencoderDetector(architecture="conv1d", epochs=1).fit(X, y)
     with pytest.raises(DataError, match="Architecture must be one of"):
         AutoencoderDetector(architecture="transformer").fit(X, y)
+
+
+def test_conv1d_takes_its_filters_from_the_hidden_sizes_and_keeps_odd_lengths():
+    X, y = signals(length=27)  # not a multiple of 8: padded, then cropped back
+    det = AutoencoderDetector(architecture="conv1d", hidden_sizes=(8, 6, 4), code_size=3, epochs=1).fit(X, y)
+    convs = [layer for layer in det.model_.layers if layer.name.startswith("encoder_conv_")]
+    assert [layer.filters for layer in convs] == [8, 6, 4]
+    assert det.reconstruct(X).shape == (len(X), 27)

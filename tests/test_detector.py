@@ -120,3 +120,35 @@ def test_missing_columns_at_scoring_are_named(fitted):
     det, X, _ = fitted
     with pytest.raises(DataError, match="'f3'"):
         det.decision_function(X.drop(columns=["f3"]))
+
+
+def test_combined_score_parts_each_average_one_and_training_rows_are_not_their_own_neighbours(fitted):
+    det, X, y = fitted
+    n_train = int(len(X) * 0.6)  # the rows the fixture trained on
+    normal_train = X.iloc[:n_train][y[:n_train] == 0]
+    parts = det.score_parts(normal_train)
+    reconstruction = (parts["cell_error"] / det.cell_error_scale_).mean(axis=1)
+    latent = det._latent_distance(parts["codes"]) / det.latent_scale_
+    neighbour_in_fit = det.decision_scores_ - reconstruction - latent
+    assert np.isclose(reconstruction.mean(), 1) and np.isclose(latent.mean(), 1)
+    assert np.isclose(neighbour_in_fit.mean(), 1, atol=1e-3)
+    # each training row is measured against the 5 nearest *other* training codes, not itself
+    codes = parts["codes"].astype(np.float64)
+    pairwise = np.sqrt(((codes[:, None, :] - codes[None, :, :]) ** 2).sum(axis=-1))
+    np.fill_diagonal(pairwise, np.inf)
+    expected = np.sort(pairwise, axis=1)[:, :5].mean(axis=1) / det.neighbour_scale_
+    assert np.allclose(neighbour_in_fit, expected, atol=1e-4)
+
+
+def test_large_tables_keep_a_seeded_sample_of_reference_codes(monkeypatch):
+    import core.detector as detector_module
+    from core.bundle import bundle_bytes, load_bundle
+
+    monkeypatch.setattr(detector_module, "MAX_REFERENCE_CODES", 50)
+    X, y = planted(n_normal=300, n_anomaly=10, seed=5)
+    det = AutoencoderDetector(epochs=2, random_state=3).fit(X, y)
+    assert det.reference_codes_.shape == (50, det.model_.get_layer("code").units)
+    again = AutoencoderDetector(epochs=2, random_state=3).fit(X, y)
+    assert np.array_equal(det.reference_codes_, again.reference_codes_)
+    loaded, _ = load_bundle(bundle_bytes(det, {}))
+    assert np.array_equal(loaded.decision_function(X), det.decision_function(X))

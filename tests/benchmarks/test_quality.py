@@ -104,6 +104,20 @@ def all_detectors(name: str, seeds=SEEDS):
     return run_dataset(name, seeds, architectures, BASELINES)
 
 
+def best_autoencoder_against_best_baseline(all_results) -> list[str]:
+    """One line per dataset: the best autoencoder and the best baseline by mean ROC-AUC, and the margin."""
+    lines, wins = [], 0
+    for dataset, per_det in all_results.items():
+        means = {name: float(np.mean(r["roc_auc"])) for name, r in per_det.items()}
+        ae = max((n for n in means if n == "autoencoder" or n.startswith("AE ")), key=means.get)
+        base = max((n for n in means if not (n == "autoencoder" or n.startswith("AE "))), key=means.get)
+        margin = means[ae] - means[base]
+        wins += margin > 0
+        lines.append(f"{dataset}: best AE {ae} {means[ae]:.4f} vs best baseline {base} {means[base]:.4f}, margin {margin:+.4f}")
+    lines.append(f"best autoencoder ahead on {wins} of {len(all_results)} datasets")
+    return lines
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     every = "--all" in args
@@ -118,3 +132,5 @@ if __name__ == "__main__":
         print(f"{n}: AE {np.mean(ae['roc_auc']):.3f} IF {np.mean(iforest['roc_auc']):.3f} "
               f"margin {np.mean(ae['roc_auc']) - np.mean(iforest['roc_auc']):+.3f}; F1 gap {np.mean(ae['f1_best']) - np.mean(ae['f1_default']):.3f}; "
               f"acc@mean+1std {np.mean(ae['acc_mean+1std']):.3f}")
+    if every:
+        print("\n".join(best_autoencoder_against_best_baseline(collected)))
