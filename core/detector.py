@@ -29,7 +29,15 @@ from core.training import ProgressHook, StopFlag, Trainer
 log = logging.getLogger(__name__)
 
 ACTIVATIONS = ("relu", "tanh", "elu", "selu", "gelu", "sigmoid")
-SCORES = ("reconstruction", "latent", "combined")
+SCORES = ("auto", "combined", "reconstruction", "latent")
+#: The three parts a combined score adds, each scaled to average 1 on normal training rows.
+SCORE_PARTS = ("reconstruction", "latent", "neighbours")
+#: Subsets of the parts that ``score="auto"`` tries on labelled validation rows, all three first
+#: (kept on ties).
+PART_SUBSETS = tuple(sorted(
+    (tuple(p for p, keep in zip(SCORE_PARTS, mask) if keep) for mask in np.ndindex(2, 2, 2) if any(mask)),
+    key=lambda subset: -len(subset),
+))
 PREDICT_BATCH = 8192
 SMALL_BATCH = 1024
 #: The latent covariance is shrunk towards its diagonal by this much, so a
@@ -106,16 +114,20 @@ class AutoencoderDetector:
     scaler : "minmax", "standard" or "quantile", fitted on normal training rows.
     threshold_rule : see :mod:`core.thresholds`; "auto" is max F1 on labelled
         validation rows, else the 99th percentile of normal training errors.
-    score : "reconstruction" (the row's loss), "latent" (Mahalanobis distance of
-        the code to the normal training codes) or "combined" (the default), the sum
-        of three parts that each average 1 on normal training rows: each cell's
-        error divided by that column's mean error on normal training rows, averaged
-        over the row; the latent distance; and the mean distance from the row's code
-        to its 5 nearest normal training codes. A small deviation in a column the
-        network rebuilds precisely counts as much as a large one in a noisy column;
-        the code parts catch rows the network rebuilds well because they lie on the
-        normal pattern but far out along it (Mahalanobis) or between its clusters
-        (neighbours). Measured on six public datasets (see the README).
+    score : "combined" adds three parts that each average 1 on normal training
+        rows: each cell's error divided by that column's mean error on normal
+        training rows, averaged over the row ("reconstruction"); the Mahalanobis
+        distance of the row's code to the normal training codes ("latent"); and the
+        mean distance from the code to its 5 nearest normal training codes
+        ("neighbours"). A small deviation in a column the network rebuilds precisely
+        counts as much as a large one in a noisy column; the code parts catch rows
+        the network rebuilds well because they lie on the normal pattern but far out
+        along it, or between its clusters. "auto" (the default) keeps whichever
+        non-empty subset of the three parts gives the best average precision on
+        labelled validation rows (all three without labels, and on ties); the
+        choice is ``score_parts_``. "reconstruction" is the row's plain loss and
+        "latent" the plain Mahalanobis distance. Measured on six public datasets
+        (see the README).
     validation_fraction : share of normal training rows held out for early
         stopping when ``fit`` gets no validation data.
     random_state : seed for weights, dropout and shuffling; same seed, same scores.
@@ -140,7 +152,7 @@ class AutoencoderDetector:
         patience: int = 10,
         scaler: str = "standard",
         threshold_rule: str = "auto",
-        score: str = "combined",
+        score: str = "auto",
         validation_fraction: float = 0.1,
         sparsity: float = 1e-4,
         noise_std: float = 0.1,
@@ -306,6 +318,7 @@ class AutoencoderDetector:
         recon, codes = self._network_outputs(self._x_fit)
         cells = elementwise_loss(self.loss, self._x_fit, recon)
         self._fit_score_stats(cells, codes)
+        self.score_parts_ = self._select_score_parts()
         self.decision_scores_ = self._combine(cells, codes, neighbour=self._fit_neighbour_distance)
         del self._fit_neighbour_distance
         self._choose_threshold()
@@ -327,6 +340,39 @@ class AutoencoderDetector:
         self._neighbours = None
         self._fit_neighbour_distance = self._training_neighbour_distance(codes, keep)
         self.neighbour_scale_ = float(self._fit_neighbour_distance.mean()) or 1.0
+
+    def _select_score_parts(self) -> tuple[str, ...]:
+        """Which parts the score adds: for "auto", the subset with the best validation average precision."""
+        self.score_selection_ = {}
+        if self.score != "auto":
+            return SCORE_PARTS if self.score == "combined" else (self.score,)
+        if self._validation is None or self._validation[1] is None or len(np.unique(self._validation[1])) < 2:
+            return SCORE_PARTS
+        from sklearn.metrics import average_precision_score
+
+        frame, y = self._validation
+        scaled = self._scaled_parts(self.transform_features(frame), SCORE_PARTS)
+        best = None
+        for subset in PART_SUBSETS:
+            ap = float(average_precision_score(y, sum(scaled[p] for p in subset)))
+            self.score_selection_["+".join(subset)] = ap
+            if best is None or ap > best[0]:
+                best = (ap, subset)
+        return best[1]
+
+    def _scaled_parts(self, x: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
+        recon, codes = self._network_outputs(x)
+        return self._parts_from(elementwise_loss(self.loss, x, recon), codes, parts, neighbour)
+
+    def _parts_from(self, cells: np.ndarray, codes: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
+        out = {}
+        if "reconstruction" in parts:
+            out["reconstruction"] = (cells / self.cell_error_scale_).mean(axis=1)
+        if "latent" in parts:
+            out["latent"] = self._latent_distance(codes) / self.latent_scale_
+        if "neighbours" in parts:
+            out["neighbours"] = (self._neighbour_distance(codes) if neighbour is None else neighbour) / self.neighbour_scale_
+        return out
 
     def _neighbour_index(self) -> NearestNeighbors:
         if getattr(self, "_neighbours", None) is None:
@@ -404,12 +450,9 @@ class AutoencoderDetector:
     def _combine(self, cells: np.ndarray, codes: np.ndarray, neighbour: Optional[np.ndarray] = None) -> np.ndarray:
         if self.score == "reconstruction":
             return cells.mean(axis=1)
-        latent = self._latent_distance(codes)
         if self.score == "latent":
-            return latent
-        if neighbour is None:
-            neighbour = self._neighbour_distance(codes)
-        return (cells / self.cell_error_scale_).mean(axis=1) + latent / self.latent_scale_ + neighbour / self.neighbour_scale_
+            return self._latent_distance(codes)
+        return sum(self._parts_from(cells, codes, self.score_parts_, neighbour).values())
 
     def score_parts(self, X: Any) -> dict[str, np.ndarray]:
         """Everything scoring computes, from one pass through the network."""
@@ -442,6 +485,23 @@ class AutoencoderDetector:
         data = {name: cell_error[:, cols].sum(axis=1) / n_cols for name, cols in self.preprocessor_.groups}
         return pd.DataFrame(data)
 
+    def score_description(self) -> str:
+        """One sentence on what the anomaly score adds up, and why (for the UI and reports)."""
+        self._check_fitted()
+        if self.score == "reconstruction":
+            return "Anomaly score: the row's reconstruction loss."
+        if self.score == "latent":
+            return "Anomaly score: the Mahalanobis distance of the row's code to the normal training codes."
+        names = {"reconstruction": "reconstruction error per column", "latent": "code distance (Mahalanobis)", "neighbours": "distance to the 5 nearest normal codes"}
+        parts = " + ".join(names[p] for p in self.score_parts_)
+        if not self.score_selection_:
+            return f"Anomaly score: {parts}, each scaled to average 1 on normal training rows."
+        chosen = self.score_selection_["+".join(self.score_parts_)]
+        every = self.score_selection_["+".join(SCORE_PARTS)]
+        why = "the best" if tuple(self.score_parts_) == SCORE_PARTS else f"against {every:.3f} with all three parts"
+        return (f"Anomaly score: {parts}, each scaled to average 1 on normal training rows; chosen on the validation rows "
+                f"(average precision {chosen:.3f}, {why}).")
+
     @property
     def n_parameters_(self) -> int:
         self._check_fitted()
@@ -467,6 +527,8 @@ class AutoencoderDetector:
             "stopped_by_user": self.stopped_by_user_,
             "fit_seconds": self.fit_seconds_,
             "threshold": {"value": self.threshold_, "rule": self.threshold_rule_, "reason": self.threshold_reason_},
+            "score_parts": list(self.score_parts_),
+            "score_selection": self.score_selection_,
             "score_stats": {
                 "latent_mean": self.latent_mean_.tolist(),
                 "latent_precision": self.latent_precision_.tolist(),
@@ -500,9 +562,13 @@ class AutoencoderDetector:
         det.latent_precision_ = np.asarray(stats["latent_precision"], dtype=np.float64)
         det.cell_error_scale_ = np.asarray(stats["cell_error_scale"], dtype=np.float64)
         det.latent_scale_ = float(stats["latent_scale"])
-        det.reference_codes_ = _decode_array(stats["reference_codes"])
-        det.neighbour_scale_ = float(stats["neighbour_scale"])
         det._neighbours = None
+        if "reference_codes" in stats:
+            det.reference_codes_ = _decode_array(stats["reference_codes"])
+            det.neighbour_scale_ = float(stats["neighbour_scale"])
+        # bundles saved before the neighbour part existed scored reconstruction + latent
+        det.score_parts_ = tuple(state.get("score_parts", SCORE_PARTS if "reference_codes" in stats else ("reconstruction", "latent")))
+        det.score_selection_ = {str(k): float(v) for k, v in state.get("score_selection", {}).items()}
         det.decision_scores_ = np.asarray(state["train_scores"], dtype=np.float64)
         t = state["threshold"]
         det.set_threshold(Threshold(float(t["value"]), str(t["rule"]), str(t["reason"])))

@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from core.detector import ACTIVATIONS
+from core.detector import ACTIVATIONS, SCORES
 from core.errors import DataError
 from core.losses import LOSSES
 from core.pipeline import begin_training, parse_hidden_sizes, score_all, suggested_params
@@ -48,8 +48,10 @@ with st.form("train_form"):
     learning_rate = c3.number_input("Learning rate", 1e-5, 1.0, float(defaults["learning_rate"]), format="%.4f", key="train_lr", help="Adam's step size.")
     patience = c4.number_input("Early-stopping patience", 0, 500, int(defaults["patience"]), key="train_patience", help="Epochs without a better validation loss before stopping (0 = never stop early).")
     seed = c4.number_input("Seed", 0, 1_000_000, int(defaults["random_state"]), key="train_seed", help="Same seed, same data: the same model, bit for bit.")
-    score = c4.selectbox("Anomaly score", ["combined", "reconstruction", "latent"], key="train_score",
-                         help="combined: rebuild error per column relative to normal rows plus the code's distance from normal codes; reconstruction: the plain loss.")
+    score = c4.selectbox("Anomaly score", list(SCORES), key="train_score",
+                         help="combined: rebuild error per column relative to normal rows, plus how far the row's code lies from the normal codes "
+                              "(overall, and from its 5 nearest); auto: the subset of those three parts that best separates the labelled validation rows; "
+                              "reconstruction: the plain loss; latent: the code's distance alone.")
     extra = {}
     if architecture == "sparse":
         extra["sparsity"] = st.number_input("L1 penalty on the code", 0.0, 1.0, float(defaults["sparsity"]), format="%.5f", key="train_sparsity",
@@ -131,7 +133,7 @@ def training_panel() -> None:
     c2.metric("Best validation loss", f"{detector.best_val_loss_:.4g}", help=f"At epoch {detector.best_epoch_}; those weights are kept.")
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
     c4.metric("Parameters", f"{detector.n_parameters_:,}")
-    st.caption(f"Ended by {state_line}. Threshold chosen: {detector.threshold_:.5g} — {detector.threshold_reason_}.")
+    st.caption(f"Ended by {state_line}. Threshold chosen: {detector.threshold_:.5g} — {detector.threshold_reason_}. {detector.score_description()}")
     link, download = st.columns([1, 1])
     with link:
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")

@@ -122,10 +122,11 @@ def test_missing_columns_at_scoring_are_named(fitted):
         det.decision_function(X.drop(columns=["f3"]))
 
 
-def test_combined_score_parts_each_average_one_and_training_rows_are_not_their_own_neighbours(fitted):
-    det, X, y = fitted
-    n_train = int(len(X) * 0.6)  # the rows the fixture trained on
-    normal_train = X.iloc[:n_train][y[:n_train] == 0]
+def test_combined_score_parts_each_average_one_and_training_rows_are_not_their_own_neighbours():
+    X, y = planted(n_normal=300, n_anomaly=10, seed=6)
+    det = AutoencoderDetector(epochs=8, score="combined", random_state=2).fit(X, y)
+    assert det.score_parts_ == ("reconstruction", "latent", "neighbours")
+    normal_train = X[y == 0]
     parts = det.score_parts(normal_train)
     reconstruction = (parts["cell_error"] / det.cell_error_scale_).mean(axis=1)
     latent = det._latent_distance(parts["codes"]) / det.latent_scale_
@@ -152,3 +153,32 @@ def test_large_tables_keep_a_seeded_sample_of_reference_codes(monkeypatch):
     assert np.array_equal(det.reference_codes_, again.reference_codes_)
     loaded, _ = load_bundle(bundle_bytes(det, {}))
     assert np.array_equal(loaded.decision_function(X), det.decision_function(X))
+
+
+def test_auto_score_keeps_the_parts_with_the_best_validation_average_precision(fitted):
+    from sklearn.metrics import average_precision_score
+
+    det, X, y = fitted
+    assert det.score == "auto" and len(det.score_selection_) == 7
+    chosen = "+".join(det.score_parts_)
+    assert det.score_selection_[chosen] == max(det.score_selection_.values())
+    val = slice(int(len(X) * 0.6), int(len(X) * 0.8))  # the fixture's validation rows
+    assert np.isclose(average_precision_score(y[val], det.decision_function(X.iloc[val])), det.score_selection_[chosen])
+
+
+def test_auto_score_without_labels_adds_all_three_parts():
+    X, _ = planted(n_normal=200, n_anomaly=0, seed=3)
+    det = AutoencoderDetector(epochs=2).fit(X)
+    assert det.score_parts_ == ("reconstruction", "latent", "neighbours") and det.score_selection_ == {}
+
+
+def test_a_bundle_from_before_the_neighbour_part_still_scores_reconstruction_plus_latent(fitted):
+    det, X, y = fitted
+    state = det.get_state()
+    for key in ("reference_codes", "neighbour_scale"):
+        state["score_stats"].pop(key)
+    state.pop("score_parts")
+    old = AutoencoderDetector.from_state(state, det.model_)
+    parts = det.score_parts(X.iloc[:20])
+    expected = (parts["cell_error"] / det.cell_error_scale_).mean(axis=1) + det._latent_distance(parts["codes"]) / det.latent_scale_
+    assert np.allclose(old.decision_function(X.iloc[:20]), expected)
