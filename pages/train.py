@@ -126,14 +126,14 @@ def training_panel() -> None:
     if not hasattr(detector, "history_"):
         st.info(f"The model in use is {getattr(detector, 'name', 'a baseline')}, chosen on the Compare page. Press Train to train an autoencoder instead.")
         return
-    state_line = "stopped by you" if detector.stopped_by_user_ else ("early stopping" if detector.epochs_run_ < detector.epochs else "all epochs")
+    state_line = "Stopped by you" if detector.stopped_by_user_ else ("Ended by early stopping" if detector.epochs_run_ < detector.epochs else "Ran all epochs")
     st.plotly_chart(loss_figure(detector.history_, detector.best_epoch_), key="train_loss_final")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Epochs run", f"{detector.epochs_run_}", help=f"Ended by {state_line}.")
+    c1.metric("Epochs run", f"{detector.epochs_run_}", help=f"{state_line}.")
     c2.metric("Best validation loss", f"{detector.best_val_loss_:.4g}", help=f"At epoch {detector.best_epoch_}; those weights are kept.")
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
     c4.metric("Parameters", f"{detector.n_parameters_:,}")
-    st.caption(f"Ended by {state_line}. Threshold chosen: {detector.threshold_:.5g} — {detector.threshold_reason_}. {detector.score_description()}")
+    st.caption(f"{state_line}. Threshold chosen: {detector.threshold_:.5g} — {detector.threshold_reason_}. {detector.score_description()}")
     link, download = st.columns([1, 1])
     with link:
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")

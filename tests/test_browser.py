@@ -47,7 +47,7 @@ def _first_session(page, tmp_path):
     settle(page, "Go to Threshold")
     runs = int(page.get_by_test_id("stMetricValue").first.inner_text())
     assert 10 <= runs < 400, runs  # stopped well before the end: the Python work ended
-    assert page.get_by_text("Ended by stopped by you").is_visible()
+    assert page.get_by_text("Stopped by you.", exact=False).is_visible()
     shoot(page, "2-train-done")
 
     page.get_by_role("link", name="Go to Threshold").first.click()
@@ -158,7 +158,7 @@ def test_signals_conv1d_inspect_and_compare_in_the_browser():
         settle(page, "Press Train to start")
         page.get_by_role("combobox", name="Architecture").click()
         page.get_by_role("option", name=re.compile("^conv1d")).click()
-        settle(page, "Conv1d: two convolutions")
+        settle(page, "Conv1d: the hidden sizes are the filters")
         page.get_by_role("spinbutton", name="Epochs (most)").fill("8")
         page.get_by_role("button", name="Train", exact=True).click()
         settle(page, "Go to Threshold")

@@ -182,3 +182,13 @@ def test_a_bundle_from_before_the_neighbour_part_still_scores_reconstruction_plu
     parts = det.score_parts(X.iloc[:20])
     expected = (parts["cell_error"] / det.cell_error_scale_).mean(axis=1) + det._latent_distance(parts["codes"]) / det.latent_scale_
     assert np.allclose(old.decision_function(X.iloc[:20]), expected)
+
+
+def test_score_description_names_the_kept_parts_and_their_validation_precision(fitted):
+    det, _, _ = fitted
+    text = det.score_description()
+    chosen = det.score_selection_["+".join(det.score_parts_)]
+    assert f"average precision {chosen:.3f}" in text
+    named = {"reconstruction": "reconstruction error", "latent": "Mahalanobis", "neighbours": "nearest normal codes"}
+    for part, words in named.items():
+        assert (words in text) == (part in det.score_parts_)
