@@ -73,6 +73,7 @@ for finding in table.findings:
 st.dataframe(frame.head(20), width="stretch", height=260)
 
 choice = ss.choice
+ss.setdefault("widgets_generation", 0)  # set_table raises it; a session seeded by hand starts at 0
 columns = list(frame.columns)
 label_options = ["(no label)"] + columns
 label_index = label_options.index(choice["label"]) if choice.get("label") in columns else 0

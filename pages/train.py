@@ -83,7 +83,8 @@ if submitted:
         ss.training_started = time.time()
 
 #: Redraw the chart at most this often; epochs of a small table can take 50 ms.
-MIN_REDRAW_SECONDS = 0.25
+MIN_REDRAW_SECONDS = 0.5
+MIN_PROGRESS_SECONDS = 0.1
 
 
 def training_panel() -> None:
@@ -100,11 +101,17 @@ def training_panel() -> None:
             trainer.stop()
         last_draw = [0.0, 0]  # time of the last chart, charts drawn (each needs its own key)
 
+        last_progress = [0.0]
+
         def draw(report=None, final=False) -> None:
             done, total = state.epochs_done, trainer.epochs
-            eta = f", about {report.remaining:.0f} s left at most" if report is not None and not final else ""
-            progress.progress(min(done / total, 1.0), text=f"Epoch {done} of {total} · {state.seconds:.1f} s{eta}")
             now = time.perf_counter()
+            # Each Streamlit call is also where a Stop click lands, so the bar updates every
+            # 0.1 s at most, not every 10-ms epoch of a small table.
+            if final or now - last_progress[0] >= MIN_PROGRESS_SECONDS:
+                last_progress[0] = now
+                eta = f", about {report.remaining:.0f} s left at most" if report is not None and not final else ""
+                progress.progress(min(done / total, 1.0), text=f"Epoch {done} of {total} · {state.seconds:.1f} s{eta}")
             if final or now - last_draw[0] >= MIN_REDRAW_SECONDS:
                 last_draw[0], last_draw[1] = now, last_draw[1] + 1
                 chart.plotly_chart(loss_figure(state.history(), state.best_epoch or None), key=f"train_loss_{last_draw[1]}")
