@@ -318,10 +318,11 @@ class AutoencoderDetector:
         recon, codes = self._network_outputs(self._x_fit)
         cells = elementwise_loss(self.loss, self._x_fit, recon)
         self._fit_score_stats(cells, codes)
-        self.score_parts_ = self._select_score_parts()
+        validation = self._labelled_validation_outputs()
+        self.score_parts_ = self._select_score_parts(validation)
         self.decision_scores_ = self._combine(cells, codes, neighbour=self._fit_neighbour_distance)
         del self._fit_neighbour_distance
-        self._choose_threshold()
+        self._choose_threshold(validation)
         del self._x_fit
         return self
 
@@ -341,17 +342,25 @@ class AutoencoderDetector:
         self._fit_neighbour_distance = self._training_neighbour_distance(codes, keep)
         self.neighbour_scale_ = float(self._fit_neighbour_distance.mean()) or 1.0
 
-    def _select_score_parts(self) -> tuple[str, ...]:
+    def _labelled_validation_outputs(self) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Cell errors, codes and labels of the validation rows (one network pass), when they are labelled."""
+        if self._validation is None or self._validation[1] is None:
+            return None
+        x = self.transform_features(self._validation[0])
+        recon, codes = self._network_outputs(x)
+        return elementwise_loss(self.loss, x, recon), codes, self._validation[1]
+
+    def _select_score_parts(self, validation) -> tuple[str, ...]:
         """Which parts the score adds: for "auto", the subset with the best validation average precision."""
         self.score_selection_ = {}
         if self.score != "auto":
             return SCORE_PARTS if self.score == "combined" else (self.score,)
-        if self._validation is None or self._validation[1] is None or len(np.unique(self._validation[1])) < 2:
+        if validation is None or len(np.unique(validation[2])) < 2:
             return SCORE_PARTS
         from sklearn.metrics import average_precision_score
 
-        frame, y = self._validation
-        scaled = self._scaled_parts(self.transform_features(frame), SCORE_PARTS)
+        cells, codes, y = validation
+        scaled = self._parts_from(cells, codes, SCORE_PARTS)
         best = None
         for subset in PART_SUBSETS:
             ap = float(average_precision_score(y, sum(scaled[p] for p in subset)))
@@ -359,10 +368,6 @@ class AutoencoderDetector:
             if best is None or ap > best[0]:
                 best = (ap, subset)
         return best[1]
-
-    def _scaled_parts(self, x: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
-        recon, codes = self._network_outputs(x)
-        return self._parts_from(elementwise_loss(self.loss, x, recon), codes, parts, neighbour)
 
     def _parts_from(self, cells: np.ndarray, codes: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
         out = {}
@@ -396,12 +401,12 @@ class AutoencoderDetector:
         own_dropped = distances[:, 1:k + 1] if distances.shape[1] > 1 else distances
         return np.where(is_reference, own_dropped.mean(axis=1), distances[:, :k].mean(axis=1))
 
-    def _choose_threshold(self, rule: Optional[str] = None) -> Threshold:
+    def _choose_threshold(self, validation) -> Threshold:
         val_scores = val_y = None
-        if self._validation is not None and self._validation[1] is not None:
-            val_scores = self.decision_function(self._validation[0])
-            val_y = self._validation[1]
-        chosen = choose_threshold(rule or self.threshold_rule, self.decision_scores_, val_scores, val_y)
+        if validation is not None:
+            cells, codes, val_y = validation
+            val_scores = self._combine(cells, codes)
+        chosen = choose_threshold(self.threshold_rule, self.decision_scores_, val_scores, val_y)
         self.set_threshold(chosen)
         return chosen
 
