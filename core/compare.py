@@ -14,11 +14,9 @@ import numpy as np
 import pandas as pd
 
 from core.baselines import IsolationForestDetector, LOFDetector, OneClassSVMDetector, PCADetector
-from core.detector import sequence_problem
 from core.errors import DataError
 from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES
-from core.pipeline import PartScores, Prepared, begin_training, score_all
-from core.preprocess import Preprocessor
+from core.pipeline import PartScores, Prepared, begin_training, score_all, signal_problem
 
 OCSVM_MAX_TRAIN_ROWS = 20_000
 BASELINES = {
@@ -33,14 +31,12 @@ Progress = Optional[Callable[[float, str], None]]
 def candidates(prepared: Prepared) -> dict[str, tuple[str, str]]:
     """Candidate key → (name, one-line description), only those that apply to this data."""
     out = {f"ae:{a}": (f"AE {a}", d) for a, d in ARCHITECTURES.items()}
-    train = prepared.rows("train")
-    y = prepared.labels("train")
-    normal = train if y is None else train[y == 0]
-    if sequence_problem(Preprocessor("standard").fit(normal, prepared.features)) is not None:
+    if signal_problem(prepared) is not None:
         for a in SEQUENCE_ARCHITECTURES:
             out.pop(f"ae:{a}")
+    n_normal = len(prepared.normal_rows("train"))
     for key, (name, _, description) in BASELINES.items():
-        if key == "ocsvm" and len(normal) > OCSVM_MAX_TRAIN_ROWS:
+        if key == "ocsvm" and n_normal > OCSVM_MAX_TRAIN_ROWS:
             continue
         out[key] = (name, description)
     return out

@@ -38,6 +38,11 @@ class Prepared:
     def labels(self, part: str) -> Optional[np.ndarray]:
         return None if self.target.y is None else self.target.y[self.split.part(part)]
 
+    def normal_rows(self, part: str = "train") -> pd.DataFrame:
+        """The part's normal rows (all of them without a label): what detectors are fitted on."""
+        rows, y = self.rows(part), self.labels(part)
+        return rows if y is None else rows[y == 0]
+
     def context(self) -> dict[str, Any]:
         """What a bundle keeps besides the model, so a session can be restored."""
         return {
@@ -176,6 +181,14 @@ def parse_hidden_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def signal_problem(prepared: Prepared) -> Optional[str]:
+    """Why the chosen features are not one signal for conv1d / LSTM (None when they are)."""
+    from core.detector import sequence_problem
+    from core.preprocess import Preprocessor
+
+    return sequence_problem(Preprocessor("standard").fit(prepared.normal_rows("train"), prepared.features))
+
+
 def suggested_params(prepared: Prepared) -> dict[str, Any]:
     """The detector's defaults, with the sizes it would pick for this data filled in,
     and ``sequence_problem``: why rows are not signals (None when they are)."""
@@ -184,9 +197,7 @@ def suggested_params(prepared: Prepared) -> dict[str, Any]:
 
     detector = AutoencoderDetector(random_state=prepared.split.seed)
     params = detector.get_params()
-    train = prepared.rows("train")
-    y = prepared.labels("train")
-    normal = train if y is None else train[y == 0]
+    normal = prepared.normal_rows("train")
     preprocessor = Preprocessor(scaler=params["scaler"]).fit(normal, prepared.features)
     hidden, code = detector.resolved_architecture(len(preprocessor.output_names))
     params.update(hidden_sizes=hidden, code_size=code, batch_size=default_batch_size(len(normal)), sequence_problem=sequence_problem(preprocessor))

@@ -43,6 +43,14 @@ def forget_from(step: str) -> None:
         ss.pop(key, None)
 
 
+def per_split(name: str, compute, prepared):
+    """``compute(prepared)``, kept in the session until the split changes (not redone on every rerun)."""
+    kept = ss.get(name)
+    if kept is None or kept[0] is not prepared:
+        ss[name] = kept = (prepared, compute(prepared))
+    return kept[1]
+
+
 def set_table(table) -> None:
     """A new table: forget everything after it and preselect its likely label.
 

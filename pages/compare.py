@@ -5,7 +5,7 @@ import streamlit as st
 from core.compare import candidates, compare, comparison_table, random_search
 from core.errors import DataError
 from core.plots import compare_figure
-from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, require, show_error, ss, stop_with
+from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, per_split, require, show_error, ss, stop_with
 
 st.title("Compare detectors")
 require("prepared", "Choose a dataset and its label first.", DATA_PAGE, "Go to Data")
@@ -21,7 +21,7 @@ with st.expander("What am I looking at?"):
         "autoencoder, so if it ties, the non-linear network is not buying anything."
     )
 
-options = candidates(prepared)
+options = per_split("compare_candidates", candidates, prepared)
 signal_note = "" if "ae:conv1d" in options else " Conv1d and LSTM autoencoders are not offered: the features are not one signal (they need 16 or more numeric columns on one scale)."
 st.caption("Candidates: " + " · ".join(f"**{name}**: {desc}" for name, desc in options.values()) + signal_note)
 default = [k for k in ("ae:dense", "ae:variational", "iforest", "lof", "pca") if k in options]

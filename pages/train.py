@@ -11,7 +11,7 @@ from core.pipeline import begin_training, parse_hidden_sizes, score_all, suggest
 from core.plots import loss_figure
 from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.preprocess import SCALERS
-from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, model_download, require, show_error, ss
+from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, model_download, per_split, require, show_error, ss
 
 st.title("Train")
 require("prepared", "Choose a dataset and its label first.", DATA_PAGE, "Go to Data")
@@ -25,7 +25,7 @@ with st.expander("What am I looking at?"):
         "means the network memorises rather than learns."
     )
 
-defaults = suggested_params(prepared)
+defaults = per_split("train_defaults", suggested_params, prepared)
 offered = [a for a in ARCHITECTURES if a not in SEQUENCE_ARCHITECTURES or defaults["sequence_problem"] is None]
 architecture = st.selectbox("Architecture", offered, key="train_architecture", format_func=lambda a: f"{a} — {ARCHITECTURES[a]}",
                             help="Every architecture has the same contract: trained on normal rows, scored by how badly it rebuilds a row.")

@@ -90,6 +90,8 @@ def shoot(page, name: str) -> Path:
     """A full-page screenshot: the viewport grows to the page's height first, since
     Streamlit scrolls inside its own container."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Widgets whose code the browser is still fetching show as grey skeletons on a first load.
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')", timeout=30_000)
     height = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, [data-testid=stMain], [data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 900)")
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": int(height) + 40})

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from core.baselines import IsolationForestDetector, LOFDetector, OneClassSVMDetector, PCADetector
-from core.detector import sequence_problem
 from core.metrics import ThresholdCurve
-from core.pipeline import begin_training, prepare
+from core.compare import OCSVM_MAX_TRAIN_ROWS
+from core.pipeline import begin_training, prepare, signal_problem
 from core.thresholds import choose_threshold
 from tests.benchmarks.datasets import available, load
 
@@ -23,7 +23,6 @@ SEEDS = range(5)
 
 
 BASELINES = (IsolationForestDetector, LOFDetector, PCADetector, OneClassSVMDetector)
-OCSVM_MAX_TRAIN_ROWS = 20_000
 #: The LSTM takes seconds an epoch on 2 CPU cores for 140-step rows; it is capped here.
 LSTM_EPOCHS = 20
 
@@ -95,11 +94,8 @@ def test_quality_against_baselines(name):
 
 def all_detectors(name: str, seeds=SEEDS):
     """Every architecture that applies (conv1d and lstm only where rows are signals) and every baseline."""
-    from core.preprocess import Preprocessor
-
     table, label, normal, features = load(name)
-    normal_rows = table.frame[table.frame[label].astype(str).isin(normal) | table.frame[label].map(lambda v: str(v).rstrip("0").rstrip(".")).isin(normal)]
-    signal = sequence_problem(Preprocessor("standard").fit(normal_rows, features)) is None
+    signal = signal_problem(prepare(table, label, normal, features, seed=0)) is None
     architectures = ("dense", "sparse", "denoising", "variational") + (("conv1d", "lstm") if signal else ())
     return run_dataset(name, seeds, architectures, BASELINES)
 
