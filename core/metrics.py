@@ -63,6 +63,13 @@ class Confusion:
     def metrics(self) -> dict[str, float]:
         return {k: float(v) for k, v in metrics_from_counts(self.tp, self.fp, self.tn, self.fn).items()}
 
+    def share_of_class(self, cell: str) -> float:
+        """A cell's count as a share of its actual class (fp: of actual normal rows, i.e. the
+        false-alarm rate). The one definition of a percentage beside a count."""
+        normal, anomaly = self.tn + self.fp, self.tp + self.fn
+        count, total = {"tn": (self.tn, normal), "fp": (self.fp, normal), "fn": (self.fn, anomaly), "tp": (self.tp, anomaly)}[cell]
+        return count / total if total else 0.0
+
     def as_dict(self) -> dict[str, float]:
         return {"threshold": self.threshold, "tn": self.tn, "fp": self.fp, "fn": self.fn, "tp": self.tp, **self.metrics()}
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -20,6 +22,14 @@ ANOMALY_COLOR = "#d62728"
 ALL_COLOR = "#7f7f7f"
 THRESHOLD_COLOR = "#2ca02c"
 MAX_CURVE_POINTS = 1500
+
+
+def safe_label(value: object, limit: int = 80) -> str:
+    """Text from a file, made inert for Plotly (which renders <a>, <b>, <br> in titles and ticks)."""
+    text = str(value)
+    return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 
 
@@ -110,16 +120,16 @@ CELL_MEANING = (("normal kept<br>as normal", "normal flagged<br>as anomaly"), ("
 
 
 def confusion_figure(conf: Confusion) -> go.Figure:
-    """2×2 heatmap: counts, share of all rows, and what each cell means."""
+    """2×2 heatmap: counts, each as a share of its actual class (the one definition used everywhere)."""
     counts = np.array([[conf.tn, conf.fp], [conf.fn, conf.tp]])
-    total = max(conf.n, 1)
-    text = [[f"<b>{CELL_MEANING[i][j]}</b><br>{counts[i, j]:,} ({counts[i, j] / total:.1%})" for j in range(2)] for i in range(2)]
+    shares = [[conf.share_of_class("tn"), conf.share_of_class("fp")], [conf.share_of_class("fn"), conf.share_of_class("tp")]]
+    text = [[f"<b>{CELL_MEANING[i][j]}</b><br>{counts[i, j]:,} ({shares[i][j]:.1%} of actual {('normal', 'anomaly')[i]})" for j in range(2)] for i in range(2)]
     fig = go.Figure(go.Heatmap(
         z=counts, x=["predicted normal", "predicted anomaly"], y=["actual normal", "actual anomaly"],
         text=text, texttemplate="%{text}", textfont=dict(size=14), colorscale=[[0, "#f7fbff"], [1, "#6baed6"]], showscale=False,
         hovertemplate="%{y}, %{x}: %{z}<extra></extra>",
     ))
-    fig.update_layout(title=f"Confusion matrix at threshold {conf.threshold:.4g}", **{**_LAYOUT, "margin": dict(l=110, r=10, t=50, b=40)})
+    fig.update_layout(title=f"Confusion matrix at threshold {conf.threshold:.6g}", **{**_LAYOUT, "margin": dict(l=110, r=10, t=50, b=40)})
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -191,7 +201,7 @@ def reconstruction_figure(names: Sequence[str], original: np.ndarray, reconstruc
         return fig
     from plotly.subplots import make_subplots
 
-    names = list(names)[:max_panels]
+    names = [safe_label(n) for n in list(names)[:max_panels]]
     cols = min(4, max(len(names), 1))
     rows = int(np.ceil(len(names) / cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=min(0.5 / max(rows, 1), 0.12), horizontal_spacing=0.08)
@@ -222,13 +232,16 @@ def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[floa
 
 
 def contributions_figure(contributions, top: int = 20) -> go.Figure:
-    """Each feature's share of one row's reconstruction error, largest at the top."""
-    shown = contributions.iloc[:top][::-1]
+    """Each feature's share of one row's reconstruction error, largest at the top: the bars
+    are the shares themselves, so the axis and the labels say the same thing."""
     total = max(float(contributions.sum()), 1e-300)
-    fig = go.Figure(go.Bar(x=shown.values, y=[str(i) for i in shown.index], orientation="h", marker_color=ANOMALY_COLOR,
-                           text=[f"{v / total:.0%}" for v in shown.values], textposition="auto"))
+    shares = contributions / total
+    shown = shares.iloc[:top][::-1]
+    fig = go.Figure(go.Bar(x=shown.values, y=[safe_label(i) for i in shown.index], orientation="h", marker_color=ANOMALY_COLOR,
+                           text=[f"{v:.0%}" for v in shown.values], textposition="auto"))
     fig.update_layout(title="Which features the error comes from" + (f" (top {top})" if len(contributions) > top else ""),
                       xaxis_title="share of the row's reconstruction error", **_LAYOUT)
+    fig.update_xaxes(tickformat=".0%", range=[0, max(float(shown.max()), 1e-9) * 1.05])
     return fig
 
 
@@ -238,7 +251,7 @@ def feature_importance_figure(importance, top: int = 20) -> go.Figure:
     fig = go.Figure()
     colors = {"normal rows": NORMAL_COLOR, "anomalous rows": ANOMALY_COLOR, "all rows": ALL_COLOR}
     for column in [c for c in shown.columns if c in colors]:
-        fig.add_trace(go.Bar(x=[str(i) for i in shown.index], y=shown[column], name=column, marker_color=colors[column]))
+        fig.add_trace(go.Bar(x=[safe_label(i) for i in shown.index], y=shown[column], name=column, marker_color=colors[column]))
     fig.update_layout(title="What drives detection: mean reconstruction error per feature", barmode="group", yaxis_title="mean error", **_LAYOUT)
     return fig
 

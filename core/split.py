@@ -37,6 +37,12 @@ def make_split(
     train_f, val_f, test_f = fractions
     if min(fractions) < 0 or abs(train_f + val_f + test_f - 1) > 1e-6 or train_f <= 0:
         raise DataError(f"Split fractions must be non-negative and sum to 1 (got {fractions}).")
+    needed = int(np.ceil(MIN_NORMAL_TRAIN_ROWS / train_f))
+    if n_rows < needed:
+        raise DataError(
+            f"The table has {n_rows} data row(s); at least {needed} are needed so that {MIN_NORMAL_TRAIN_ROWS} normal rows are left for training. "
+            "Load a table with more rows."
+        )
     positions = np.arange(n_rows)
     stratify = y if y is not None and np.bincount(y).min() >= 3 else None
     rest_f = val_f + test_f
@@ -47,9 +53,13 @@ def make_split(
     if val_f == 0 or test_f == 0:
         val, test = (rest, rest[:0]) if test_f == 0 else (rest[:0], rest)
     else:
-        strat_rest = stratify[rest] if stratify is not None else None
+        strat_rest = stratify[rest] if stratify is not None and np.bincount(stratify[rest]).min() >= 2 else None
         val, test = train_test_split(rest, test_size=test_f / rest_f, random_state=seed, stratify=strat_rest)
     split = Split(np.sort(train), np.sort(val), np.sort(test), seed)
+    return _checked(split, y)
+
+
+def _checked(split: Split, y: np.ndarray | None) -> Split:
     normal_train = int((y[split.train] == 0).sum()) if y is not None else len(split.train)
     if normal_train < MIN_NORMAL_TRAIN_ROWS:
         raise DataError(

@@ -121,3 +121,39 @@ def validate_features(frame: pd.DataFrame, features: Sequence[str], label: str |
             "or check that numbers use '.' (or ',' with ';' separators) as the decimal mark."
         )
     return features
+
+
+# --- provisional (replaced by the reader issue's one-pass version on merge) ---
+@dataclass(frozen=True)
+class FeatureChoice:
+    """The default features and, for every other column, why it is left out."""
+
+    features: list[str]
+    excluded: dict[str, str]
+
+
+def feature_choice(frame: pd.DataFrame, label: str | None) -> FeatureChoice:
+    features, excluded = [], {}
+    numeric = set(numeric_columns(frame))
+    for column in frame.columns:
+        if column == label:
+            continue
+        values = frame[column]
+        if values.isna().all():
+            excluded[column] = "all missing"
+        elif values.nunique(dropna=True) <= 1:
+            excluded[column] = "constant"
+        elif column in numeric:
+            features.append(column)
+        elif values.nunique(dropna=True) == values.notna().sum() and len(values) > MAX_ONE_HOT_LEVELS:
+            excluded[column] = "identifier-like: unique text per row"
+        elif values.nunique(dropna=True) > MAX_ONE_HOT_LEVELS:
+            excluded[column] = f"too many text levels ({values.nunique(dropna=True):,} > {MAX_ONE_HOT_LEVELS})"
+        else:
+            features.append(column)
+    return FeatureChoice(features, excluded)
+
+
+def likely_label_columns(frame: pd.DataFrame) -> list[str]:
+    names = ("label", "labels", "class", "target", "status", "y", "outlier", "anomaly", "nsp", "rhythm", "outcome")
+    return [c for c in frame.columns if str(c).strip().lower() in names]

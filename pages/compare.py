@@ -2,82 +2,106 @@
 
 import streamlit as st
 
-from core.compare import candidates, compare, comparison_table, random_search
-from core.errors import DataError
+from core.compare import candidates, compare, random_search
+from core.leaderboard import IN_USE, Entry, leaderboard
 from core.plots import compare_figure
-from pages.common import DATA_PAGE, THRESHOLD_PAGE, forget_from, per_split, require, show_error, ss, stop_with
+from ui import session as state
+from ui.guard import run_page, stop_with
+from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 
-st.title("Compare detectors")
-require("prepared", "Choose a dataset and its label first.", DATA_PAGE, "Go to Data")
-prepared = ss.prepared
-if prepared.target.y is None:
-    stop_with("Comparing detectors needs a label column: choose one on the Data page.", DATA_PAGE, "Go to Data")
 
-with st.expander("What am I looking at?"):
-    st.markdown(
-        "Each detector is fitted on the same normal training rows and its threshold is chosen the same way (best F1 on "
-        "validation rows). The table and curves are on test rows, which none of them saw. Autoencoders are often said to beat "
-        "PCA and Isolation Forest; here you can check whether that holds on your data. PCA reconstruction is a linear "
-        "autoencoder, so if it ties, the non-linear network is not buying anything."
-    )
+def entries(session: state.Session, study: state.Study) -> list[Entry]:
+    """The comparison's detectors, and the model in use when it was scored on this split."""
+    out = [Entry(r.name, r.key.startswith("ae:"), r.parts, float(r.detector.threshold_), r.fit_seconds) for r in study.comparison or []]
+    run = session.scored_run
+    if run is not None and run.origin != "compared":
+        out.append(Entry(f"{IN_USE}{run.name} ({run.origin})", run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None)))
+    return out
 
-options = per_split("compare_candidates", candidates, prepared)
-signal_note = "" if "ae:conv1d" in options else " Conv1d and LSTM autoencoders are not offered: the features are not one signal (they need 16 or more numeric columns on one scale)."
-st.caption("Candidates: " + " · ".join(f"**{name}**: {desc}" for name, desc in options.values()) + signal_note)
-default = [k for k in ("ae:dense", "ae:variational", "iforest", "lof", "pca") if k in options]
-with st.form("compare_form"):
-    keys = st.multiselect("Detectors", list(options), default=default, format_func=lambda k: options[k][0], key="compare_keys")
-    epochs = st.number_input("Most epochs per autoencoder", 1, 500, 60, key="compare_epochs", help="Early stopping may end sooner. The LSTM is slow on a CPU.")
-    run = st.form_submit_button("Compare", type="primary", icon=":material/play_arrow:")
-if run:
-    bar = st.progress(0.0, text="Starting…")
-    try:
-        ss.comparison = compare(prepared, keys, int(epochs), progress=lambda f, text: bar.progress(f, text=text))
-    except DataError as exc:
-        show_error(exc)
-    bar.empty()
 
-results = ss.get("comparison")
-if results:
-    table = comparison_table(results)
-    st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns if c != "detector"}), width="stretch", hide_index=True)
+def comparison(session: state.Session, study: state.Study) -> None:
+    options = study.cached("compare_candidates", candidates)
+    signal_note = "" if "ae:conv1d" in options else " Conv1d and LSTM autoencoders are not offered: the features are not one signal (they need 16 or more numeric columns on one scale)."
+    st.caption("Candidates: " + " · ".join(f"**{name}**: {desc}" for name, desc in options.values()) + signal_note)
+    default = [k for k in ("ae:dense", "ae:variational", "iforest", "lof", "pca") if k in options]
+    owner = study.widgets
+    with st.form("compare_form"):
+        keys = state.kept(st.multiselect, "Detectors", owner=owner, name="compare_keys", default=default, valid=lambda v: all(k in options for k in v),
+                          options=list(options), format_func=lambda k: options[k][0])
+        epochs = state.kept(st.number_input, "Most epochs per autoencoder", owner=owner, name="compare_epochs", default=60, min_value=1, max_value=500,
+                            help="Early stopping may end sooner. The LSTM is slow on a CPU. The model trained on the Train page is shown as its own row.")
+        run_it = st.form_submit_button("Compare", type="primary", icon=":material/play_arrow:")
+    if run_it:
+        bar = st.progress(0.0, text="Starting…")
+        study.comparison = compare(study.prepared, keys, int(epochs), progress=lambda f, text: bar.progress(f, text=text))
+        bar.empty()
+    rows = entries(session, study)
+    if not study.comparison:
+        return
+    board = leaderboard(rows)
+    table = board.table
+    st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns if c not in ("best", "detector", "kind", "fit s")} | {"fit s": "{:.1f}"}, na_rep="–"),
+                 width="stretch", hide_index=True)
+    (st.warning if board.best_baseline else st.info)(board.verdict, icon=":material/balance:")
     left, right = st.columns(2)
-    points = {r.name: r.parts["test"].points for r in results}
+    points = {e.name: e.parts["test"].points for e in rows}
     left.plotly_chart(compare_figure(points, "roc"), key="compare_roc")
     right.plotly_chart(compare_figure(points, "pr"), key="compare_pr")
+    results = {r.name: r for r in study.comparison}
     pick_col, button_col = st.columns([3, 1])
-    chosen = pick_col.selectbox("Model for the Threshold, Inspect and Score pages", [r.name for r in results], key="compare_pick")
+    default_pick = board.best_baseline if board.best_baseline in results else next(iter(results))
+    chosen = state.kept(pick_col.selectbox, "Model for the Threshold, Inspect and Score pages", owner=owner, name="compare_pick", default=default_pick,
+                        valid=lambda v: v in results, options=list(results))
     if button_col.button("Use this model", key="compare_use", width="stretch"):
-        result = next(r for r in results if r.name == chosen)
-        forget_from("detector")
-        ss.pop("restored", None)
-        ss.detector, ss.scores = result.detector, result.parts
+        session.use_result(results[chosen], "compared")
         st.success(f"{chosen} is now the model in use.")
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
 
-st.subheader("A small random search")
-st.caption("Random trials over code size, hidden widths, dropout and learning rate, ranked by average precision on validation rows. "
-           "A plain seeded loop over the same estimator; Keras Tuner would add a dependency and files on disk for no gain at this size.")
-with st.form("search_form"):
-    a, b, c = st.columns(3)
-    trials = a.number_input("Trials", 1, 50, 6, key="search_trials")
-    search_epochs = b.number_input("Most epochs per trial", 1, 300, 30, key="search_epochs")
-    architecture = c.selectbox("Architecture", [k[3:] for k in options if k.startswith("ae:")], key="search_arch")
-    go = st.form_submit_button("Search", icon=":material/travel_explore:")
-if go:
-    bar = st.progress(0.0, text="Starting…")
-    try:
-        ss.search = random_search(prepared, int(trials), int(search_epochs), seed=prepared.split.seed, architecture=architecture,
-                                  progress=lambda f, text: bar.progress(f, text=text))
-    except DataError as exc:
-        show_error(exc)
-    bar.empty()
-if ss.get("search"):
-    table, best = ss.search
-    st.dataframe(table.style.format({"learning rate": "{:.2e}", "AP (validation)": "{:.3f}", "AP (test)": "{:.3f}", "fit s": "{:.1f}", "dropout": "{:.1f}"}),
-                 width="stretch", hide_index=True)
-    if st.button(f"Use the best trial (validation AP {best.parts['val'].curve.average_precision:.3f})", key="search_use"):
-        forget_from("detector")
-        ss.pop("restored", None)
-        ss.detector, ss.scores = best.detector, best.parts
-        st.success("The best trial is now the model in use.")
+
+def search(session: state.Session, study: state.Study) -> None:
+    st.subheader("A small random search")
+    st.caption("Random trials over code size, hidden widths, dropout and learning rate, ranked by average precision on validation rows. "
+               "A plain seeded loop over the same estimator; Keras Tuner would add a dependency and files on disk for no gain at this size.")
+    options = study.cached("compare_candidates", candidates)
+    architectures = [k[3:] for k in options if k.startswith("ae:")]
+    owner = study.widgets
+    with st.form("search_form"):
+        a, b, c = st.columns(3)
+        trials = state.kept(a.number_input, "Trials", owner=owner, name="search_trials", default=6, min_value=1, max_value=50)
+        epochs = state.kept(b.number_input, "Most epochs per trial", owner=owner, name="search_epochs", default=30, min_value=1, max_value=300)
+        architecture = state.kept(c.selectbox, "Architecture", owner=owner, name="search_arch", default=architectures[0], valid=lambda v: v in architectures, options=architectures)
+        go = st.form_submit_button("Search", icon=":material/travel_explore:")
+    if go:
+        bar = st.progress(0.0, text="Starting…")
+        study.search = random_search(study.prepared, int(trials), int(epochs), seed=study.prepared.split.seed, architecture=architecture,
+                                     progress=lambda f, text: bar.progress(f, text=text))
+        bar.empty()
+    if study.search:
+        table, best = study.search
+        st.dataframe(table.style.format({"learning rate": "{:.2e}", "AP (validation)": "{:.3f}", "AP (test)": "{:.3f}", "fit s": "{:.1f}", "dropout": "{:.1f}"}),
+                     width="stretch", hide_index=True)
+        if st.button(f"Use the best trial (validation AP {best.parts['val'].curve.average_precision:.3f})", key="search_use"):
+            session.use_result(best, "searched")
+            st.success("The best trial is now the model in use.")
+
+
+def body() -> None:
+    session = state.get()
+    st.title("Compare detectors")
+    study = session.study
+    if study is None:
+        stop_with("Choose a dataset and its label first.", DATA_PAGE, "Go to Data")
+    if study.prepared.target.y is None:
+        stop_with("Comparing detectors needs a label column: choose one on the Data page.", DATA_PAGE, "Go to Data")
+    with st.expander("What am I looking at?"):
+        st.markdown(
+            "Each detector is fitted on the same normal training rows and its threshold is chosen the same way (best F1 on "
+            "validation rows). Detectors are ranked by average precision on validation rows, where choices are made; the test "
+            "columns are what none of them saw. The model in use (trained on the Train page, for example) is a row of its own. "
+            "PCA reconstruction is a linear autoencoder, so if it ties, the non-linear network is not buying anything."
+        )
+    comparison(session, study)
+    search(session, study)
+
+
+run_page(body)

@@ -4,82 +4,109 @@ import numpy as np
 import streamlit as st
 
 from core.data import read_table
+from core.drift import drift_report
 from core.errors import DataError
 from core.metrics import ThresholdCurve
-from core.plots import confusion_figure, histogram_bins, histogram_figure
+from core.plots import confusion_figure, histogram_bins, histogram_figure, safe_label
 from core.scoring import score_table, scored_csv_bytes, top_rows
 from core.target import make_target
-from pages.common import TRAIN_PAGE, scoring_model, show_error, sidebar, ss, stop_with
+from ui import session as state
+from ui.guard import run_page, stop_with
+from ui.paths import TRAIN_PAGE
+from ui.text import names, plain
 
-st.title("Score new data")
-detector, threshold = scoring_model()
-if detector is None:
-    stop_with("Train a model first (or restore a saved one on the Data page): new rows are scored with it.", TRAIN_PAGE, "Go to Train")
+CHUNK_ROWS = 50_000
 
-with st.expander("What am I looking at?"):
-    st.markdown(
-        "The model scores every row of the new table the way it scored the validation rows: the higher, the more unusual. "
-        f"Rows above the threshold **{threshold.value:.5g}** ({threshold.rule}) are flagged. The second chart compares the new "
-        "rows' scores with the normal training rows' scores: if the new data looks very different overall (drift), "
-        "the threshold may need revisiting."
-    )
 
-needed = detector.preprocessor_.required_columns
-st.caption(f"The model reads {len(needed)} column(s): {', '.join(needed[:12])}{', …' if len(needed) > 12 else ''}. Other columns are carried through unchanged.")
-upload = st.file_uploader("Table to score (CSV; labels not needed)", type=["csv", "txt", "tsv"], key="score_upload")
-if upload is not None and ss.get("scored_id") != (upload.file_id, id(detector)):
+def score_upload(session: state.Session, run: state.ModelRun) -> None:
+    """Score an uploaded table once; the result hangs off the model that scored it."""
+    upload = st.file_uploader("Table to score (CSV; labels not needed)", type=["csv", "txt", "tsv"], key="score_upload")
+    if upload is None or not session.new_upload(f"score_{run.widgets.tag}", upload.file_id):
+        return
     try:
         table = read_table(upload.getvalue(), name=upload.name)
-        detector.preprocessor_.check_columns(table.frame)
+        run.detector.preprocessor_.check_columns(table.frame)
         bar = st.progress(0.0, text="Scoring…")
         n = len(table.frame)
-        scores = score_table(detector, table.frame, chunk_rows=50_000, progress=lambda done: bar.progress(done / n, text=f"Scored {done:,} of {n:,} rows"))
+        scores = score_table(run.detector, table.frame, chunk_rows=CHUNK_ROWS, progress=lambda done: bar.progress(done / n, text=f"Scored {done:,} of {n:,} rows"))
         bar.empty()
     except DataError as exc:
-        show_error(exc, keep="Nothing was scored; the previous result (if any) stays below.")
-    else:
-        ss.scored = {"table": table, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True)}
-        ss.scored_id = (upload.file_id, id(detector))
+        run.cache["score_error"] = f"Could not score '{plain(upload.name)}': {exc} Nothing was scored; the previous result (if any) stays below."
+        return
+    run.cache.pop("score_error", None)
+    prepared = run.prepared
+    reference = prepared.normal_rows("train") if prepared is not None else None
+    drift = drift_report(run.detector.decision_scores_, scores, reference, table.frame, run.detector.preprocessor_.required_columns if reference is not None else ())
+    run.cache["scored"] = {"table": table, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True), "drift": drift}
 
-scored = ss.get("scored")
-if scored is None:
-    st.info("Upload a CSV with the model's columns to score it.")
-    sidebar()  # app.py draws it after the page, which st.stop skips
-    st.stop()
 
-table, scores = scored["table"], scored["scores"]
-flagged = int((scores > threshold.value).sum())
-c1, c2, c3 = st.columns(3)
-c1.metric("Rows scored", f"{len(scores):,}")
-c2.metric("Rows flagged", f"{flagged:,}")
-c3.metric("Share flagged", f"{flagged / max(len(scores), 1):.2%}")
-
-left, right = st.columns(2)
-left.plotly_chart(histogram_figure(scored["bins"], threshold.value, title=f"Anomaly scores of '{table.name}'"), key="score_hist")
-drift_scores = np.concatenate([detector.decision_scores_, scores])
-drift_labels = np.r_[np.zeros(len(detector.decision_scores_), int), np.ones(len(scores), int)]
-drift = histogram_figure(histogram_bins(drift_scores, drift_labels, log_x=True), threshold.value, title="Drift check: new rows against normal training rows",
-                         names=("normal training rows", "new rows"), density=True)
-right.plotly_chart(drift, key="score_drift")
-
-st.subheader("Most anomalous rows first")
-st.dataframe(top_rows(table.frame, scores, threshold.value, n=200), width="stretch", height=320, hide_index=True)
-st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table.frame, scores, threshold.value),
-                   file_name=f"{table.name.rsplit('.', 1)[0]}-scored.csv", mime="text/csv", key="score_download", icon=":material/download:", on_click="ignore",
-                   help="The input columns unchanged plus anomaly_score and is_anomaly (1 = anomaly). Cells that a spreadsheet would run as formulas are escaped.")
-
-label = (ss.restored[1].get("label") if "restored" in ss and ss.restored[0] is detector else None) or (ss.prepared.target.label if "prepared" in ss else None)
-normal = (ss.prepared.target.normal_classes if "prepared" in ss else ss.restored[1].get("normal_classes", [])) if label else []
-if label and label in table.frame.columns and st.toggle(f"Check against the label column '{label}'", key="score_use_label",
-                                                          help="The label is never used for scoring; this only compares the flags with it."):
+def label_check(session: state.Session, run: state.ModelRun, table, scores: np.ndarray, threshold: float) -> None:
+    label = run.prepared.target.label if run.prepared is not None else run.context.get("label")
+    normal = run.prepared.target.normal_classes if run.prepared is not None else run.context.get("normal_classes", [])
+    if not label or label not in table.frame.columns:
+        return
+    if not state.kept(st.toggle, f"Check against the label column '{plain(label)}'", owner=run.widgets, name="score_use_label", default=False,
+                      help="The label is never used for scoring; this only compares the flags with it."):
+        return
     try:
         target = make_target(table.frame, label, normal)
     except DataError as exc:
-        show_error(exc)
-    else:
-        conf = ThresholdCurve(scores, target.y).at(threshold.value)
-        m = conf.metrics()
-        cols = st.columns(4)
-        for col, key in zip(cols, ("precision", "recall", "f1", "fpr")):
-            col.metric({"fpr": "False-alarm rate"}.get(key, key.capitalize()), f"{m[key]:.3f}")
-        st.plotly_chart(confusion_figure(conf), key="score_confusion")
+        st.error(str(exc), icon=":material/error:")
+        return
+    conf = ThresholdCurve(scores, target.y).at(threshold)
+    m = conf.metrics()
+    cols = st.columns(4)
+    for col, key in zip(cols, ("precision", "recall", "f1", "fpr")):
+        col.metric({"fpr": "False-alarm rate"}.get(key, key.capitalize()), f"{m[key]:.3f}")
+    st.plotly_chart(confusion_figure(conf), key="score_confusion")
+
+
+def body() -> None:
+    session = state.get()
+    st.title("Score new data")
+    run = session.run
+    if run is None:
+        stop_with("Train a model first (or restore a saved one on the Data page): new rows are scored with it.", TRAIN_PAGE, "Go to Train")
+    threshold = run.threshold
+    with st.expander("What am I looking at?"):
+        st.markdown(
+            "The model scores every row of the new table the way it scored the validation rows: the higher, the more unusual. "
+            f"Rows above the threshold **{threshold.value:.6g}** ({plain(threshold.rule)}) are flagged. The second chart compares the new "
+            "rows' scores with the normal training rows' scores, and the sentence under it says whether the new data moved (drift): "
+            "if it did, the threshold may need revisiting."
+        )
+    needed = run.detector.preprocessor_.required_columns
+    st.caption(f"The model ({plain(run.name)}) reads {len(needed)} column(s): {names(needed, 12)}. Other columns are carried through unchanged.")
+    score_upload(session, run)
+    if run.cache.get("score_error"):
+        st.error(run.cache["score_error"], icon=":material/error:")
+    scored = run.cache.get("scored")
+    if scored is None:
+        st.info("Upload a CSV with the model's columns to score it.")
+        return
+    table, scores = scored["table"], scored["scores"]
+    flagged = int((scores > threshold.value).sum())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Rows scored", f"{len(scores):,}")
+    c2.metric("Rows flagged", f"{flagged:,}")
+    c3.metric("Share flagged", f"{flagged / max(len(scores), 1):.2%}")
+
+    left, right = st.columns(2)
+    left.plotly_chart(histogram_figure(scored["bins"], threshold.value, title=f"Anomaly scores of '{safe_label(table.name)}'"), key="score_hist")
+    reference = run.detector.decision_scores_
+    drift = histogram_figure(histogram_bins(np.concatenate([reference, scores]), np.r_[np.zeros(len(reference), int), np.ones(len(scores), int)], log_x=True),
+                             threshold.value, title="Drift check: new rows against normal training rows", names=("normal training rows", "new rows"), density=True)
+    right.plotly_chart(drift, key="score_drift")
+    verdict = scored["drift"]
+    (st.warning if verdict.moved or verdict.score.moved else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")
+
+    st.subheader("Most anomalous rows first")
+    st.dataframe(top_rows(table.frame, scores, threshold.value, n=200), width="stretch", height=320, hide_index=True)
+    st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value),
+                       file_name=f"{table.name.rsplit('.', 1)[0]}-scored.csv", mime="text/csv", key="score_download", icon=":material/download:", on_click="ignore",
+                       help="The input columns unchanged, in the input's delimiter and decimal mark, plus anomaly_score and is_anomaly (1 = anomaly). "
+                            "Cells that a spreadsheet would run as formulas are escaped.")
+    label_check(session, run, table, scores, threshold.value)
+
+
+run_page(body)

@@ -1,117 +1,101 @@
 """Threshold: drag the threshold across the score histograms; metrics follow at once.
 Then defend it: costs, bootstrap intervals, validation against test, a review band, a report."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.errors import DataError
 from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, decision_sentence, evaluate,
-                             honest_comparison, metric_deltas, nearest, slider_grid)
+                             honest_comparison, metric_deltas, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
 from core.plots import confusion_figure, cost_figure, histogram_figure, pr_figure, roc_figure
 from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
-from pages.common import INSPECT_PAGE, TRAIN_PAGE, current_threshold, model_download, require, show_error, ss
+from ui import session as state
+from ui.downloads import model_download
+from ui.guard import run_page, stop_with
+from ui.paths import DATA_PAGE, INSPECT_PAGE, TRAIN_PAGE
 
-st.title("Threshold")
-require("detector", "Train a model first: the threshold is set on its anomaly scores.", TRAIN_PAGE, "Go to Train")
-require("scores", "This model has no scored rows yet: load a labelled table with its columns on the Data page.", TRAIN_PAGE, "Go to Train")
-detector, parts = ss.detector, ss.scores
-
-with st.expander("What am I looking at?"):
-    st.markdown(
-        "Each row gets an anomaly score: how badly the autoencoder rebuilds it (higher = more unusual). "
-        "Rows scoring above the threshold are flagged. Moving the threshold **left** catches more anomalies but raises "
-        "more false alarms on normal rows; moving it **right** does the opposite. The histograms show where normal (blue) "
-        "and anomalous (red) rows fall, so you can see what each choice trades. The intervals say how much the numbers "
-        "could move on another sample of rows of the same kind."
-    )
-
-if ss.get("grid_for") is not detector:
-    ss.grid, ss.grid_for = slider_grid(parts), detector
-    ss.bootstraps, ss.intervals_cache = {}, {}
-grid = ss.grid
-ss.setdefault("thr_default", float(detector.threshold_))
-ss.setdefault("threshold", float(detector.threshold_))
-ss.setdefault("thr", nearest(grid, ss.threshold))
-ss.setdefault("thr_num", float(ss.threshold))
-BY_HAND = ("manual", "chosen by hand on the Threshold page")
+MAX_CACHED_INTERVALS = 500
 
 
-def _from_slider() -> None:
-    ss.threshold = float(ss.thr)
-    ss.thr_num = float(ss.thr)
-    ss.thr_rule_info = BY_HAND
+class View:
+    """The Threshold page's view of one model: its widgets and derived values live on the run."""
+
+    def __init__(self, session: state.Session, run: state.ModelRun) -> None:
+        self.session, self.run, self.owner = session, run, run.widgets
+        self.parts = run.scores
+        self.grid = run.cached("slider_grid", lambda: slider_grid(self.parts))
+
+    # --- the threshold in use, one value for every widget ------------------
+    def jump(self, value: float, rule: str = state.BY_HAND[0], reason: str = state.BY_HAND[1]) -> None:
+        self.run.set_threshold(value, rule, reason)
+        state.set_widget(self.owner, "thr_slider", float(value))
+        state.set_widget(self.owner, "thr_exact", float(value))
+
+    def from_slider(self) -> None:
+        self.jump(float(state.widget_value(self.owner, "thr_slider")))
+
+    def from_number(self) -> None:
+        self.jump(float(state.widget_value(self.owner, "thr_exact")))
+
+    def apply_rule(self) -> None:
+        try:
+            chosen = apply_rule(self.run.detector, self.parts, state.widget_value(self.owner, "thr_rule"))
+        except DataError as exc:
+            self.owner.values["rule_error"] = str(exc)
+        else:
+            self.owner.values.pop("rule_error", None)
+            self.jump(chosen.value, chosen.rule, chosen.reason)
+
+    def costs_given(self) -> None:
+        self.owner.values["costs_given"] = True
+
+    def jump_to_cost(self, value: float, rule: str, reason: str) -> None:
+        self.costs_given()
+        self.jump(value, rule, reason)
+
+    # --- derived, once per model -----------------------------------------
+    def bootstrap(self, part: str) -> Bootstrap:
+        return self.run.cached(f"bootstrap_{part}", lambda: Bootstrap(self.parts[part].curve, seed=self.run.detector.random_state))
+
+    def intervals(self, part: str, threshold: float):
+        cache = self.run.cached("intervals", dict)
+        if (part, threshold) not in cache:
+            if len(cache) > MAX_CACHED_INTERVALS:
+                cache.clear()
+            cache[(part, threshold)] = self.bootstrap(part).intervals(threshold)
+        return cache[(part, threshold)]
+
+    def kept(self, widget, label, name, default, column=st, **kwargs):
+        return state.kept(getattr(column, widget), label, owner=self.owner, name=name, default=default, **kwargs)
 
 
-def _from_number() -> None:
-    ss.threshold = float(ss.thr_num)
-    ss.thr = nearest(grid, ss.thr_num)
-    ss.thr_rule_info = BY_HAND
+def controls(view: View) -> tuple[str, bool]:
+    cols = st.columns([1, 1, 2])
+    part = view.kept("radio", "Rows shown", "thr_part", "val", cols[0], options=["val", "test"], format_func={"val": "validation", "test": "test"}.get,
+                     horizontal=True, help="Tune on validation rows; test rows are the honest estimate of how the threshold does on new data.")
+    log_x = view.kept("toggle", "Log-scale scores", "thr_log", True, cols[1], help="Scores are skewed: a log axis spreads out the crowded low end.")
+    with cols[2]:
+        rule_col, button_col = st.columns([3, 1])
+        view.kept("selectbox", "Jump to a rule", "thr_rule", next(iter(JUMP_RULES)), rule_col, options=list(JUMP_RULES), format_func=JUMP_RULES.get)
+        button_col.button("Apply", key="thr_apply", width="stretch", on_click=view.apply_rule)
+        if view.owner.get("rule_error"):
+            st.error(view.owner.get("rule_error"), icon=":material/error:")
+    return part, log_x
 
 
-def _jump(value: float, rule: str, reason: str) -> None:
-    ss.threshold = float(value)
-    ss.thr_num = float(value)
-    ss.thr = nearest(grid, value)
-    ss.thr_rule_info = (rule, reason)
-
-
-def _apply_rule() -> None:
-    try:
-        chosen = apply_rule(detector, parts, ss.thr_rule)
-    except DataError as exc:
-        ss.thr_rule_error = str(exc)
-    else:
-        ss.pop("thr_rule_error", None)
-        _jump(chosen.value, chosen.rule, chosen.reason)
-
-
-def _costs_given() -> None:
-    ss.costs_given = True
-
-
-def _jump_to_cost(value: float, rule: str, reason: str) -> None:
-    _costs_given()
-    _jump(value, rule, reason)
-
-
-def _bootstrap(part: str) -> Bootstrap:
-    if part not in ss.bootstraps:
-        ss.bootstraps[part] = Bootstrap(parts[part].curve, seed=detector.random_state)
-    return ss.bootstraps[part]
-
-
-def _intervals(part: str, threshold: float):
-    key = (part, threshold)
-    if key not in ss.intervals_cache:
-        if len(ss.intervals_cache) > 500:
-            ss.intervals_cache.clear()
-        ss.intervals_cache[key] = _bootstrap(part).intervals(threshold)
-    return ss.intervals_cache[key]
-
-
-controls = st.columns([1, 1, 2])
-part = controls[0].radio("Rows shown", ["val", "test"], format_func={"val": "validation", "test": "test"}.get, horizontal=True, key="thr_part",
-                         help="Tune on validation rows; test rows are the honest estimate of how the threshold does on new data.")
-log_x = controls[1].toggle("Log-scale scores", value=True, key="thr_log", help="Scores are skewed: a log axis spreads out the crowded low end.")
-with controls[2]:
-    rule_col, button_col = st.columns([3, 1])
-    rule_col.selectbox("Jump to a rule", list(JUMP_RULES), format_func=JUMP_RULES.get, key="thr_rule")
-    button_col.button("Apply", key="thr_apply", width="stretch", on_click=_apply_rule)
-    if ss.get("thr_rule_error"):
-        show_error(DataError(ss.thr_rule_error))
-
-
-def metrics_tab(shown, conf, threshold: float) -> None:
-    default_conf = shown.curve.at(ss.thr_default)
+def metrics_tab(view: View, part: str, log_x: bool, conf, threshold: float) -> None:
+    shown = view.parts[part]
+    default_conf = shown.curve.at(view.run.default_threshold.value)
     cols = st.columns(len(METRIC_LABELS))
     for col, (key, (value, delta)) in zip(cols, metric_deltas(conf, default_conf).items()):
         col.metric(METRIC_LABELS[key], f"{value:.3f}", delta=None if delta is None or abs(delta) < 5e-4 else f"{delta:+.3f}",
                    help="Change from the model's default threshold." if delta is not None else None)
-    iv = _intervals(part, threshold)
-    boot = ss.bootstraps[part]
+    iv = view.intervals(part, threshold)
+    boot = view.bootstrap(part)
     st.caption(f"95 % bootstrap intervals ({boot.n_resamples:,} resamples of the {conf.n:,} {PART_NAMES[part]}): "
                + " · ".join(f"{name} {iv[key]}" for key, name in (("precision", "precision"), ("recall", "recall"), ("f1", "F1"),
                                                                   ("specificity", "specificity"), ("fpr", "false-alarm rate"))))
@@ -123,79 +107,93 @@ def metrics_tab(shown, conf, threshold: float) -> None:
         cells = st.columns(4)
         for col, (outcome, count) in zip(cells, (("FP", conf.fp), ("FN", conf.fn), ("TP", conf.tp), ("TN", conf.tn))):
             if col.button(f"{OUTCOMES[outcome]} ({count:,})", key=f"thr_inspect_{outcome}", width="stretch"):
-                ss.inspect_outcome, ss.inspect_part = outcome, part
+                view.run.widgets.set("inspect_outcomes", [outcome])
+                view.run.widgets.set("inspect_part", part)
                 st.switch_page(INSPECT_PAGE)
     roc_col, pr_col = st.columns(2)
     roc_col.plotly_chart(roc_figure(shown.points, conf), key="thr_roc")
     pr_col.plotly_chart(pr_figure(shown.points, conf), key="thr_pr")
 
 
-def costs_tab(threshold: float) -> None:
+def current_costs(view: View) -> Costs | None:
+    values = view.owner.values
+    if not values.get("costs_given"):
+        return None
+    fa, miss = values.get("cost_fa", 1.0), values.get("cost_miss", 10.0)
+    if fa == 0 and miss == 0:
+        return None
+    return Costs(fa, miss, values.get("cost_prev", 0.01) if values.get("cost_prev_on") else None)
+
+
+def costs_tab(view: View, log_x: bool, threshold: float) -> None:
     st.markdown("What does a mistake cost? Enter the cost of one false alarm and of one missed anomaly in any unit (money, minutes, risk points).")
     a, b, c = st.columns(3)
-    given = {"on_change": _costs_given}
-    fa = a.number_input("Cost of a false alarm", min_value=0.0, value=1.0, step=1.0, key="cost_fa", **given)
-    miss = b.number_input("Cost of a missed anomaly", min_value=0.0, value=10.0, step=1.0, key="cost_miss", **given)
-    differs = c.toggle("Anomaly share in production differs", key="cost_prev_on", help="Otherwise the share in the validation rows is used.", **given)
-    prevalence = c.number_input("Expected anomaly share", min_value=0.0001, max_value=0.9999, value=0.01, format="%.4f", key="cost_prev", **given) if differs else None
+    given = {"on_change": view.costs_given}
+    fa = view.kept("number_input", "Cost of a false alarm", "cost_fa", 1.0, a, min_value=0.0, step=1.0, **given)
+    miss = view.kept("number_input", "Cost of a missed anomaly", "cost_miss", 10.0, b, min_value=0.0, step=1.0, **given)
+    differs = view.kept("toggle", "Anomaly share in production differs", "cost_prev_on", False, c, help="Otherwise the share in the validation rows is used.", **given)
+    prevalence = view.kept("number_input", "Expected anomaly share", "cost_prev", 0.01, c, min_value=0.0001, max_value=0.9999, format="%.4f", **given) if differs else None
     if fa == 0 and miss == 0:
         st.info("Give at least one cost above zero.")
         return
     costs = Costs(fa, miss, prevalence)
-    ss.costs = costs
-    view = cost_view(parts, costs, threshold)
-    st.plotly_chart(cost_figure(view.thresholds, view.cost, threshold, view.best.value, log_x=log_x), key="thr_cost")
-    st.markdown(f"At the current threshold the expected cost is **{view.current_cost:.1f}** per 1,000 rows; the minimum on validation rows is "
-                f"**{view.cost.min():.1f}** at threshold **{view.best.value:.5g}**.")
-    st.button("Move the threshold to the minimum cost", key="cost_jump", on_click=_jump_to_cost, args=(view.best.value, view.best.rule, view.best.reason),
+    result = cost_view(view.parts, costs, threshold)
+    st.plotly_chart(cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x), key="thr_cost")
+    st.markdown(f"On the validation rows, the expected cost at the current threshold is **{result.current_cost:.1f}** per 1,000 rows; the minimum is "
+                f"**{result.cost.min():.1f}** at threshold **{result.best.value:.6g}**.")
+    st.button("Move the threshold to the minimum cost", key="cost_jump", on_click=view.jump_to_cost, args=(result.best.value, result.best.rule, result.best.reason),
               icon=":material/my_location:")
-    if not ss.get("costs_given"):
+    if not view.owner.get("costs_given"):
         st.caption("The report includes costs once you change them or move to the minimum.")
 
 
-def band_tab(shown, threshold: float) -> None:
+def band_tab(view: View, part: str, threshold: float) -> None:
     st.markdown("A screening team often has three outcomes: pass, **review** by a person, and flag. Rows scoring between a lower threshold and the threshold go to review.")
-    if not st.toggle("Use a review band", key="band_on"):
-        ss.pop("band_low", None)
+    if not view.kept("toggle", "Use a review band", "band_on", False):
         return
-    below = [g for g in grid if g < threshold]
+    below = [float(g) for g in view.grid if g < threshold]
     if not below:
         st.info("The threshold is at the lowest score: there is no room for a band below it.")
         return
-    default = below[max(0, len(below) - 1 - len(grid) // 20)]  # about 5 % of the rows below the threshold
-    if ss.get("band_pick") not in below:
-        ss.band_pick = default
-    low = st.select_slider("Lower threshold (review from here)", options=below, key="band_pick", format_func=lambda v: f"{v:.4g}")
-    ss.band_low = float(low)
-    band = review_band(shown.curve, low, threshold)
+    default = below[max(0, len(below) - 1 - len(view.grid) // 20)]  # about 5 % of the rows below the threshold
+    low = view.kept("select_slider", "Lower threshold (review from here)", "band_low", default, valid=lambda v: v in below, options=below,
+                    format_func=lambda v: f"{v:.4g}")
+    band = review_band(view.parts[part].curve, low, threshold)
+    st.caption(f"On the {PART_NAMES[part]}.")
     table = pd.DataFrame({"passed (below the band)": [band.normal[0], band.anomaly[0]], "for review": [band.normal[1], band.anomaly[1]],
                           "flagged": [band.normal[2], band.anomaly[2]]}, index=["actual normal", "actual anomaly"])
     st.dataframe(table, width="stretch")
     a, b, c = st.columns(3)
-    a.metric("Rows to review per 1,000", f"{band.review_per_1000:.1f}")
+    a.metric(f"Rows to review per 1,000 {PART_NAMES[part]}", f"{band.review_per_1000:.1f}")
     b.metric("Recall with the band", f"{band.recall_with_band:.3f}", delta=f"{band.recall_with_band - band.recall_without_band:+.3f}",
              help="If reviewers recognise every anomaly sent to them.")
     c.metric("Normal rows a person looks at", f"{band.normal[1]:,}", help="The price of the band: normal rows sent to review.")
 
 
-def honest_tab(threshold) -> None:
-    comparison = honest_comparison(parts, threshold, part)
+def band_low(view: View, threshold: float) -> float | None:
+    low = view.owner.get("band_low") if view.owner.get("band_on") else None
+    return low if low is not None and low < threshold else None
+
+
+def honest_tab(view: View, part: str, threshold) -> None:
+    comparison = honest_comparison(view.parts, threshold, part)
     st.markdown(comparison.sentence)
     frame = pd.DataFrame({"validation": comparison.validation, "test": comparison.test}).loc[list(METRIC_LABELS) + ["fpr"]]
     frame["test − validation"] = frame["test"] - frame["validation"]
     st.dataframe(frame.style.format("{:.3f}"), width="stretch")
 
 
-def report_tab(threshold) -> None:
+def report_tab(view: View, threshold) -> None:
     st.markdown("One HTML file that opens offline, with the data's fingerprint, the model, the threshold and how it was chosen, "
-                "the results on test rows with intervals, the curves, and the costs and review band if you set them; a JSON of the same numbers beside it.")
+                "the results on **test rows** with intervals, the curves, and the costs and review band if you set them (each on the rows it names); "
+                "a JSON of the same numbers beside it.")
     # The downloads are built on another thread when clicked: capture plain values, not session state.
-    costs = ss.get("costs") if ss.get("costs_given") else None
-    band_low, prepared, boot = ss.get("band_low"), ss.prepared, _bootstrap("test")
-    name = ss.table.name.rsplit(".", 1)[0]
+    run, parts = view.run, view.parts
+    costs, low, boot = current_costs(view), band_low(view, threshold.value), view.bootstrap("test")
+    detector, prepared, name = run.detector, run.prepared, view.session.table.name.rsplit(".", 1)[0]
 
     def evaluation():
-        return evaluate(parts, threshold, "test", bootstrap=boot, costs=costs, band_low=band_low)
+        return evaluate(parts, threshold, "test", bootstrap=boot, costs=costs, band_low=low)
 
     a, b = st.columns(2)
     with a:
@@ -207,18 +205,21 @@ def report_tab(threshold) -> None:
 
 
 @st.fragment
-def threshold_panel() -> None:
-    shown = parts[part]
+def threshold_panel(view: View, part: str, log_x: bool) -> None:
+    run = view.run
+    shown = view.parts[part]
+    current = run.threshold.value
+    options = np.union1d(view.grid, [current]).tolist()  # the value in use is always a step, so the label shows it exactly
     a, b = st.columns([3, 1])
-    a.select_slider("Threshold", options=list(grid), key="thr", on_change=_from_slider, format_func=lambda v: f"{v:.4g}",
-                    help="Steps follow the quantiles of all scores, so there are as many where rows crowd as where they are sparse.")
-    b.number_input("Exact value", key="thr_num", on_change=_from_number, format="%.6g", step=None)
-    threshold = current_threshold()
+    view.kept("select_slider", "Threshold", "thr_slider", current, a, valid=lambda v: v in options, options=options, on_change=view.from_slider,
+              format_func=lambda v: f"{v:.6g}", help="Steps follow the quantiles of all scores, so there are as many where rows crowd as where they are sparse.")
+    view.kept("number_input", "Exact value", "thr_exact", current, b, on_change=view.from_number, format="%.6g", step=None)
+    threshold = run.threshold
     conf = shown.curve.at(threshold.value)
     note, download = st.columns([3, 1])
-    note.caption(f"Threshold rule: {threshold.rule} — {threshold.reason}")
+    note.caption(f"Threshold in use: {threshold.value:.6g} · rule: {threshold.rule} — {threshold.reason}")
     with download:
-        model_download("thr_download")  # inside the fragment, so it saves the threshold shown now
+        model_download(run, "thr_download", view.session.table.name)  # inside the fragment, so it saves the threshold shown now
     st.markdown(decision_sentence(conf, shown.y is not None, PART_NAMES[part]))
     if shown.y is None:
         st.plotly_chart(histogram_figure(shown.bins_log if log_x else shown.bins, threshold.value, title=f"Anomaly scores of the {PART_NAMES[part]}"), key="thr_hist")
@@ -230,15 +231,36 @@ def threshold_panel() -> None:
         return
     tabs = st.tabs(["Metrics", "Costs", "Validation vs test", "Review band", "Report"])
     with tabs[0]:
-        metrics_tab(shown, conf, threshold.value)
+        metrics_tab(view, part, log_x, conf, threshold.value)
     with tabs[1]:
-        costs_tab(threshold.value)
+        costs_tab(view, log_x, threshold.value)
     with tabs[2]:
-        honest_tab(threshold)
+        honest_tab(view, part, threshold)
     with tabs[3]:
-        band_tab(shown, threshold.value)
+        band_tab(view, part, threshold.value)
     with tabs[4]:
-        report_tab(threshold)
+        report_tab(view, threshold)
 
 
-threshold_panel()
+def body() -> None:
+    session = state.get()
+    st.title("Threshold")
+    run = session.scored_run
+    if run is None:
+        if session.run is not None:
+            stop_with("The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
+        stop_with("Train a model first: the threshold is set on its anomaly scores.", TRAIN_PAGE, "Go to Train")
+    with st.expander("What am I looking at?"):
+        st.markdown(
+            "Each row gets an anomaly score: how badly the autoencoder rebuilds it (higher = more unusual). "
+            "Rows scoring above the threshold are flagged. Moving the threshold **left** catches more anomalies but raises "
+            "more false alarms on normal rows; moving it **right** does the opposite. The histograms show where normal (blue) "
+            "and anomalous (red) rows fall, so you can see what each choice trades. The intervals say how much the numbers "
+            "could move on another sample of rows of the same kind. Percentages beside a count are shares of its actual class."
+        )
+    view = View(session, run)
+    part, log_x = controls(view)
+    threshold_panel(view, part, log_x)
+
+
+run_page(body, sidebar_threshold=False)

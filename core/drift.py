@@ -1,0 +1,91 @@
+"""Has the new data moved away from the training data? A verdict, not just a chart.
+
+Each numeric feature and the anomaly score are compared between the normal training
+rows and the new rows with the two-sample Kolmogorov–Smirnov statistic (the largest
+gap between the two empirical distribution functions, 0 = same, 1 = disjoint). A
+column "moved" when the statistic is at least ``MOVED_KS`` *and* the test's p-value is
+below ``ALPHA``: on big tables tiny gaps are significant, so the size counts too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+
+MOVED_KS = 0.1
+ALPHA = 0.01
+MAX_ROWS = 20_000  # per side; a seeded sample beyond, so the check stays fast on any table
+MAX_COLUMNS = 500
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    column: str
+    statistic: float
+    p_value: float
+
+    @property
+    def moved(self) -> bool:
+        return self.statistic >= MOVED_KS and self.p_value < ALPHA
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    score: ColumnDrift
+    columns: tuple[ColumnDrift, ...]  # largest statistic first
+
+    @property
+    def moved(self) -> list[ColumnDrift]:
+        return [c for c in self.columns if c.moved]
+
+    def sentence(self) -> str:
+        """The verdict in words, naming the test and its size."""
+        moved = self.moved
+        score = self.score
+        score_part = (f"The anomaly scores moved (Kolmogorov–Smirnov statistic {score.statistic:.2f} against the normal training rows)"
+                      if score.moved else f"The anomaly scores did not move (Kolmogorov–Smirnov statistic {score.statistic:.2f} against the normal training rows)")
+        if not self.columns:
+            return score_part + "."
+        if not moved:
+            top = self.columns[0]
+            return f"{score_part}; no feature moved: the largest Kolmogorov–Smirnov statistic is {top.statistic:.2f} ('{top.column}'), below {MOVED_KS}."
+        named = ", ".join(f"'{c.column}' {c.statistic:.2f}" for c in moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
+        return (f"{score_part}; {len(moved)} of {len(self.columns)} numeric features moved (Kolmogorov–Smirnov statistic ≥ {MOVED_KS}, p < {ALPHA}): {named}. "
+                "Review the threshold before trusting its flags on these rows.")
+
+
+def _sample(values: np.ndarray, seed: int) -> np.ndarray:
+    values = values[np.isfinite(values)]
+    if len(values) > MAX_ROWS:
+        values = np.random.default_rng(seed).choice(values, MAX_ROWS, replace=False)
+    return values
+
+
+def _compare(name: str, reference: np.ndarray, new: np.ndarray) -> Optional[ColumnDrift]:
+    reference, new = _sample(reference, 0), _sample(new, 1)
+    if len(reference) < 2 or len(new) < 2:
+        return None
+    result = ks_2samp(reference, new)
+    return ColumnDrift(name, float(result.statistic), float(result.pvalue))
+
+
+def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference_rows: Optional[pd.DataFrame] = None,
+                 new_rows: Optional[pd.DataFrame] = None, features: Sequence[str] = ()) -> DriftReport:
+    """Scores always; numeric features too when the training rows are at hand (not for a restored model alone)."""
+    score = _compare("anomaly score", np.asarray(reference_scores, float), np.asarray(new_scores, float)) or ColumnDrift("anomaly score", 0.0, 1.0)
+    columns = []
+    if reference_rows is not None and new_rows is not None:
+        for column in list(features)[:MAX_COLUMNS]:
+            if column not in new_rows.columns or column not in reference_rows.columns:
+                continue
+            ref = pd.to_numeric(reference_rows[column], errors="coerce").to_numpy(float)
+            new = pd.to_numeric(new_rows[column], errors="coerce").to_numpy(float)
+            found = _compare(str(column), ref, new)
+            if found is not None:
+                columns.append(found)
+    columns.sort(key=lambda c: -c.statistic)
+    return DriftReport(score, tuple(columns))

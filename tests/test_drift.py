@@ -1,0 +1,36 @@
+"""The drift check ends with a verdict naming the test, its size and the columns that moved."""
+
+import numpy as np
+import pandas as pd
+
+from core.drift import MOVED_KS, drift_report
+
+
+def frames(shift: float, n: int = 2000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    ref = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    new = pd.DataFrame({"a": rng.normal(size=n) + shift, "b": rng.normal(size=n)})
+    return ref, new
+
+
+def test_drift_names_the_shifted_column_and_the_kolmogorov_smirnov_statistic():
+    ref, new = frames(shift=1.0)
+    report = drift_report(ref["a"].to_numpy(), new["a"].to_numpy(), ref, new, ["a", "b"])
+    assert [c.column for c in report.moved] == ["a"]
+    assert report.moved[0].statistic > MOVED_KS
+    sentence = report.sentence()
+    assert "Kolmogorov–Smirnov" in sentence and "'a'" in sentence and "1 of 2 numeric features moved" in sentence
+
+
+def test_no_drift_says_nothing_moved_with_the_largest_statistic():
+    ref, new = frames(shift=0.0)
+    report = drift_report(ref["b"].to_numpy(), new["b"].to_numpy(), ref, new, ["a", "b"])
+    assert report.moved == []
+    assert "no feature moved" in report.sentence()
+
+
+def test_scores_alone_give_a_verdict_when_training_rows_are_not_at_hand():
+    rng = np.random.default_rng(3)
+    report = drift_report(rng.normal(size=500), rng.normal(size=500) + 2)
+    assert report.columns == () and report.score.moved
+    assert report.sentence().startswith("The anomaly scores moved")

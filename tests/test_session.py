@@ -1,0 +1,102 @@
+"""The session model's transitions, without a browser: replace an object and lose
+everything that hangs off it, and nothing that belongs to other data survives."""
+
+import numpy as np
+import pytest
+
+from core.bundle import bundle_bytes
+from core.compare import compare
+from core.data import read_table
+from core.errors import DataError
+from core.pipeline import begin_training, load_sample, prepare, score_all
+from core.thresholds import Threshold
+from ui.session import Session
+
+
+@pytest.fixture(scope="module")
+def trained():
+    table = load_sample("machine_sensors.csv")
+    prepared = prepare(table, "status", ["normal"], seed=0)
+    detector = begin_training(prepared, {"epochs": 3})
+    detector.trainer_.run()
+    detector.end_fit()
+    return prepared, detector, score_all(detector, prepared)
+
+
+def test_a_new_table_drops_the_split_the_model_and_the_comparison(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    study = session.study
+    study.comparison = ["a comparison on the sensor sample"]
+    session.run.cache["slider_grid"] = "a grid of the sensor scores"
+    session.set_table(load_sample("heartbeats.csv"))
+    assert session.run is None
+    assert session.study is not study and session.study.comparison is None and session.study.search is None
+    assert session.prepared.table.name == "heartbeats.csv" and session.prepared.target.label == "rhythm"
+
+
+def test_a_comparison_result_from_another_table_cannot_be_put_in_use(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared)
+    results = compare(session.prepared, ["iforest"], progress=None)
+    session.study.comparison = results
+    session.set_table(load_sample("heartbeats.csv"))
+    with pytest.raises(DataError, match="another table"):
+        session.use_result(results[0], "compared")
+    assert session.run is None
+
+
+def test_a_new_choice_drops_the_model_but_a_refused_choice_keeps_everything(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    run, study = session.run, session.study
+    with pytest.raises(DataError):
+        session.choose("status", ["normal", "bearing_fault", "overheat", "sensor_drift"], list(prepared.features), 0)
+    assert session.run is run and session.study is study and session.workspace.problem
+    assert session.choose("status", ["normal"], list(prepared.features), 0) is False  # the same choice changes nothing
+    session.choose("status", ["normal"], list(prepared.features), 1)
+    assert session.run is None and session.study is not study and session.prepared.split.seed == 1
+
+
+def test_starting_training_clears_the_previous_model_at_once(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    session.start_training(begin_training(session.prepared, {"epochs": 1}))
+    assert session.run is None and session.scored_run is None
+    session.study.training.trainer_.run()
+    run = session.finish_training()
+    assert run.origin == "trained" and session.study.training is None and run.study is session.study
+    assert set(run.scores) == {"train", "val", "test"}
+
+
+def test_a_table_no_choice_fits_is_refused_and_the_previous_one_stays(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    run = session.run
+    one_row = read_table(b"a,b,label\n1,2,x\n", name="one.csv")
+    with pytest.raises(DataError):
+        session.set_table(one_row)
+    assert session.table is prepared.table and session.run is run
+
+
+def test_a_restored_model_follows_a_new_table_with_its_columns(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared)
+    run = session.restore(bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "by hand")), "model.zip")
+    assert run.origin == "restored" and run.threshold.value == 2.5 and run.study is session.study
+    np.testing.assert_array_equal(run.scores["test"].scores, scores["test"].scores)
+    session.set_table(load_sample("heartbeats.csv"))  # other columns: kept for scoring only
+    assert session.run.origin == "restored" and session.run.study is None and session.scored_run is None
+    session.set_table(load_sample("machine_sensors.csv"))  # its columns again: scored again
+    assert session.scored_run is not None and session.run.detector is run.detector and session.run.threshold.value == 2.5
+
+
+def test_each_model_keeps_its_own_page_settings(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    session.run.widgets.values["thr_part"] = "test"
+    first = session.run
+    session.start_training(begin_training(session.prepared, {"epochs": 1}))
+    session.study.training.trainer_.run()
+    second = session.finish_training()
+    assert second.widgets.values == {} and second.widgets.tag != first.widgets.tag

@@ -1,0 +1,25 @@
+"""Downloads shared by pages: the model bundle with the threshold in use."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from core.bundle import bundle_bytes
+from ui.session import ModelRun
+
+
+def model_download(run: ModelRun, key: str, table_name: str) -> None:
+    """A download of the model with the threshold in use (built only when clicked)."""
+    if not run.is_autoencoder:
+        st.caption("Baselines cannot be saved yet: scikit-learn models would need pickle, which a bundle never holds.")
+        return
+    detector, context, threshold = run.detector, run.bundle_context(), run.threshold
+    stem = table_name.rsplit(".", 1)[0] if run.study is not None else "model"
+    st.download_button(
+        "Download model (.zip)", data=lambda: bundle_bytes(detector, context, threshold),
+        file_name=f"anomaly-lab-{stem}-{date.today().isoformat()}.zip", mime="application/zip", key=key,
+        icon=":material/download:", on_click="ignore",
+        help=f"The Keras model and a JSON of everything else (no pickle), with the threshold in use, {threshold.value:.6g} ({threshold.rule}).",
+    )

@@ -1,0 +1,40 @@
+"""One page body, run so that no traceback ever reaches the browser."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from core.errors import DataError
+from ui.sidebar import sidebar
+
+log = logging.getLogger("anomaly_lab")
+
+
+def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> None:
+    """Run ``body``; a DataError is shown as what to fix, anything else as a short
+    apology (the traceback goes to the server log, never to the page). The sidebar is
+    drawn after the page, so it shows what the page just did, and also when the page
+    stopped early."""
+    try:
+        body()
+    except ScriptControlException:  # st.stop, st.rerun, st.switch_page: Streamlit's own control flow
+        sidebar(show_threshold=sidebar_threshold)
+        raise
+    except DataError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, say it plainly
+        log.exception("Unexpected error on a page")
+        st.error(f"Something went wrong that the app did not expect ({type(exc).__name__}). Your table, choices and model are kept; "
+                 "try the step again, or reload the page. The details are in the server log.", icon=":material/error:")
+    sidebar(show_threshold=sidebar_threshold)
+
+
+def stop_with(message: str, page: str, label: str) -> None:
+    """Stop the page with a message and a link to the step that fixes it."""
+    st.info(message)
+    st.page_link(page, label=label, icon=":material/arrow_forward:")
+    st.stop()

@@ -1,0 +1,342 @@
+"""The session's memory: the only module that touches ``st.session_state``.
+
+One rule: *replace an object and lose everything that hangs off it.*
+
+``Session``
+  ├─ ``workspace: Workspace``   the table and the choices made on it
+  │    └─ ``study: Study``       one prepared split, and what hangs off it: the training
+  │                              in progress, comparison and search results, the train
+  │                              form, per-split defaults
+  └─ ``run: ModelRun``          one model in use and what derives from it: its scores,
+                                the threshold in use, caches, the Threshold/Inspect/Score view
+
+A new table replaces the workspace (and so the study and everything on it); a new
+choice replaces the study; a new model replaces the run. A run remembers the study it
+was scored on, so a run can never be shown next to another split's rows. Pages call
+the named transitions below and read attributes; they never build cache keys.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import streamlit as st
+
+from core.bundle import load_bundle
+from core.data import Table
+from core.errors import DataError
+from core.pipeline import SAMPLES, Prepared, guess_label, load_sample, prepare, prepare_from_context, score_all
+from core.target import class_counts
+from core.thresholds import Threshold
+
+SESSION_KEY = "session"
+DEFAULT_SAMPLE = "machine_sensors.csv"
+BY_HAND = ("manual", "chosen by hand on the Threshold page")
+_tags = itertools.count(1)
+
+
+class Kept:
+    """Widget values that must survive a visit to another page, owned by one object.
+
+    Streamlit forgets a widget's value when its page is left; :func:`kept` puts it back
+    from here. Each owner has its own tag in the widget keys, so a new owner (a new
+    split, a new model) starts from its own defaults with no key to clear by hand.
+    """
+
+    def __init__(self) -> None:
+        self.tag = next(_tags)
+        self.values: dict[str, Any] = {}
+
+    def key(self, name: str) -> str:
+        return f"{name}@{self.tag}"
+
+    def set(self, name: str, value: Any) -> None:
+        """Preset a widget's value from elsewhere (it takes effect the next time it is drawn)."""
+        self.values[name] = value
+        st.session_state.pop(self.key(name), None)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the user chose on the Data page."""
+
+    label: Optional[str]
+    normal: tuple
+    features: tuple
+    seed: int
+
+
+@dataclass(eq=False)
+class Study:
+    """One prepared split and everything computed on it."""
+
+    prepared: Prepared
+    training: Any = None  # an autoencoder between begin_fit and end_fit
+    comparison: Optional[list] = None
+    search: Optional[tuple] = None
+    widgets: Kept = field(default_factory=Kept)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def cached(self, name: str, compute: Callable[[Prepared], Any]) -> Any:
+        """``compute(prepared)`` once per split (suggested sizes, candidate list)."""
+        if name not in self.cache:
+            self.cache[name] = compute(self.prepared)
+        return self.cache[name]
+
+
+@dataclass(eq=False)
+class Workspace:
+    """The table and the choices made on it."""
+
+    table: Table
+    choice: Choice
+    study: Optional[Study] = None
+    problem: Optional[str] = None  # why the last choice was refused (the previous one stays)
+    widgets: Kept = field(default_factory=Kept)
+
+    @property
+    def prepared(self) -> Optional[Prepared]:
+        return None if self.study is None else self.study.prepared
+
+
+@dataclass(eq=False)
+class ModelRun:
+    """One model in use and everything derived from it."""
+
+    detector: Any
+    origin: str  # trained | restored | compared | searched
+    study: Optional[Study]  # the split its scores come from; None: no matching table
+    scores: Optional[dict] = None
+    context: dict[str, Any] = field(default_factory=dict)  # a bundle's context (label, normal classes, features)
+    threshold: Threshold = None  # type: ignore[assignment]
+    default_threshold: Threshold = None  # type: ignore[assignment]
+    widgets: Kept = field(default_factory=Kept)
+    cache: dict[str, Any] = field(default_factory=dict)
+    note: str = ""  # what happened when it was put in use (for the page to show)
+
+    def __post_init__(self) -> None:
+        d = self.detector
+        self.default_threshold = Threshold(float(d.threshold_), d.threshold_rule_, d.threshold_reason_)
+        if self.threshold is None:
+            self.threshold = self.default_threshold
+
+    @property
+    def prepared(self) -> Optional[Prepared]:
+        return None if self.study is None else self.study.prepared
+
+    @property
+    def name(self) -> str:
+        """What the model is, in a few words (architecture or baseline name)."""
+        d = self.detector
+        if hasattr(d, "architecture"):
+            return f"{d.architecture} autoencoder"
+        return getattr(d, "name", type(d).__name__)
+
+    @property
+    def is_autoencoder(self) -> bool:
+        return hasattr(self.detector, "get_state")
+
+    def set_threshold(self, value: float, rule: str = BY_HAND[0], reason: str = BY_HAND[1]) -> None:
+        self.threshold = Threshold(float(value), rule, reason)
+
+    def cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A value derived from this model (histogram grid, bootstrap, per-feature errors, latent codes)."""
+        if name not in self.cache:
+            self.cache[name] = compute()
+        return self.cache[name]
+
+    def bundle_context(self) -> dict[str, Any]:
+        return self.prepared.context() if self.prepared is not None else dict(self.context)
+
+
+@dataclass(eq=False)
+class Session:
+    """One browser session's memory."""
+
+    workspace: Workspace
+    run: Optional[ModelRun] = None
+    seen_uploads: dict[str, str] = field(default_factory=dict)  # uploader → last file id handled
+    notices: dict[str, tuple[str, str]] = field(default_factory=dict)  # where → (kind, message), shown until replaced
+
+    @classmethod
+    def seeded(cls, prepared: Prepared, detector: Any = None, scores: Optional[dict] = None) -> "Session":
+        """A session on a prepared split, with a trained model in use when given (tests, notebooks)."""
+        t = prepared.target
+        study = Study(prepared)
+        session = cls(Workspace(prepared.table, Choice(t.label, tuple(t.normal_classes), tuple(prepared.features), prepared.split.seed), study))
+        if detector is not None:
+            session.run = ModelRun(detector, "trained", study, scores if scores is not None else score_all(detector, prepared))
+        return session
+
+    # --- reading --------------------------------------------------------
+    @property
+    def table(self) -> Table:
+        return self.workspace.table
+
+    @property
+    def study(self) -> Optional[Study]:
+        return self.workspace.study
+
+    @property
+    def prepared(self) -> Optional[Prepared]:
+        return self.workspace.prepared
+
+    @property
+    def scored_run(self) -> Optional[ModelRun]:
+        """The run in use when it has scored rows of the current split (what Threshold and Inspect need)."""
+        run = self.run
+        if run is None or run.scores is None or run.study is not self.study:
+            return None
+        return run
+
+    # --- transitions ----------------------------------------------------
+    def set_table(self, table: Table) -> None:
+        """A new table: a new workspace with its likely label chosen and split prepared.
+
+        A table no choice can be prepared on (one data row, no numeric column) raises
+        DataError and changes nothing. A restored model survives and is applied to
+        the new table when its columns fit.
+        """
+        label = SAMPLES[table.name][1] if table.name in SAMPLES else guess_label(table.frame)
+        if table.name in SAMPLES:
+            normal: tuple = tuple(SAMPLES[table.name][2])
+        else:
+            normal = (class_counts(table.frame, label).index[0],) if label is not None else ()
+        previous_workspace, previous_run = self.workspace, self.run
+        self.workspace = Workspace(table, Choice(label, normal, (), 0))
+        try:
+            self.choose(label, normal, None, 0)
+        except DataError as first:
+            try:
+                self.choose(None, (), None, 0) if label is not None else None
+            except DataError:
+                pass
+            if self.workspace.study is None:
+                self.workspace, self.run = previous_workspace, previous_run
+                raise
+            self.workspace.problem = f"The label column {label!r} could not be used, so none is chosen: {first}"
+        if previous_run is not None and previous_run.origin == "restored":
+            self._apply_bundle(previous_run.detector, previous_run.context, previous_run.threshold)
+
+    def choose(self, label: Optional[str], normal: Sequence[object], features: Optional[Sequence[str]], seed: int) -> bool:
+        """Prepare the split for a choice; a new split drops the study and the model.
+
+        Returns whether anything changed. A refused choice raises DataError and
+        leaves the previous split, study and model in use.
+        """
+        ws = self.workspace
+        wanted = Choice(label, tuple(normal), tuple(features) if features is not None else (), int(seed))
+        if ws.study is not None and wanted == ws.choice:
+            return False
+        try:
+            prepared = prepare(ws.table, label, list(normal), list(features) if features is not None else None, seed=int(seed))
+        except DataError as exc:
+            ws.problem = str(exc)
+            raise
+        ws.problem = None
+        ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
+        ws.study = Study(prepared)
+        if self.run is not None and self.run.origin == "restored":
+            self.run = ModelRun(self.run.detector, "restored", None, context=self.run.context, threshold=self.run.threshold)
+        else:
+            self.run = None
+        return True
+
+    def start_training(self, detector: Any) -> None:
+        """Training begins: the previous model, its chart and summary go at once."""
+        study = self._require_study()
+        study.training = detector
+        self.run = None
+
+    def finish_training(self) -> ModelRun:
+        """End the training in progress and put the model in use with its scores."""
+        study = self._require_study()
+        detector = study.training.end_fit()
+        study.training = None
+        self.run = ModelRun(detector, "trained", study, score_all(detector, study.prepared))
+        return self.run
+
+    def use_result(self, result: Any, origin: str) -> ModelRun:
+        """A detector fitted on the Compare page (``compared`` or ``searched``) becomes the model in use."""
+        study = self._require_study()
+        if result not in (study.comparison or []) and (study.search is None or result is not study.search[1]):
+            raise DataError("That result belongs to another table or choice; compare again on the current data.")
+        self.run = ModelRun(result.detector, origin, study, result.parts)
+        return self.run
+
+    def restore(self, data: bytes, name: str) -> ModelRun:
+        """Load a bundle and apply it to the current table; raises DataError, changing nothing."""
+        detector, context = load_bundle(data)
+        return self._apply_bundle(detector, context)
+
+    def _apply_bundle(self, detector: Any, context: dict[str, Any], threshold: Optional[Threshold] = None) -> ModelRun:
+        ws = self.workspace
+        try:
+            prepared = prepare_from_context(ws.table, context)
+        except DataError as exc:
+            self.run = ModelRun(detector, "restored", None, context=context, threshold=threshold, note=f"{exc}")
+            return self.run
+        ws.study = Study(prepared)
+        ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
+        ws.problem = None
+        ws.widgets = Kept()  # the Data page's widgets start again from the model's choices
+        self.run = ModelRun(detector, "restored", ws.study, score_all(detector, prepared), context=context, threshold=threshold,
+                            note="Restored the model on this table: validation and test rows are scored again.")
+        return self.run
+
+    def new_upload(self, uploader: str, file_id: str) -> bool:
+        """True once per uploaded file (an uploader keeps its file across reruns)."""
+        if self.seen_uploads.get(uploader) == file_id:
+            return False
+        self.seen_uploads[uploader] = file_id
+        return True
+
+    def _require_study(self) -> Study:
+        if self.study is None:
+            raise DataError("Choose a label and features on the Data page first.")
+        return self.study
+
+
+def get() -> Session:
+    """This browser session's memory, created on the first visit with a bundled sample loaded."""
+    session = st.session_state.get(SESSION_KEY)
+    if session is None:
+        table = load_sample(DEFAULT_SAMPLE)
+        session = Session(Workspace(table, Choice(None, (), (), 0)))
+        session.set_table(table)
+        st.session_state[SESSION_KEY] = session
+    return session
+
+
+def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, default: Any, valid: Optional[Callable[[Any], bool]] = None, **kwargs: Any) -> Any:
+    """Draw ``widget`` whose value survives leaving the page; ``owner`` holds it.
+
+    ``default`` is used the first time (or when the kept value is no longer ``valid``,
+    e.g. an option that is gone).
+    """
+    key = owner.key(name)
+    state = st.session_state
+    if key not in state:
+        value = owner.values.get(name, default)
+        if valid is not None and not valid(value):
+            value = default
+        state[key] = value
+    value = widget(label, key=key, **kwargs)
+    owner.values[name] = value
+    return value
+
+
+def set_widget(owner: Kept, name: str, value: Any) -> None:
+    """Change a kept widget's value from a callback (before it is drawn again)."""
+    owner.values[name] = value
+    st.session_state[owner.key(name)] = value
+
+
+def widget_value(owner: Kept, name: str, default: Any = None) -> Any:
+    """The current value of a kept widget, from a callback."""
+    return st.session_state.get(owner.key(name), owner.values.get(name, default))

@@ -1,0 +1,52 @@
+"""The sidebar: what exists so far in this session, in a few lines."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import session as state
+from ui.paths import TRAIN_PAGE
+from ui.text import names, plain
+
+
+def model_line(run: state.ModelRun) -> str:
+    """The model in use in words: what it is, where it came from, how its score is made."""
+    d = run.detector
+    origin = {"trained": "trained here", "restored": "restored from a file", "compared": "from Compare", "searched": "best of the random search"}[run.origin]
+    line = f"**Model** {plain(run.name)}, {origin}"
+    if hasattr(d, "epochs_run_"):
+        line += f"  \n{d.epochs_run_} epochs, {d.fit_seconds_:.1f} s"
+    if getattr(d, "score_parts_", None):
+        line += f"  \nScore: {' + '.join(d.score_parts_)}"
+    return line
+
+
+def sidebar(show_threshold: bool = True) -> None:
+    """The Threshold page shows its live threshold itself; elsewhere the sidebar does."""
+    session = state.get()
+    with st.sidebar:
+        st.markdown("### Session")
+        table = session.table
+        st.markdown(f"**Dataset** {plain(table.name)}  \n{table.shape[0]:,} rows × {table.shape[1]:,} columns")
+        prepared = session.prepared
+        if prepared is not None:
+            target = prepared.target
+            if target.label is None:
+                st.markdown("**Label** none (every row is a training row)")
+            else:
+                st.markdown(f"**Label** {plain(target.label)}  \n**Normal** {names(target.normal_classes, 5)}")
+            st.caption(f"{len(prepared.features)} features · split seed {prepared.split.seed}")
+        run = session.run
+        study = session.study
+        if run is not None:
+            st.markdown(model_line(run))
+            if run.study is None:
+                st.caption("Its columns do not match this table: the Score page can use it.")
+            if show_threshold:
+                st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(run.threshold.rule)})")
+        elif study is not None and study.training is not None:
+            trainer = study.training.trainer_
+            st.markdown(f"**Model** {plain(study.training.architecture)} autoencoder, training paused at epoch {trainer.state.epochs_done}/{trainer.epochs}")
+            st.page_link(TRAIN_PAGE, label="Continue on the Train page")
+        else:
+            st.markdown("**Model** not trained")
