@@ -57,8 +57,8 @@ class Prepared:
 def prepare(table: Table, label: Optional[str], normal: Sequence[object] = (), features: Optional[Sequence[str]] = None, seed: int = 0) -> Prepared:
     """Validate the choices and split the rows; raises :class:`~core.errors.DataError` with the fix."""
     target = make_target(table.frame, label, normal)
+    split = make_split(len(table.frame), target.y, seed=seed)  # first: too few rows explains everything after it
     chosen = validate_features(table.frame, features if features is not None else default_features(table.frame, label), label)
-    split = make_split(len(table.frame), target.y, seed=seed)
     return Prepared(table, target, chosen, split)
 
 

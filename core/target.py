@@ -91,14 +91,8 @@ def make_target(frame: pd.DataFrame, label: str | None, normal: Iterable[object]
 
 
 def default_features(frame: pd.DataFrame, label: str | None) -> list[str]:
-    """All columns but the label that could be features: numeric ones, and text ones with few values."""
-    features = []
-    for column in frame.columns:
-        if column == label or frame[column].isna().all():
-            continue
-        if column in numeric_columns(frame) or frame[column].nunique(dropna=True) <= MAX_ONE_HOT_LEVELS:
-            features.append(column)
-    return features
+    """All columns but the label that could be features (see :func:`feature_choice`)."""
+    return feature_choice(frame, label).features
 
 
 def validate_features(frame: pd.DataFrame, features: Sequence[str], label: str | None) -> list[str]:
@@ -115,6 +109,13 @@ def validate_features(frame: pd.DataFrame, features: Sequence[str], label: str |
     if empty:
         raise DataError(f"Feature column(s) {', '.join(map(repr, empty))} are entirely empty. Remove them from the features.")
     numeric = set(numeric_columns(frame))
+    wide = [f for f in features if f not in numeric and frame[f].nunique(dropna=True) > MAX_ONE_HOT_LEVELS]
+    if wide:
+        shown = ", ".join(f"'{f}' ({frame[f].nunique(dropna=True):,} levels)" for f in wide[:10]) + (f" and {len(wide) - 10} more" if len(wide) > 10 else "")
+        raise DataError(
+            f"Text column(s) {shown} have more than {MAX_ONE_HOT_LEVELS} distinct values, so they cannot be features "
+            "(an identifier or free text says nothing the network can learn). Remove them from the features."
+        )
     if not any(f in numeric for f in features):
         raise DataError(
             "None of the chosen features is numeric. An autoencoder needs numbers: choose numeric columns, "

@@ -36,7 +36,7 @@ def settings_form(study: state.Study) -> dict | None:
     def field(widget, label, name, default, column=st, **kwargs):
         return state.kept(getattr(column, widget), label, owner=owner, name=name, default=default, **kwargs)
 
-    with st.form("train_form"):
+    with st.container(border=True):  # not a form: every value is kept the moment it changes
         features = len(study.prepared.features)
         st.markdown(f"**{features} features** · defaults sized for this table")
         c1, c2, c3, c4 = st.columns(4)
@@ -76,7 +76,7 @@ def settings_form(study: state.Study) -> dict | None:
             st.caption("Conv1d: the hidden sizes are the filters of up to three convolutions (kernel 7, stride 2), mirrored by the decoder; dropout is not used.")
         elif architecture == "lstm":
             st.caption("LSTM: the first hidden size is the number of LSTM units (8–64). Slow on a CPU: try few epochs first.")
-        submitted = st.form_submit_button(f"Train the {architecture} autoencoder", type="primary", icon=":material/play_arrow:")
+        submitted = st.button(f"Train the {architecture} autoencoder", key="train_start", type="primary", icon=":material/play_arrow:")
     if not submitted:
         return None
     return dict(hidden_sizes=parse_hidden_sizes(hidden_text), code_size=int(code_size), dropout=float(dropout), activation=activation,

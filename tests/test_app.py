@@ -1,4 +1,9 @@
-"""Each page through Streamlit's AppTest, with the expensive state seeded once."""
+"""Each page through Streamlit's AppTest, with the expensive state seeded once.
+
+Widgets whose values outlive a page visit carry their owner's tag in their key, so
+tests find them by label."""
+
+import json
 
 import numpy as np
 import pytest
@@ -6,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.pipeline import begin_training, load_sample, prepare, score_all
 from tests.conftest import ROOT
+from ui.session import Session
 
 APP = str(ROOT / "app.py")
 
@@ -23,13 +29,8 @@ def trained_state():
 def app(page: str | None = None, state=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     if state is not None:
-        table, prepared, detector, scores = state
-        at.session_state["table"] = table
-        at.session_state["prepared"] = prepared
-        at.session_state["prepared_key"] = (table.sha256, "status", ("normal",), tuple(prepared.features), 0)
-        at.session_state["choice"] = {"label": "status", "normal": ["normal"], "features": list(prepared.features), "seed": 0}
-        at.session_state["detector"] = detector
-        at.session_state["scores"] = scores
+        _, prepared, detector, scores = state
+        at.session_state["session"] = Session.seeded(prepared, detector, scores)
     at.run()
     if page:
         at.switch_page(page)
@@ -38,47 +39,134 @@ def app(page: str | None = None, state=None) -> AppTest:
     return at
 
 
+def session(at) -> Session:
+    return at.session_state["session"]
+
+
+def widget(at, kind: str, label: str):
+    """The one widget of ``kind`` whose label is ``label``."""
+    found = [w for w in getattr(at, kind) if w.label == label]
+    assert len(found) == 1, f"{len(found)} {kind} labelled {label!r}: {[w.label for w in getattr(at, kind)]}"
+    return found[0]
+
+
+def plotly_values(values) -> list[float]:
+    """Plotly 6+ sends numeric arrays as base64 typed arrays."""
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).tolist()
+    return list(values)
+
+
 def texts(at) -> str:
-    return " ".join(str(el.value) for el in list(at.markdown) + list(at.info) + list(at.success) + list(at.error) + list(at.caption))
+    return " ".join(str(el.value) for el in list(at.markdown) + list(at.info) + list(at.success) + list(at.error) + list(at.warning) + list(at.caption))
 
 
 def test_app_opens_on_a_sample_with_a_label_chosen_ready_to_train():
     at = app()
-    assert at.session_state["table"].name == "machine_sensors.csv"
-    assert at.selectbox[1].value == "status"  # [0] is the sample picker
-    assert at.multiselect[0].value == ["normal"]
+    assert session(at).table.name == "machine_sensors.csv"
+    assert widget(at, "selectbox", "Label column").value == "status"
+    assert widget(at, "multiselect", "Normal class(es)").value == ["normal"]
     assert "Ready to train" in texts(at)
 
 
 def test_malformed_upload_shows_an_error_and_keeps_the_previous_table():
     at = app()
-    before = at.session_state["table"].sha256
+    before = session(at).table.sha256
     at.file_uploader(key="data_upload").set_value(("broken.csv", b"only_one_column\n1\n2\n", "text/csv"))
     at.run()
     assert not at.exception
-    assert any("Could not use 'broken.csv'" in e.value and "one column" in e.value for e in at.error)
-    assert at.session_state["table"].sha256 == before
-    assert "prepared" in at.session_state
+    assert any("Could not use 'broken" in e.value and "one column" in e.value for e in at.error)
+    assert session(at).table.sha256 == before and session(at).prepared is not None
 
 
-def test_label_with_one_normal_class_left_keeps_the_last_valid_choice():
+def test_a_csv_with_one_data_row_is_refused_with_a_message_and_the_sidebar_stays():
     at = app()
-    at.multiselect[0].set_value(["normal", "bearing_fault", "overheat", "sensor_drift"])
-    at.run()
-    assert any("Every class" in e.value for e in at.error)
-    assert at.session_state["prepared"].target.normal_classes == ("normal",)
-
-
-def test_train_page_trains_from_the_form_and_keeps_a_summary():
-    at = app("pages/train.py")
-    at.number_input(key="train_epochs").set_value(3)
-    at.form_submit_button[0].click()
+    at.file_uploader(key="data_upload").set_value(("one.csv", b"a,b,label\n1,2,x\n", "text/csv"))
     at.run()
     assert not at.exception, at.exception
-    det = at.session_state["detector"]
-    assert det.epochs_run_ == 3 and len(det.history_["loss"]) == 3
+    assert any("Could not use 'one" in e.value and "data row" in e.value for e in at.error)
+    assert session(at).table.name == "machine_sensors.csv"
+    assert any("Dataset" in m.value for m in at.sidebar.markdown)
+
+
+def test_label_with_every_class_normal_keeps_the_last_valid_choice():
+    at = app()
+    widget(at, "multiselect", "Normal class(es)").set_value(["normal", "bearing_fault", "overheat", "sensor_drift"])
+    at.run()
+    assert any("Every class" in e.value for e in at.error)
+    assert session(at).prepared.target.normal_classes == ("normal",)
+
+
+def id_table(n: int = 200) -> bytes:
+    rng = np.random.default_rng(0)
+    lines = ["id,const,a,b,label"] + [f"row-{i},7,{rng.normal():.4f},{rng.normal():.4f},{'bad' if i % 10 == 0 else 'ok'}" for i in range(n)]
+    return "\n".join(lines).encode()
+
+
+def test_columns_left_out_of_the_features_are_listed_with_the_reason():
+    at = app()
+    at.file_uploader(key="data_upload").set_value(("ids.csv", id_table(), "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    note = next(c.value for c in at.caption if "Left out by default" in c.value)
+    assert "'id' (identifier-like: unique text per row)" in note and "'const' (constant)" in note
+    assert list(session(at).prepared.features) == ["a", "b"]
+
+
+def test_an_identifier_column_added_back_as_a_feature_is_refused_by_name():
+    at = app()
+    at.file_uploader(key="data_upload").set_value(("ids.csv", id_table(), "text/csv"))
+    at.run()
+    widget(at, "multiselect", "Feature columns").set_value(["id", "a", "b"])
+    at.run()
+    assert not at.exception, at.exception
+    assert any("'id'" in e.value for e in at.error)
+    assert list(session(at).prepared.features) == ["a", "b"]
+
+
+def test_no_label_mode_leaves_the_label_out_of_the_features_and_speaks_of_training_rows():
+    at = app()
+    widget(at, "selectbox", "Label column").set_value("(no label)")
+    at.run()
+    assert not at.exception, at.exception
+    features = widget(at, "multiselect", "Feature columns").value
+    assert "status" not in features
+    assert session(at).prepared.target.label is None and "status" not in session(at).prepared.features
+    assert "every training row" in texts(at) and "normal training rows" not in texts(at)
+
+
+def test_train_page_trains_from_the_form_and_names_the_architecture_in_the_summary():
+    at = app("pages/train.py")
+    widget(at, "number_input", "Epochs (most)").set_value(3)
+    at.run()
+    at.button(key="train_start").click()
+    at.run()
+    assert not at.exception, at.exception
+    run = session(at).run
+    assert run.detector.epochs_run_ == 3 and len(run.detector.history_["loss"]) == 3
     assert [m.label for m in at.metric][:4] == ["Epochs run", "Best validation loss", "Training time", "Parameters"]
-    assert "training" not in at.session_state
+    assert session(at).study.training is None
+    summary = texts(at)
+    assert "dense autoencoder" in summary and "Score:" in summary
+    assert any("dense autoencoder" in m.value for m in at.sidebar.markdown)
+
+
+def test_train_settings_survive_a_visit_to_another_page():
+    at = app("pages/train.py")
+    widget(at, "selectbox", "Architecture").set_value("sparse")
+    at.run()
+    widget(at, "number_input", "Epochs (most)").set_value(7)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    at.switch_page("pages/train.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert widget(at, "selectbox", "Architecture").value == "sparse"
+    assert widget(at, "number_input", "Epochs (most)").value == 7
+    assert at.button(key="train_start").label == "Train the sparse autoencoder"
 
 
 def test_threshold_page_without_a_model_points_to_train():
@@ -86,28 +174,55 @@ def test_threshold_page_without_a_model_points_to_train():
     assert any("Train a model first" in i.value for i in at.info)
 
 
-def test_threshold_number_input_moves_metrics_and_slider(trained_state):
+def test_the_slider_shows_the_exact_threshold_in_use_after_a_typed_value(trained_state):
     at = app("pages/threshold.py", trained_state)
-    detector = trained_state[2]
-    assert at.session_state["threshold"] == pytest.approx(detector.threshold_)
+    run = session(at).run
+    assert widget(at, "select_slider", "Threshold").value == run.threshold.value
     before = {m.label: m.value for m in at.metric}
-    low = float(np.quantile(trained_state[3]["val"].scores, 0.5))
-    at.number_input(key="thr_num").set_value(low)
+    low = float(np.quantile(trained_state[3]["val"].scores, 0.5)) + 1e-7  # between two slider steps
+    widget(at, "number_input", "Exact value").set_value(low)
     at.run()
     assert not at.exception
     after = {m.label: m.value for m in at.metric}
     assert after["Precision"] != before["Precision"]
-    assert at.session_state["threshold"] == pytest.approx(low)
-    assert at.select_slider(key="thr").value == pytest.approx(low, rel=0.05)
+    assert run.threshold.value == pytest.approx(low, rel=1e-12)
+    assert widget(at, "select_slider", "Threshold").value == run.threshold.value
+    assert f"{run.threshold.value:.6g}" in texts(at)
+
+
+def test_sentence_and_confusion_cells_give_the_same_false_alarm_share(trained_state):
+    at = app("pages/threshold.py", trained_state)
+    run = session(at).run
+    conf = run.scores["val"].curve.at(run.threshold.value)
+    share = f"{conf.share_of_class('fp'):.1%}"
+    sentence = next(m.value for m in at.markdown if m.value.startswith("Flag a row"))
+    assert f"flags {share} of normal rows" in sentence
+    figure = json.loads(next(c for c in at.get("plotly_chart") if "Confusion matrix" in c.proto.spec).proto.spec)
+    cells = " ".join(" ".join(row) for row in figure["data"][0]["text"])
+    assert f"{conf.fp:,} ({share} of actual normal)" in cells
 
 
 def test_jump_to_a_rule_moves_the_threshold(trained_state):
     at = app("pages/threshold.py", trained_state)
-    at.selectbox(key="thr_rule").set_value("percentile:95")
+    widget(at, "selectbox", "Jump to a rule").set_value("percentile:95")
     at.button(key="thr_apply").click()
     at.run()
     expected = np.percentile(trained_state[2].decision_scores_, 95)
-    assert at.session_state["threshold"] == pytest.approx(expected)
+    assert session(at).run.threshold.value == pytest.approx(expected)
+    assert widget(at, "select_slider", "Threshold").value == pytest.approx(expected)
+
+
+def test_threshold_choices_survive_a_visit_to_another_page(trained_state):
+    at = app("pages/threshold.py", trained_state)
+    widget(at, "radio", "Rows shown").set_value("test")
+    widget(at, "toggle", "Log-scale scores").set_value(False)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert widget(at, "radio", "Rows shown").value == "test"
+    assert widget(at, "toggle", "Log-scale scores").value is False
 
 
 def test_threshold_page_without_labels_explains_the_missing_matrix():
@@ -121,7 +236,7 @@ def test_threshold_page_without_labels_explains_the_missing_matrix():
     assert [m.label for m in at.metric] == ["Rows flagged", "Share flagged"]
 
 
-def test_score_page_scores_an_upload_like_the_session_model(trained_state):
+def test_score_page_scores_an_upload_like_the_session_model_and_gives_a_drift_verdict(trained_state):
     at = app("pages/score.py", trained_state)
     raw = (ROOT / "sample_data" / "machine_sensors.csv").read_bytes()
     at.file_uploader(key="score_upload").set_value(("new.csv", raw, "text/csv"))
@@ -129,11 +244,12 @@ def test_score_page_scores_an_upload_like_the_session_model(trained_state):
     assert not at.exception, at.exception
     detector = trained_state[2]
     expected = detector.decision_function(trained_state[0].frame)
-    np.testing.assert_array_equal(at.session_state["scored"]["scores"], expected)
+    np.testing.assert_array_equal(session(at).run.cache["scored"]["scores"], expected)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows scored"] == "3,000"
     assert metrics["Rows flagged"] == f"{int((expected > detector.threshold_).sum()):,}"
-    at.toggle(key="score_use_label").set_value(True)
+    assert any("Kolmogorov" in el.value for el in list(at.success) + list(at.warning))
+    widget(at, "toggle", "Check against the label column 'status'").set_value(True)
     at.run()
     assert "Precision" in [m.label for m in at.metric]
 
@@ -143,7 +259,7 @@ def test_score_page_names_the_missing_columns(trained_state):
     at.file_uploader(key="score_upload").set_value(("few.csv", b"rpm,power_kw\n1,2\n3,4\n", "text/csv"))
     at.run()
     assert any("lacks column(s)" in e.value and "'flow_lpm'" in e.value for e in at.error)
-    assert "scored" not in at.session_state
+    assert "scored" not in session(at).run.cache
 
 
 def test_restoring_a_bundle_brings_back_model_threshold_and_choices(trained_state):
@@ -157,9 +273,10 @@ def test_restoring_a_bundle_brings_back_model_threshold_and_choices(trained_stat
     at.run()
     assert not at.exception, at.exception
     assert any("Restored the model" in s.value for s in at.success)
-    assert at.session_state["threshold"] == 2.5
-    assert at.session_state["prepared"].target.label == "status"
-    np.testing.assert_array_equal(at.session_state["scores"]["test"].scores, trained_state[3]["test"].scores)
+    run = session(at).run
+    assert run.threshold.value == 2.5 and run.origin == "restored"
+    assert session(at).prepared.target.label == "status"
+    np.testing.assert_array_equal(run.scores["test"].scores, trained_state[3]["test"].scores)
     at.switch_page("pages/threshold.py")
     at.run()
     assert not at.exception and any("exceeds **2.5**" in m.value for m in at.markdown)
@@ -167,11 +284,11 @@ def test_restoring_a_bundle_brings_back_model_threshold_and_choices(trained_stat
 
 def test_a_damaged_bundle_changes_nothing():
     at = app()
-    before = at.session_state["table"].sha256
+    before = session(at).table.sha256
     at.file_uploader(key="data_bundle").set_value(("model.zip", b"not a zip", "application/zip"))
     at.run()
-    assert any("Could not restore 'model.zip'" in e.value and "Nothing in this session was changed" in e.value for e in at.error)
-    assert at.session_state["table"].sha256 == before and "detector" not in at.session_state and "prepared" in at.session_state
+    assert any("Could not restore 'model" in e.value and "Nothing in this session was changed" in e.value for e in at.error)
+    assert session(at).table.sha256 == before and session(at).run is None and session(at).prepared is not None
 
 
 def test_inspect_page_explains_the_top_row_and_filters_by_outcome(trained_state):
@@ -180,11 +297,30 @@ def test_inspect_page_explains_the_top_row_and_filters_by_outcome(trained_state)
     scores = trained_state[3]
     top = int(scores["val"].positions[np.argmax(scores["val"].scores)]) + 1
     assert at.subheader[0].value.startswith(f"Row {top}:")
-    at.multiselect(key="inspect_outcomes").set_value(["FN"])
+    widget(at, "multiselect", "Outcome").set_value(["FN"])
     at.run()
     assert not at.exception, at.exception
     frame = at.dataframe[0].value
     assert set(frame["outcome"]) <= {"FN"}
+
+
+def test_inspect_survives_switching_rows_and_searching_a_label(trained_state):
+    at = app("pages/inspect.py", trained_state)
+    widget(at, "radio", "Rows shown").set_value("test")
+    at.run()
+    assert not at.exception, at.exception
+    widget(at, "text_input", "Search (row number or label)").set_value("overheat")
+    at.run()
+    assert not at.exception, at.exception
+    assert set(at.dataframe[0].value["status"]) == {"overheat"}
+
+
+def test_contributions_chart_axis_is_the_share_its_bars_are_labelled_with(trained_state):
+    at = app("pages/inspect.py", trained_state)
+    figure = json.loads(next(c for c in at.get("plotly_chart") if "Which features" in c.proto.spec).proto.spec)
+    bar = figure["data"][0]
+    assert [f"{v:.0%}" for v in plotly_values(bar["x"])] == list(bar["text"])
+    assert figure["layout"]["xaxis"]["tickformat"] == ".0%"
 
 
 def test_confusion_cell_button_opens_inspect_filtered(trained_state):
@@ -193,38 +329,59 @@ def test_confusion_cell_button_opens_inspect_filtered(trained_state):
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Inspect"
-    assert at.multiselect(key="inspect_outcomes").value == ["FP"]
+    assert widget(at, "multiselect", "Outcome").value == ["FP"]
 
 
-def test_compare_page_fits_candidates_and_hands_one_to_the_other_pages():
-    at = app("pages/compare.py")
-    at.multiselect(key="compare_keys").set_value(["ae:dense", "iforest", "pca"])
-    at.number_input(key="compare_epochs").set_value(3)
+def test_compare_shows_the_model_in_use_and_hands_a_baseline_to_the_other_pages(trained_state):
+    at = app("pages/compare.py", trained_state)
+    widget(at, "multiselect", "Detectors").set_value(["ae:dense", "iforest", "pca"])
+    widget(at, "number_input", "Most epochs per autoencoder").set_value(3)
     at.form_submit_button[0].click()
     at.run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    assert list(table["detector"]) == ["AE dense", "Isolation Forest", "PCA reconstruction"]
-    assert table["ROC-AUC (test)"].between(0.5, 1.0).all()
-    at.selectbox(key="compare_pick").set_value("Isolation Forest")
+    assert set(table["detector"]) == {"AE dense", "Isolation Forest", "PCA reconstruction", "in use: dense autoencoder (trained)"}
+    assert table["AP (validation)"].is_monotonic_decreasing and table["best"].iloc[0].startswith("★")
+    assert any("validation rows" in el.value for el in list(at.info) + list(at.warning))
+    widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("Isolation Forest")
     at.button(key="compare_use").click()
     at.run()
-    assert type(at.session_state["detector"]).__name__ == "IsolationForestDetector"
+    assert type(session(at).run.detector).__name__ == "IsolationForestDetector" and session(at).run.origin == "compared"
     at.switch_page("pages/threshold.py")
     at.run()
     assert not at.exception, at.exception
-    assert any("Baselines cannot be saved" in c.value for c in at.caption)
     at.switch_page("pages/inspect.py")
     at.run()
     assert not at.exception and any("baseline" in i.value for i in at.info)
 
 
+def test_compare_then_another_sample_leaves_no_comparison_behind(trained_state):
+    at = app("pages/compare.py", trained_state)
+    widget(at, "multiselect", "Detectors").set_value(["iforest"])
+    at.form_submit_button[0].click()
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    at.selectbox(key="data_sample").set_value("heartbeats.csv")
+    at.run()
+    at.button(key="data_load_sample").click()
+    at.run()
+    at.switch_page("pages/compare.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert session(at).table.name == "heartbeats.csv" and session(at).run is None
+    assert not any(b.key == "compare_use" for b in at.button)
+    at.switch_page("pages/inspect.py")
+    at.run()
+    assert not at.exception and any("Train a model first" in i.value for i in at.info)
+
+
 def test_random_search_ranks_trials_by_validation_ap():
     at = app("pages/compare.py")
-    at.number_input(key="search_trials").set_value(2)
-    at.number_input(key="search_epochs").set_value(2)
+    widget(at, "number_input", "Trials").set_value(2)
+    widget(at, "number_input", "Most epochs per trial").set_value(2)
     at.form_submit_button[1].click()
     at.run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value
     assert len(table) == 2 and table["AP (validation)"].is_monotonic_decreasing
