@@ -32,6 +32,28 @@ def _versions() -> dict[str, str]:
             "pandas": pandas.__version__, "scikit-learn": sklearn.__version__, "plotly": plotly.__version__}
 
 
+#: Parameters that only some architectures read; every other parameter applies to all.
+ONLY_FOR = {"sparsity": {"sparse"}, "noise_std": {"denoising"}, "beta": {"variational"},
+            "dropout": {"dense", "sparse", "denoising", "variational"}, "activation": {"dense", "sparse", "denoising", "variational", "conv1d"}}
+
+
+def applicable_params(detector) -> dict[str, Any]:
+    """The detector's parameters that its architecture reads (no β for a dense model)."""
+    params = detector.get_params() if hasattr(detector, "get_params") else {}
+    architecture = params.get("architecture")
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items() if architecture is None or architecture in ONLY_FOR.get(k, {architecture})}
+
+
+def _model_section(detector) -> dict[str, Any]:
+    model = applicable_params(detector)
+    if not hasattr(detector, "history_"):  # a baseline: its parameters and fit time only
+        return model | {"fit_seconds": getattr(detector, "fit_seconds_", None)}
+    hidden, code = detector.resolved_architecture(len(detector.preprocessor_.output_names))
+    return model | {"hidden_sizes_used": list(hidden), "code_size_used": code, "parameters": detector.n_parameters_, "epochs_run": detector.epochs_run_,
+                    "best_epoch": detector.best_epoch_, "best_val_loss": detector.best_val_loss_, "fit_seconds": detector.fit_seconds_,
+                    "score_parts_used": list(detector.score_parts_), "anomaly_score": detector.score_description()}
+
+
 def report_data(detector, prepared, evaluation: Evaluation) -> dict[str, Any]:
     """The report's numbers as plain JSON-able values (the JSON download)."""
     ev = evaluation
@@ -41,15 +63,10 @@ def report_data(detector, prepared, evaluation: Evaluation) -> dict[str, Any]:
         "dataset": {"name": table.name, "rows": int(table.shape[0]), "columns": int(table.shape[1]), "sha256": table.sha256},
         "label": prepared.target.label,
         "normal_classes": list(prepared.target.normal_classes),
-        "features_used": detector.preprocessor_.used_features,
+        "features_used": list(getattr(detector.preprocessor_, "used_features", prepared.features)),
         "preprocessing_findings": list(table.findings) + list(detector.preprocessor_.findings),
-        "model": {k: (list(v) if isinstance(v, tuple) else v) for k, v in detector.get_params().items()}
-        | {"hidden_sizes_used": list(detector.resolved_architecture(len(detector.preprocessor_.output_names))[0]),
-           "code_size_used": detector.resolved_architecture(len(detector.preprocessor_.output_names))[1],
-           "parameters": detector.n_parameters_, "epochs_run": detector.epochs_run_, "best_epoch": detector.best_epoch_,
-           "best_val_loss": detector.best_val_loss_, "fit_seconds": detector.fit_seconds_,
-           "score_parts_used": list(detector.score_parts_), "anomaly_score": detector.score_description()},
-        "history": detector.history_,
+        "model": _model_section(detector),
+        "history": getattr(detector, "history_", None),
         "threshold": {"value": ev.threshold.value, "rule": ev.threshold.rule, "reason": ev.threshold.reason},
         "evaluated_on": PART_NAMES.get(ev.part, ev.part),
         "confusion": {"tn": ev.confusion.tn, "fp": ev.confusion.fp, "fn": ev.confusion.fn, "tp": ev.confusion.tp},
@@ -64,11 +81,12 @@ def report_data(detector, prepared, evaluation: Evaluation) -> dict[str, Any]:
         data["validation_vs_test"] = {"validation": ev.honest.validation, "test": ev.honest.test, "note": ev.honest.sentence}
     if ev.costs:
         data["costs"] = {"false_alarm": ev.costs.false_alarm, "miss": ev.costs.miss, "prevalence": ev.costs.prevalence,
-                         "cost_per_1000_at_threshold": ev.cost_at_threshold}
+                         "cost_per_1000_at_threshold": ev.cost_at_threshold, "rows": PART_NAMES.get(ev.part, ev.part)}
     if ev.band:
         b = ev.band
         data["review_band"] = {"low": b.low, "high": b.high, "normal": list(b.normal), "anomaly": list(b.anomaly),
-                               "review_per_1000": b.review_per_1000, "recall_without_band": b.recall_without_band, "recall_with_band": b.recall_with_band}
+                               "review_per_1000": b.review_per_1000, "recall_without_band": b.recall_without_band, "recall_with_band": b.recall_with_band,
+                               "rows": PART_NAMES.get(ev.part, ev.part)}
     return data
 
 
@@ -79,6 +97,12 @@ def report_json(detector, prepared, evaluation: Evaluation) -> str:
 def _figure(fig: go.Figure) -> str:
     fig.update_layout(height=420)
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
+
+
+def _titled(fig: go.Figure, rows: str) -> go.Figure:
+    """Say in the figure's title which rows it shows."""
+    fig.update_layout(title=f"{fig.layout.title.text} — {rows}")
+    return fig
 
 
 def _rows(pairs) -> str:
@@ -96,16 +120,19 @@ def report_html(detector, prepared, parts, evaluation: Evaluation) -> str:
         value = d["metrics"][name]
         ci = d.get("intervals_95", {}).get(name)
         metric_rows.append((name, f"{value:.3f}" + (f" (95% CI {ci['low']:.3f}–{ci['high']:.3f})" if ci else "")))
-    figures = [_figure(loss_figure(detector.history_, detector.best_epoch_)), _figure(histogram_figure(shown.bins_log, ev.threshold.value, title=f"Anomaly scores of the {PART_NAMES[ev.part]}"))]
+    rows_name = PART_NAMES[ev.part]
+    figures = [_figure(loss_figure(detector.history_, detector.best_epoch_))] if d["history"] else []
+    figures.append(_figure(histogram_figure(shown.bins_log, ev.threshold.value, title=f"Anomaly scores of the {rows_name}")))
     if shown.y is not None:
-        figures += [_figure(confusion_figure(ev.confusion)), _figure(roc_figure(shown.points, ev.confusion)), _figure(pr_figure(shown.points, ev.confusion))]
+        figures += [_figure(_titled(confusion_figure(ev.confusion), rows_name)), _figure(_titled(roc_figure(shown.points, ev.confusion), rows_name)),
+                    _figure(_titled(pr_figure(shown.points, ev.confusion), rows_name))]
     if ev.costs is not None:
-        view = cost_view(parts, ev.costs, ev.threshold.value)
-        figures.append(_figure(cost_figure(view.thresholds, view.cost, ev.threshold.value, view.best.value, log_x=True)))
+        view = cost_view(parts, ev.costs, ev.threshold.value, ev.part)
+        figures.append(_figure(_titled(cost_figure(view.thresholds, view.cost, ev.threshold.value, view.best.value, log_x=True), rows_name)))
     sections = [
         "<h2>Data</h2><table>" + _rows([("dataset", d["dataset"]["name"]), ("rows × columns", f"{d['dataset']['rows']:,} × {d['dataset']['columns']}"),
                                          ("SHA-256", d["dataset"]["sha256"]), ("label column", d["label"] or "none (unsupervised)"),
-                                         ("normal classes", ", ".join(d["normal_classes"]) or "–"), ("features used", ", ".join(d["features_used"]))]) + "</table>",
+                                         ("normal classes", ", ".join(map(str, d["normal_classes"])) or "–"), ("features used", ", ".join(map(str, d["features_used"])))]) + "</table>",
         "<h3>Preprocessing findings</h3><ul>" + "".join(f"<li>{e(f)}</li>" for f in d["preprocessing_findings"]) + ("</ul>" if d["preprocessing_findings"] else "<li>none</li></ul>"),
         "<h2>Model</h2><table>" + _rows((k, v) for k, v in d["model"].items()) + "</table>",
         "<h2>Threshold</h2>" + f"<p class='rule'>Flag a row when its anomaly score exceeds <b>{ev.threshold.value:.6g}</b>.</p>"
@@ -122,12 +149,12 @@ def report_html(detector, prepared, parts, evaluation: Evaluation) -> str:
         )
     if ev.honest:
         rows = "".join(f"<tr><th>{k}</th><td>{ev.honest.validation[k]:.3f}</td><td>{ev.honest.test[k]:.3f}</td></tr>" for k in ("precision", "recall", "f1", "fpr"))
-        sections.append(f"<h3>Validation against test</h3><p>{e(ev.honest.sentence)}</p><table><tr><th></th><th>validation</th><th>test</th></tr>{rows}</table>")
+        sections.append(f"<h3>Validation against test (the same threshold on both)</h3><p>{e(ev.honest.sentence)}</p><table><tr><th></th><th>validation</th><th>test</th></tr>{rows}</table>")
     if ev.costs:
-        sections.append(f"<h3>Costs</h3><p>{e(ev.costs.describe())}: expected cost at this threshold {ev.cost_at_threshold:.1f} per 1,000 rows.</p>")
+        sections.append(f"<h3>Costs (on the {e(rows_name)})</h3><p>{e(ev.costs.describe())}: expected cost at this threshold {ev.cost_at_threshold:.1f} per 1,000 {e(rows_name)}.</p>")
     if ev.band:
         b = ev.band
-        sections.append(f"<h3>Review band</h3><p>Rows scoring between {b.low:.5g} and {b.high:.5g} go to a person: {b.review_per_1000:.1f} per 1,000 rows. "
+        sections.append(f"<h3>Review band (on the {e(rows_name)})</h3><p>Rows scoring between {b.low:.6g} and {b.high:.6g} go to a person: {b.review_per_1000:.1f} per 1,000 {e(rows_name)}. "
                         f"Recall {b.recall_without_band:.3f} without the band, {b.recall_with_band:.3f} if reviewers catch every anomaly sent to them.</p>")
     versions = ", ".join(f"{k} {v}" for k, v in d["versions"].items())
     return f"""<!DOCTYPE html>

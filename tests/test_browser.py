@@ -39,8 +39,8 @@ def _first_session(page, tmp_path):
     settle(page, "Press Train to start")
     page.get_by_role("spinbutton", name="Epochs (most)").fill("400")
     page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text(re.compile(r"Epoch (1[0-9]|[2-9][0-9]) of 400")).wait_for(timeout=60_000)
+    page.get_by_role("button", name=re.compile("^Train the dense autoencoder")).click()
+    page.get_by_text(re.compile(r"epoch (1[0-9]|[2-9][0-9]) of 400")).wait_for(timeout=60_000)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     shoot(page, "2-train-running")
     page.get_by_role("button", name="Stop training").click()
@@ -70,7 +70,7 @@ def _first_session(page, tmp_path):
     page.get_by_role("spinbutton", name="Cost of a missed anomaly").press("Enter")
     settle(page)
     page.get_by_role("button", name="Move the threshold to the minimum cost").click()
-    settle(page, "Threshold rule: cost:1:50")
+    settle(page, "rule: cost:1:50")
     page.get_by_role("tab", name="Review band").click()
     page.get_by_text("Use a review band").click()
     settle(page, "Rows to review per 1,000")
@@ -143,16 +143,29 @@ def test_the_whole_flow_in_the_browser(tmp_path):
             assert page.get_by_text("chosen by hand on the Threshold page").is_visible()
 
 
-def test_signals_conv1d_inspect_and_compare_in_the_browser():
+def no_exception(page) -> None:
+    """No traceback and no unexpected-error box on the page."""
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Something went wrong that the app did not expect").count() == 0
+
+
+def test_every_page_after_moving_between_samples_models_and_rows():
+    """Data → Train (conv1d on heartbeats) → Threshold → Inspect (select a row, switch to
+    test rows) → Compare (use a model) → Data (the other sample) → Inspect: no exception
+    anywhere, a screenshot of every page."""
     need_browser()
     with running_app() as url, browser_page() as page:
         page.goto(url)
         settle(page, "Ready to train")
         page.get_by_role("combobox", name="Bundled sample").click()
         page.get_by_role("option", name=re.compile("Heartbeats")).click()
+        settle(page)
         page.get_by_role("button", name="Load sample").click()
-        settle(page, "Rows per class of 'rhythm'")
+        settle(page, "Rows per class")
+        page.get_by_text("heartbeats.csv").first.wait_for()
         assert page.get_by_text("Ready to train").is_visible()
+        no_exception(page)
+        shoot(page, "7-data-heartbeats")
 
         page.get_by_role("link", name="Go to Train").first.click()
         settle(page, "Press Train to start")
@@ -160,18 +173,59 @@ def test_signals_conv1d_inspect_and_compare_in_the_browser():
         page.get_by_role("option", name=re.compile("^conv1d")).click()
         settle(page, "Conv1d: the hidden sizes are the filters")
         page.get_by_role("spinbutton", name="Epochs (most)").fill("8")
-        page.get_by_role("button", name="Train", exact=True).click()
-        settle(page, "Go to Threshold")
-        shoot(page, "6-train-conv1d")
+        page.get_by_role("spinbutton", name="Epochs (most)").press("Enter")
+        settle(page)
+        # Leave and come back: the settings stay, and the button says what it trains.
+        page.get_by_role("link", name="1 · Data").click()
+        settle(page, "Ready to train")
+        page.get_by_role("link", name="2 · Train").click()
+        settle(page, "Conv1d: the hidden sizes are the filters")
+        assert page.get_by_role("spinbutton", name="Epochs (most)").input_value() == "8"
+        page.get_by_role("button", name=re.compile("^Train the conv1d autoencoder")).click()
+        settle(page, "Go to Threshold", timeout=180_000)
+        assert page.get_by_text("conv1d autoencoder").first.is_visible()
+        no_exception(page)
+        shoot(page, "7-train-conv1d")
+
+        page.get_by_role("link", name="3 · Threshold").click()
+        settle(page, "Flag a row when")
+        no_exception(page)
+        shoot(page, "7-threshold")
 
         page.get_by_role("link", name="4 · Inspect").click()
         settle(page, "What drives detection overall")
-        shoot(page, "6-inspect-signal")
+        table = page.locator('[data-testid="stDataFrame"]').first
+        box = table.bounding_box()
+        page.mouse.click(box["x"] + 12, box["y"] + 58)  # the selection checkbox of the third row
+        settle(page)
+        page.get_by_text("test", exact=True).first.click()  # rows shown: test
+        settle(page, "What drives detection overall")
+        no_exception(page)
+        shoot(page, "7-inspect-test-rows")
 
         page.get_by_role("link", name="6 · Compare detectors").click()
         settle(page, "A small random search")
         page.get_by_role("spinbutton", name="Most epochs per autoencoder").fill("5")
         page.get_by_role("button", name="Compare", exact=True).click()
         settle(page, "Model for the Threshold, Inspect and Score pages", timeout=240_000)
-        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2
-        shoot(page, "6-compare")
+        assert page.get_by_text("in use: conv1d autoencoder (trained)").first.is_visible()
+        page.get_by_role("button", name="Use this model").click()
+        settle(page, "is now the model in use")
+        no_exception(page)
+        shoot(page, "7-compare")
+
+        page.get_by_role("link", name="1 · Data").click()
+        settle(page, "Ready to train")
+        page.get_by_role("combobox", name="Bundled sample").click()
+        page.get_by_role("option", name=re.compile("Machine sensors")).click()
+        settle(page)
+        page.get_by_role("button", name="Load sample").click()
+        settle(page, "machine_sensors.csv")
+        shoot(page, "7-data-sensors")
+
+        for link, expected in (("4 · Inspect", "Train a model first"), ("3 · Threshold", "Train a model first"), ("6 · Compare detectors", "A small random search"),
+                               ("5 · Score new data", "Train a model first"), ("2 · Train", "Press Train to start")):
+            page.get_by_role("link", name=link).click()
+            settle(page, expected)
+            no_exception(page)
+        shoot(page, "7-inspect-after-new-sample")

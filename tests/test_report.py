@@ -75,3 +75,34 @@ def test_min_cost_threshold_matches_the_rule_and_honest_note(session):
     assert by_hand.tuned_on_shown and "tuned on the rows shown" in by_hand.sentence
     chosen = honest_comparison(parts, Threshold(detector.threshold_, "max_f1", "x"), "test")
     assert not chosen.tuned_on_shown and "test rows played no part" in chosen.sentence
+
+
+def test_report_lists_only_the_parameters_its_architecture_reads(session):
+    detector, prepared, parts = session
+    threshold = Threshold(float(detector.threshold_), detector.threshold_rule_, detector.threshold_reason_)
+    model = report_data(detector, prepared, evaluate(parts, threshold, "test"))["model"]
+    assert detector.architecture == "dense"
+    assert "dropout" in model and "hidden_sizes_used" in model
+    assert not {"beta", "sparsity", "noise_std"} & set(model)
+
+
+def test_report_says_which_rows_the_band_and_costs_come_from(session):
+    detector, prepared, parts = session
+    threshold = Threshold(float(detector.threshold_), detector.threshold_rule_, detector.threshold_reason_)
+    ev = evaluate(parts, threshold, "test", costs=Costs(1, 20), band_low=threshold.value / 2)
+    page = report_html(detector, prepared, parts, ev)
+    assert "Review band (on the test rows)" in page and "Costs (on the test rows)" in page
+    data = report_data(detector, prepared, ev)
+    assert data["review_band"]["rows"] == "test rows" and data["costs"]["rows"] == "test rows"
+
+
+def test_report_of_a_baseline_has_no_training_history():
+    from core.compare import fit_candidate
+
+    prepared = prepare(load_sample("machine_sensors.csv"), "status", ["normal"], seed=0)
+    result = fit_candidate(prepared, "iforest")
+    threshold = Threshold(float(result.detector.threshold_), result.detector.threshold_rule_, result.detector.threshold_reason_)
+    ev = evaluate(result.parts, threshold, "test")
+    data = report_data(result.detector, prepared, ev)
+    assert data["history"] is None and "fit_seconds" in data["model"]
+    assert "Anomaly Lab report" in report_html(result.detector, prepared, result.parts, ev)
