@@ -61,7 +61,10 @@ def leaderboard(entries: Sequence[Entry]) -> Leaderboard:
     else:
         a, b = ae.iloc[0], base.iloc[0]
         gap = float(b[RANK_BY] - a[RANK_BY])
-        if gap > 0:
+        if abs(gap) < 0.0005:
+            verdict = (f"The best autoencoder, {a['detector']}, and the best baseline, {b['detector']}, are level on validation rows "
+                       f"(average precision {a[RANK_BY]:.3f}): the simpler baseline does as well here.")
+        elif gap > 0:
             best_baseline = str(b["detector"])
             verdict = (f"The baseline {b['detector']} is ahead of every autoencoder on validation rows: average precision {b[RANK_BY]:.3f} against "
                        f"{a[RANK_BY]:.3f} for {a['detector']} (by {gap:.3f}). On this data the simpler model is the honest choice.")

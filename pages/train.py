@@ -44,8 +44,10 @@ def settings_form(study: state.Study) -> dict | None:
                             help="Widths of the encoder's hidden layers, outer first; the decoder mirrors them.")
         code_size = field("number_input", "Code size", "train_code", int(defaults["code_size"]), c1, min_value=1, max_value=512,
                           help="Width of the bottleneck: fewer units force a simpler summary of a row.")
-        dropout = field("slider", "Dropout", "train_dropout", float(defaults["dropout"]), c1, min_value=0.0, max_value=0.5, step=0.05,
-                        help="Share of units switched off at random while training; fights memorising.")
+        dropout = 0.0
+        if architecture not in SEQUENCE_ARCHITECTURES:  # the sequence networks have no dropout layers
+            dropout = field("slider", "Dropout", "train_dropout", float(defaults["dropout"]), c1, min_value=0.0, max_value=0.5, step=0.05,
+                            help="Share of units switched off at random while training; fights memorising.")
         activation = field("selectbox", "Activation", "train_activation", defaults["activation"], c2, options=ACTIVATIONS, help="Non-linearity of the hidden layers.")
         loss = field("selectbox", "Loss", "train_loss", defaults["loss"], c2, options=list(LOSSES),
                      help="How a rebuild error is measured: mse punishes big misses, mae is robust, msle/bce suit [0, 1] data (minmax).")

@@ -199,7 +199,7 @@ def test_every_page_after_moving_between_samples_models_and_rows():
         page.mouse.click(box["x"] + 12, box["y"] + 58)  # the selection checkbox of the third row
         settle(page)
         page.get_by_text("test", exact=True).first.click()  # rows shown: test
-        settle(page, "What drives detection overall")
+        settle(page, re.compile(r"of 300 test rows at threshold"))
         no_exception(page)
         shoot(page, "7-inspect-test-rows")
 
