@@ -47,6 +47,7 @@ def running_app():
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    running_app.pid = proc.pid  # for tests that watch the server's own CPU
     try:
         deadline = time.time() + 90
         while True:

@@ -1,7 +1,9 @@
 """The whole flow in a real browser: sample → train (live chart, Stop) → threshold slider
 → download the model → score a file → restore the model in a new browser session."""
 
+import os
 import re
+import time
 
 import pytest
 
@@ -229,3 +231,32 @@ def test_every_page_after_moving_between_samples_models_and_rows():
             settle(page, expected)
             no_exception(page)
         shoot(page, "7-inspect-after-new-sample")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_closing_the_tab_during_training_stops_the_work_on_the_server():
+    need_browser()
+    with running_app() as url:
+        pid = running_app.pid
+        with browser_page() as page:
+            page.goto(url)
+            settle(page, "Ready to train")
+            page.get_by_role("link", name="Go to Train").first.click()
+            settle(page, "Press Train to start")
+            page.get_by_role("spinbutton", name="Epochs (most)").fill("2000")
+            page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
+            page.get_by_role("spinbutton", name="Early-stopping patience").press("Enter")
+            settle(page)
+            page.get_by_role("button", name=re.compile("^Train the")).click()
+            page.get_by_text(re.compile(r"epoch [1-9]\d* of 2000")).wait_for(timeout=60_000)
+            busy = _cpu_seconds(pid)
+            time.sleep(3)
+            assert _cpu_seconds(pid) - busy > 0.5  # it was training
+        time.sleep(5)  # the tab is gone: Streamlit stops the script at its next call, the next epoch's hook
+        idle = _cpu_seconds(pid)
+        time.sleep(5)
+        assert _cpu_seconds(pid) - idle < 0.5, "the server kept working after the browser tab was closed"
