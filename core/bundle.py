@@ -13,7 +13,7 @@ import zipfile
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, Optional, Union
 
 import keras
 
@@ -81,15 +81,17 @@ MAX_JSON_BYTES = 32 * 1024 * 1024
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError)
 
 
-def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: int = MAX_MEMBER_BYTES):
+def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[int] = None):
     """Read a bundle; returns ``(detector, context)`` or raises :class:`DataError`.
 
     ``max_bytes`` caps the uncompressed size of every member and of the whole,
     for the bundle and for the ``.keras`` archive inside it, before anything is
-    parsed or extracted (a small file must not inflate to gigabytes).
+    parsed or extracted (a small file must not inflate to gigabytes); default
+    :data:`MAX_MEMBER_BYTES`.
     """
     from core.detector import AutoencoderDetector
 
+    max_bytes = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
     try:
@@ -161,7 +163,7 @@ def _read_json(zf: zipfile.ZipFile, name: str, whose: str) -> Any:
         raise DataError(f"{whose} {name} is not valid JSON (or nests too deeply); the file is damaged.") from None
 
 
-def check_keras_archive(data: bytes, max_bytes: int = MAX_MEMBER_BYTES) -> None:
+def check_keras_archive(data: bytes, max_bytes: int) -> None:
     """The ``.keras`` file is a zip too: cap its members and check its JSON before Keras parses it."""
     try:
         inner = zipfile.ZipFile(io.BytesIO(data))

@@ -127,19 +127,43 @@ def _quoted(column, delimiter: str):
     import pyarrow.compute as pc
 
     column = pc.fill_null(column, "")
-    needs = pc.match_substring_regex(column, '[' + re.escape(delimiter) + '"\r\n]')
+    needs = pc.match_substring(column, delimiter)
+    for mark in ('"', "\r", "\n"):
+        needs = pc.or_(needs, pc.match_substring(column, mark))
     if not pc.any(needs).as_py():
         return column
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
     return pc.if_else(needs, quoted, column)
 
 
-def _csv_bytes(columns: list, delimiter: str) -> bytes:
+def _all_plain_numbers(column, decimal: str) -> bool:
+    """True when every cell is empty or a finite number: nothing to escape or quote (the fast path)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.replace_substring(column, ",", ".") if decimal == "," else column
+    try:
+        values = text.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return values.null_count == column.null_count and pc.all(pc.is_finite(values)).as_py() in (True, None)
+
+
+def _cell_text(column, dialect: Dialect):
+    """One input column as output cells: numbers as they were; text escaped and quoted where needed."""
+    import pyarrow.compute as pc
+
+    if _all_plain_numbers(column, dialect.decimal):
+        return pc.fill_null(column, "") if column.null_count else column
+    return _quoted(_escape_arrow(column, dialect.decimal), dialect.delimiter)
+
+
+def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes:
     """Rows of text columns joined into CSV lines by Arrow (no per-row Python)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    lines = pc.binary_join_element_wise(*[_quoted(c, delimiter) for c in columns], delimiter)
+    lines = pc.binary_join_element_wise(*[_quoted(c, delimiter) if quote else c for c in columns], delimiter)
     lines = pc.binary_join_element_wise(lines, "", "\n")
     if isinstance(lines, pa.ChunkedArray):
         lines = lines.combine_chunks()
@@ -156,9 +180,9 @@ def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, thr
     for batch in batches:
         scores = np.asarray(score_batch(batch), dtype=np.float64)
         flags = (scores > threshold).astype(np.int8)
-        columns = [_escape_arrow(batch.column(i), dialect.decimal) for i in range(batch.num_columns)]
+        columns = [_cell_text(batch.column(i), dialect) for i in range(batch.num_columns)]
         columns += [_format_numbers(scores, dialect.decimal), pa.array(flags).cast(pa.string())]
-        yield _csv_bytes(columns, dialect.delimiter), scores, flags
+        yield _csv_bytes(columns, dialect.delimiter, quote=False), scores, flags
 
 
 def _write(chunks, out, names, dialect: Dialect) -> tuple[int, int]:
