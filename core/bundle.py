@@ -10,9 +10,10 @@ import io
 import json
 import tempfile
 import zipfile
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, Optional, Union
 
 import keras
 
@@ -73,49 +74,247 @@ def _safe_member(name: str) -> bool:
     return not path.is_absolute() and ".." not in path.parts and not (len(name) > 1 and name[1] == ":")
 
 
-def load_bundle(source: Union[str, Path, bytes, BinaryIO]):
-    """Read a bundle; returns ``(detector, context)`` or raises :class:`DataError`."""
+#: No member of a bundle, nor of the ``.keras`` archive inside it, may unpack to more than this.
+MAX_MEMBER_BYTES = MAX_BUNDLE_BYTES
+#: A JSON member (detector.json, the model's config.json and metadata.json) is parsed only below this size.
+MAX_JSON_BYTES = 32 * 1024 * 1024
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError)
+
+
+def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[int] = None):
+    """Read a bundle; returns ``(detector, context)`` or raises :class:`DataError`.
+
+    ``max_bytes`` caps the uncompressed size of every member and of the whole,
+    for the bundle and for the ``.keras`` archive inside it, before anything is
+    parsed or extracted (a small file must not inflate to gigabytes); default
+    :data:`MAX_MEMBER_BYTES`.
+    """
     from core.detector import AutoencoderDetector
 
+    max_bytes = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
     try:
         zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError):
-        raise DataError("This is not a model bundle: it is not a zip file. Choose a .zip saved by Anomaly Lab.") from None
+    except _ZIP_ERRORS:
+        raise DataError("This is not a model bundle: it is not a zip file (or it is damaged). Choose a .zip saved by Anomaly Lab.") from None
     with zf:
-        names = zf.namelist()
-        unsafe = [n for n in names if not _safe_member(n)]
-        if unsafe:
-            raise DataError(f"The bundle has unsafe file paths ({', '.join(unsafe[:3])}); it was not made by Anomaly Lab and is refused.")
-        if sum(info.file_size for info in zf.infolist()) > MAX_BUNDLE_BYTES:
-            raise DataError("The bundle unpacks to more than 512 MB; it was not made by Anomaly Lab and is refused.")
+        names = check_archive(zf, max_bytes, "bundle")
         if META_MEMBER not in names or MODEL_MEMBER not in names:
             raise DataError(f"The bundle lacks {META_MEMBER} or {MODEL_MEMBER}. Choose a .zip saved by Anomaly Lab.")
+        meta = _read_json(zf, META_MEMBER, "The bundle's")
+        model_bytes = _read_member(zf, MODEL_MEMBER)
+    validate_bundle_json(meta)
+    check_keras_archive(model_bytes, max_bytes)
+    with tempfile.TemporaryDirectory() as tmp:
+        model_path = Path(tmp) / MODEL_MEMBER
+        model_path.write_bytes(model_bytes)
+        del model_bytes
         try:
-            meta = json.loads(zf.read(META_MEMBER).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise DataError(f"The bundle's {META_MEMBER} is not valid JSON; the file is damaged.") from None
-        _validate_meta(meta)
-        with tempfile.TemporaryDirectory() as tmp:
-            model_path = Path(tmp) / MODEL_MEMBER
-            model_path.write_bytes(zf.read(MODEL_MEMBER))
-            try:
-                model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
-            except Exception as exc:  # Keras raises many types for damaged or unsafe files
-                raise DataError(f"The model inside the bundle could not be loaded safely ({type(exc).__name__}: {str(exc)[:200]}).") from None
+            model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
+        except Exception as exc:  # Keras raises many types for damaged or unsafe files
+            detail = " ".join(str(exc).split())
+            detail = detail if len(detail) <= 300 else detail[:300].rsplit(" ", 1)[0] + " …"
+            raise DataError(f"The model inside the bundle could not be loaded safely ({type(exc).__name__}: {detail}). "
+                            "Use a bundle saved by Anomaly Lab; custom or Lambda layers are refused.") from None
     try:
         detector = AutoencoderDetector.from_state(meta["detector"], model)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"The bundle's settings do not fit its model ({exc}); the file is damaged.") from None
+        _smoke_test(detector)
+    except DataError:
+        raise
+    except Exception as exc:  # any mismatch between settings and model is damage, said in words
+        raise DataError(f"The bundle's settings do not fit its model ({type(exc).__name__}: {str(exc)[:200]}); the file is damaged.") from None
     return detector, meta.get("context", {})
 
 
-def _validate_meta(meta: Any) -> None:
+def check_archive(zf: zipfile.ZipFile, max_bytes: int, what: str) -> list[str]:
+    """Member names after refusing unsafe paths and any member (or total) over ``max_bytes`` uncompressed."""
+    try:
+        infos = zf.infolist()
+    except _ZIP_ERRORS:
+        raise DataError(f"The {what} is a damaged zip file. Save the model again.") from None
+    names = [info.filename for info in infos]
+    unsafe = [n for n in names if not _safe_member(n)]
+    if unsafe:
+        raise DataError(f"The {what} has unsafe file paths ({', '.join(map(repr, unsafe[:3]))}); it was not made by Anomaly Lab and is refused.")
+    if len(names) != len(set(names)):
+        raise DataError(f"The {what} has a file twice; it was not made by Anomaly Lab and is refused.")
+    big = [i for i in infos if i.file_size > max_bytes]
+    if big or sum(i.file_size for i in infos) > max_bytes:
+        raise DataError(f"The {what} unpacks to more than {max_bytes / 1e6:,.0f} MB ({big[0].filename if big else 'in total'}); "
+                        "it was not made by Anomaly Lab and is refused.")
+    return names
+
+
+def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return zf.read(name)
+    except _ZIP_ERRORS as exc:
+        raise DataError(f"The bundle is damaged: {name} cannot be unpacked ({type(exc).__name__}). Save the model again.") from None
+
+
+def _read_json(zf: zipfile.ZipFile, name: str, whose: str) -> Any:
+    if zf.getinfo(name).file_size > MAX_JSON_BYTES:
+        raise DataError(f"{whose} {name} is larger than {MAX_JSON_BYTES // 2**20} MB; it was not made by Anomaly Lab and is refused.")
+    raw = _read_member(zf, name)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
+        raise DataError(f"{whose} {name} is not valid JSON (or nests too deeply); the file is damaged.") from None
+
+
+def check_keras_archive(data: bytes, max_bytes: int) -> None:
+    """The ``.keras`` file is a zip too: cap its members and check its JSON before Keras parses it."""
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(data))
+    except _ZIP_ERRORS:
+        raise DataError(f"The model inside the bundle could not be loaded: {MODEL_MEMBER} is not a Keras archive; the file is damaged.") from None
+    with inner:
+        names = check_archive(inner, max_bytes, f"bundle's {MODEL_MEMBER}")
+        for name in ("config.json", "metadata.json"):
+            if name in names:
+                _read_json(inner, name, f"The bundle's {MODEL_MEMBER}:")
+        for info in inner.infolist():
+            if info.file_size and not info.is_dir():
+                try:
+                    with inner.open(info) as fh:
+                        while fh.read(1 << 20):
+                            pass
+                except _ZIP_ERRORS as exc:
+                    raise DataError(f"The bundle's {MODEL_MEMBER} is damaged: {info.filename} cannot be unpacked ({type(exc).__name__}).") from None
+
+
+def _smoke_test(detector) -> None:
+    """Score one made-up row, so a bundle whose parts do not fit together fails here, not later."""
+    import numpy as np
+    import pandas as pd
+
+    pre = detector.preprocessor_
+    row = {c.name: [c.median] for c in pre.numeric}
+    row.update({name: [levels[0]] for name, levels in pre.categorical.items()})
+    scores = detector.decision_function(pd.DataFrame(row))
+    if scores.shape != (1,) or not np.all(np.isfinite(scores)):
+        raise DataError("The bundle's model gives no finite score for a typical row; the file is damaged.")
+
+
+# -- the bundle's JSON: one declarative schema, types and not only keys ----------------------------
+
+NUMBER = (int, float)
+_SCHEMA_OPTIONAL = "?"
+
+
+def _number_list(depth: int = 1):
+    return [NUMBER] if depth == 1 else [_number_list(depth - 1)]
+
+
+NUMERIC_COLUMN = {"name": str, "median": NUMBER, "kind": str, "a": NUMBER, "b": NUMBER, "knots": [NUMBER], "probs": [NUMBER]}
+PREPROCESSOR = {"scaler": str, "numeric": [NUMERIC_COLUMN], "categorical": {str: [str]}, "findings": [str], "feature_names": [str], "dropped": [str]}
+STORED_ARRAY = {"shape": [int], "float32_base64": str}
+DETECTOR = {
+    "params": {str: (int, float, str, bool, type(None), list)},
+    "preprocessor": PREPROCESSOR,
+    "feature_names_in": [str],
+    "history": {str: [NUMBER]},
+    "epochs_run": int,
+    "best_epoch": int,
+    "best_val_loss": NUMBER,
+    "stopped_by_user": bool,
+    "fit_seconds": NUMBER,
+    "threshold": {"value": NUMBER, "rule": str, "reason": str},
+    "score_parts?": [str],
+    "score_selection?": {str: NUMBER},
+    "score_stats": {"latent_mean": [NUMBER], "latent_precision": _number_list(2), "cell_error_scale": [NUMBER], "latent_scale": NUMBER,
+                    "reference_codes?": STORED_ARRAY, "neighbour_scale?": NUMBER},
+    "train_scores": [NUMBER],
+}
+CONTEXT = {
+    "dataset?": {"name?": str, "sha256?": str, "rows?": int, "columns?": int},
+    "label?": (str, type(None)),
+    "normal_classes?": [(str, int, float, bool)],
+    "features?": [str],
+    "split_seed?": int,
+}
+BUNDLE = {"schema_version": int, "kind": str, "saved_at?": str, "versions?": {str: str}, "detector": DETECTOR, "context?": CONTEXT}
+#: Known objects allow no other keys, except these (a newer writer may add context, versions, params).
+OPEN_OBJECTS = ("context", "versions", "params")
+
+
+def _type_name(spec) -> str:
+    if isinstance(spec, dict):
+        return "an object"
+    if isinstance(spec, list):
+        return "a list"
+    names = {int: "a whole number", float: "a number", str: "text", bool: "true/false", type(None): "null", list: "a list"}
+    specs = spec if isinstance(spec, tuple) else (spec,)
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in specs))
+
+
+def _check(value: Any, spec, path: str) -> None:
+    """Raise DataError unless ``value`` matches ``spec`` (a type or tuple, ``[spec]`` or ``{key: spec}``)."""
+    def wrong() -> DataError:
+        return DataError(f"The bundle's JSON is damaged: {path} must be {_type_name(spec)}, not {type(value).__name__}. Save the model again.")
+
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            raise wrong()
+        for i, item in enumerate(value):
+            _check(item, spec[0], f"{path}[{i}]")
+        return
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            raise wrong()
+        if len(spec) == 1 and next(iter(spec)) is str:  # a mapping: text keys, uniform values
+            item_spec = spec[str]
+            for key, item in value.items():
+                _check(item, item_spec, f"{path}.{key}")
+            return
+        for key, item_spec in spec.items():
+            name = key.rstrip(_SCHEMA_OPTIONAL)
+            if name in value:
+                _check(value[name], item_spec, f"{path}.{name}")
+            elif not key.endswith(_SCHEMA_OPTIONAL):
+                raise DataError(f"The bundle's JSON is damaged: {path}.{name} is missing. Save the model again.")
+        known = {k.rstrip(_SCHEMA_OPTIONAL) for k in spec}
+        extra = [k for k in value if k not in known]
+        if extra and path.rsplit(".", 1)[-1] not in OPEN_OBJECTS:
+            raise DataError(f"The bundle's JSON has unknown field(s) in {path}: {', '.join(map(repr, extra[:5]))}; it was not made by this version of Anomaly Lab.")
+        return
+    types = spec if isinstance(spec, tuple) else (spec,)
+    if isinstance(value, bool) and bool not in types:
+        raise wrong()
+    if not isinstance(value, types):
+        raise wrong()
+
+
+def validate_bundle_json(meta: Any) -> None:
+    """The bundle's JSON against :data:`BUNDLE` (types, not only keys), plus the values a type cannot say."""
+    import math
+
     if not isinstance(meta, dict) or meta.get("kind") != "anomaly-lab-detector":
         raise DataError("The bundle's JSON is not an Anomaly Lab detector description.")
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
         raise DataError(f"The bundle has schema version {version!r}; this version of Anomaly Lab reads version {SCHEMA_VERSION}. Re-save the model with this version.")
-    if not isinstance(meta.get("detector"), dict) or not isinstance(meta.get("context", {}), dict):
-        raise DataError("The bundle's JSON lacks the detector settings; the file is damaged.")
+    _check(meta, BUNDLE, "bundle")
+    state = meta["detector"]
+    value = state["threshold"]["value"]
+    if not math.isfinite(value):
+        raise DataError(f"The bundle's threshold is {value}, not a finite number, so nothing could be flagged. Save the model again with a threshold.")
+    from core.detector import SCORE_PARTS
+    from core.preprocess import SCALERS
+
+    parts = state.get("score_parts", list(SCORE_PARTS))
+    if not parts or any(p not in SCORE_PARTS for p in parts) or len(set(parts)) != len(parts):
+        raise DataError(f"The bundle's score parts {parts!r} are not a non-empty choice of {', '.join(SCORE_PARTS)}; the file is damaged.")
+    pre = state["preprocessor"]
+    if pre["scaler"] not in SCALERS or any(c["kind"] not in SCALERS for c in pre["numeric"]):
+        raise DataError(f"The bundle's scaler is not one of {', '.join(SCALERS)}; the file is damaged.")
+    for column in pre["numeric"]:
+        numbers = [column["median"], column["a"], column["b"], *column["knots"], *column["probs"]]
+        if not all(math.isfinite(x) for x in numbers):
+            raise DataError(f"The bundle's scaling of '{column['name']}' holds a non-finite number; the file is damaged.")
+
+
+def _validate_meta(meta: Any) -> None:
+    """Kept for callers of the old name."""
+    validate_bundle_json(meta)

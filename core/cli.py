@@ -104,13 +104,18 @@ def _evaluate(args) -> int:
     return 0
 
 
+def one_line(exc: BaseException) -> str:
+    """The message on one line (cell text or names from a file may hold line breaks)."""
+    return " ".join(str(exc).split())
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
         return {"train": _train, "score": _score, "evaluate": _evaluate}[args.command](args)
     except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

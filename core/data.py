@@ -1,20 +1,29 @@
-"""Reading a CSV table from a path, bytes or an uploaded buffer.
+"""Reading a CSV table from a path, bytes or an uploaded buffer: the ONE reader.
 
-The reader is forgiving about format (delimiter, header, encoding, decimal comma,
-blank lines) and strict about content: every problem raises :class:`DataError`
-with a message that names the problem and the fix.
+The dialect (encoding, delimiter, header, decimal mark, leading blank lines) is
+detected once from the file's head and recorded on the :class:`Table` as a
+:class:`Dialect`; every path that turns bytes into rows (training, the Score
+page, ``score_csv``, evaluation) parses with Arrow's CSV reader under that
+dialect, so a file that trains is scored identically, row for row.
+
+The reader is forgiving about format and strict about content: every problem
+raises :class:`DataError` with a message that names the problem and the fix.
+Python's ``str.splitlines`` is never used on file text: it splits on ``\\x85``,
+``\\u2028`` and ``\\x0c``, which are cell content in CSV.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, Iterator, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -24,26 +33,68 @@ from core.errors import DataError
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+#: A table with more columns is refused before any per-column work.
+MAX_COLUMNS = 5_000
+#: A message lists at most this many names, then "… and N more".
+MAX_NAMES_SHOWN = 10
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_LINES = 200
+SNIFF_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 24
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(inf|infinity|nan)\s*$", re.I)
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_DOT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+([eE][-+]?\d+)?\s*$")
+#: Line breaks as CSV knows them (not Python's splitlines, which also breaks on \x85, \u2028, \x0c).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BLANK_CHARS = " \t,;|"
+#: Cell text that means "missing" in a numeric column (besides an empty cell).
+MISSING_TOKENS = ("NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-", "?", "")
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a cell over 128 KiB is data, not an error
 
 Source = Union[str, Path, bytes, bytearray, BinaryIO]
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How a file's bytes become rows: detected once, then used for every read of that file.
+
+    ``skip_bytes`` is where the first row (header or data) starts in the
+    (transcoded, for UTF-16) bytes: a UTF-8 BOM and leading blank lines.
+    """
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    decimal: str = "."
+    header: bool = True
+    skip_bytes: int = 0
+
+    @property
+    def arrow_encoding(self) -> str:
+        """What Arrow is told: UTF-16 input is transcoded to UTF-8 before Arrow sees it."""
+        return "utf8" if self.encoding in ("utf-8", "utf-16") else self.encoding
+
+
 @dataclass
 class Table:
-    """A validated table with where it came from and what was noticed reading it."""
+    """A validated table with where it came from, how it was read and what was noticed."""
 
     frame: pd.DataFrame
     name: str
     sha256: str
     findings: list[str] = field(default_factory=list)
+    dialect: Dialect = field(default_factory=Dialect)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.frame.shape
+
+
+def name_list(names, limit: int = MAX_NAMES_SHOWN) -> str:
+    """``'a', 'b', … and 699,990 more``: a message never lists more than ``limit`` names."""
+    names = list(names)
+    shown = ", ".join(repr(str(n)) for n in names[:limit])
+    return shown + (f" … and {len(names) - limit:,} more" if len(names) > limit else "")
 
 
 def _read_bytes(source: Source, max_bytes: int) -> tuple[bytes, str]:
@@ -72,41 +123,101 @@ def _too_large(size: int, max_bytes: int) -> str:
     )
 
 
-def _decode(raw: bytes, findings: list[str]) -> str:
-    if raw[:4] == b"PK\x03\x04" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+# -- encoding ------------------------------------------------------------------------------
+
+def _refuse_non_text(head: bytes) -> None:
+    """Clear messages for the usual non-CSV files, before any decoding."""
+    if head[:2] == b"\x1f\x8b":
+        raise DataError("This is a gzip-compressed file, not a CSV. Decompress it (gunzip) and choose the .csv inside.")
+    if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DataError("This looks like an Excel or zip file, not a CSV. Save it as CSV (comma-separated) and upload that.")
-    if b"\x00" in raw[:65536]:
-        raise DataError("The file contains binary bytes (NUL), so it is not a text CSV. Export the data as CSV text.")
+    if head[:5] == b"%PDF-":
+        raise DataError("This is a PDF, not a CSV. Export the table as CSV text.")
+
+
+def _utf16_kind(head: bytes) -> Optional[str]:
+    """'utf-16' for a BOM, 'utf-16-le'/'-be' for BOM-less text with a NUL in every other byte."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
+def _decodes(chunks, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
     try:
-        text = raw.decode("utf-8-sig")
+        for chunk in chunks:
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-        findings.append("The file is not valid UTF-8; it was read as Latin-1. Check accented characters.")
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
-    if controls > 0.01 * min(len(text), 65536) + 5:
-        raise DataError("The file has many control characters, so it is not a text CSV. Export the data as CSV text.")
-    return text
+        return False
+    return True
 
 
-def _non_blank_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip() and line.strip(",;\t| ")]
+def _file_chunks(path: Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(size):
+            yield chunk
 
 
-def _sniff_delimiter(lines: list[str]) -> str:
-    sample = "\n".join(lines[:SNIFF_LINES])
+def detect_encoding(head: bytes, chunks) -> str:
+    """'utf-16…' (by BOM or NUL pattern), 'utf-8' if every byte decodes, else 'cp1252', else 'latin-1'.
+
+    ``chunks`` is a callable giving the whole file in pieces: the choice is made on
+    all of it, so a file whose head is ASCII and whose tail is Latin-1 is read the
+    same way by every path.
+    """
+    kind = _utf16_kind(head)
+    if kind:
+        return kind
+    if b"\x00" in head[:65536]:
+        raise DataError("The file contains binary bytes (NUL), so it is not a text CSV. Export the data as CSV text.")
+    if _decodes(chunks(), "utf-8"):
+        return "utf-8"
+    return "cp1252" if _decodes(chunks(), "cp1252") else "latin-1"
+
+
+def _payload(raw: bytes, encoding: str) -> bytes:
+    """The bytes Arrow parses: UTF-16 becomes UTF-8; anything else stays as it is."""
+    if encoding.startswith("utf-16"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise DataError("The file looks like UTF-16 text but has broken characters. Save it again as UTF-8 CSV.") from None
+        return text.lstrip("\ufeff").encode("utf-8")
+    return raw
+
+
+# -- dialect -------------------------------------------------------------------------------
+
+def _split_rows(text: str, delimiter: str) -> list[list[str]]:
+    """Rows of ``text`` by the csv module (quotes respected; only \\r and \\n end a line)."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
-        pass
-    # Fall back: the delimiter whose per-line count is the most consistent and non-zero.
+        return [line.split(delimiter) for line in _LINE_BREAK.split(text)]
+
+
+def _is_blank_row(row: list[str]) -> bool:
+    return not any(cell.strip(_BLANK_CHARS) for cell in row)
+
+
+def _sniff_delimiter(rows_by_delim: dict[str, list[list[str]]]) -> str:
+    """The delimiter that gives the most consistent number of fields (more than one)."""
     best, best_score = ",", -1.0
-    for delim in DELIMITERS:
-        counts = [len(next(csv.reader([line], delimiter=delim))) - 1 for line in lines[:SNIFF_LINES]]
-        if not counts or max(counts) == 0:
+    for delim, rows in rows_by_delim.items():
+        counts = [len(r) for r in rows if not _is_blank_row(r)]
+        if not counts or max(counts) < 2:
             continue
         mode = max(set(counts), key=counts.count)
-        score = counts.count(mode) / len(counts) + (0.001 * mode)
-        if mode > 0 and score > best_score:
+        score = counts.count(mode) / len(counts) + 1e-6 * min(mode, 10_000)
+        if mode > 1 and score > best_score:
             best, best_score = delim, score
     return best
 
@@ -116,18 +227,245 @@ def _is_number(value: str) -> bool:
 
 
 def _has_header(rows: list[list[str]]) -> bool:
+    """Linear in the sample: one pass over the body's cells."""
     first, body = rows[0], rows[1:SNIFF_LINES]
     if not body:
         return not all(_is_number(v) for v in first)
-    numeric_body_columns = []
-    for j in range(len(first)):
-        values = [r[j] for r in body if j < len(r) and r[j].strip()]
-        if values and sum(_NUMBER.match(v) is not None for v in values) >= 0.9 * len(values):
-            numeric_body_columns.append(j)
+    width = len(first)
+    filled = [0] * width
+    numeric = [0] * width
+    for row in body:
+        for j, value in enumerate(row[:width]):
+            if value.strip():
+                filled[j] += 1
+                numeric[j] += _NUMBER.match(value) is not None
+    numeric_body_columns = [j for j in range(width) if filled[j] and numeric[j] >= 0.9 * filled[j]]
     if numeric_body_columns:
         return any(not _NUMBER.match(first[j]) and first[j].strip() for j in numeric_body_columns)
-    # Every column is text: a header row is one whose values are all distinct labels.
     return len(set(first)) == len(first)
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    dialect: Dialect
+    names: tuple[str, ...]
+    findings: tuple[str, ...]
+
+
+def sniff(payload_head: bytes, encoding: str, at_eof: bool) -> Sniffed:
+    """Detect delimiter, header, decimal mark and leading blank lines from the head of the payload.
+
+    ``payload_head`` is the start of the bytes Arrow will parse (UTF-8 for UTF-16
+    files); ``at_eof`` says whether it is the whole file.
+    """
+    findings: list[str] = []
+    if encoding not in ("utf-8",) and not encoding.startswith("utf-16"):
+        findings.append(f"The file is not valid UTF-8; it was read as {'Windows-1252 (Latin-1)' if encoding == 'cp1252' else 'Latin-1'}. Check accented characters.")
+    elif encoding.startswith("utf-16"):
+        findings.append("The file is UTF-16 text; it was read as such.")
+    text_codec = "utf-8" if encoding.startswith("utf-16") else encoding
+    decoder = codecs.getincrementaldecoder(text_codec)("replace")
+    text = decoder.decode(payload_head, final=at_eof)
+    bom = 0
+    if text.startswith("\ufeff"):
+        text, bom = text[1:], len("\ufeff".encode(text_codec))
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
+    if controls > 0.01 * min(len(text), 65536) + 5:
+        raise DataError("The file has many control characters, so it is not a text CSV. Export the data as CSV text.")
+    # Leading blank lines: whitespace or delimiters only, before the first row.
+    skip = 0
+    for match in _LINE_BREAK.finditer(text):
+        if text[skip:match.start()].strip(_BLANK_CHARS):
+            break
+        skip = match.end()
+    else:
+        if not text[skip:].strip(_BLANK_CHARS):
+            skip = len(text)
+    body = text[skip:]
+    if not body.strip(_BLANK_CHARS + "\r\n"):
+        raise DataError("The file is empty (or only blank lines). Choose a CSV file with a header row and at least one data row.")
+    if skip:
+        n_blank = len(_LINE_BREAK.findall(text[:skip]))
+        findings.append(f"Skipped {n_blank} blank line(s) before the first row.")
+    sample = _sample_text(body, at_eof)
+    first_line = _LINE_BREAK.split(sample, maxsplit=1)[0]
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    if max(counts.values()) + 1 > MAX_COLUMNS:
+        widest = max(counts, key=counts.get)
+        raise DataError(
+            f"The first line has {counts[widest] + 1:,} fields separated by {widest!r}; at most {MAX_COLUMNS:,} columns are supported. "
+            "Keep fewer columns, or check that this is a CSV with one row per line."
+        )
+    rows_by_delim = {d: _split_rows(sample, d) for d in DELIMITERS if d in first_line}
+    if not rows_by_delim:
+        raise DataError(
+            "Only one column was found. A table needs feature columns separated by "
+            "a comma, semicolon, tab or '|'; check the delimiter the file uses."
+        )
+    delimiter = _sniff_delimiter(rows_by_delim)
+    rows = [r for r in rows_by_delim.get(delimiter, [[first_line]]) if not _is_blank_row(r)]
+    if not at_eof and len(rows) > 1:
+        rows = rows[:-1]  # the last sampled line may be cut short
+    rows = rows[:SNIFF_LINES]
+    width = len(rows[0])
+    if width < 2:
+        raise DataError(
+            "Only one column was found. A table needs feature columns separated by "
+            "a comma, semicolon, tab or '|'; check the delimiter the file uses."
+        )
+    if width > MAX_COLUMNS:
+        raise DataError(f"The table has {width:,} columns; at most {MAX_COLUMNS:,} are supported. Keep fewer columns.")
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) > width:
+            raise DataError(
+                f"The CSV could not be parsed: line {i} has {len(row)} fields but the first line has {width}. "
+                "Check that every row has the same number of fields (and quote text that contains the delimiter)."
+            )
+    header = _has_header(rows)
+    decimal = "."
+    if delimiter != ",":
+        cells = [c for r in rows[1 if header else 0:] for c in r]
+        if any(_DECIMAL_COMMA.match(c) for c in cells) and not any(_DOT_DECIMAL.match(c) for c in cells):
+            decimal = ","
+            findings.append(f"Read ',' as the decimal mark ({'semicolon' if delimiter == ';' else 'non-comma'}-separated file).")
+    if header:
+        names = tuple(n.strip() or f"col_{j}" for j, n in enumerate(rows[0]))
+        seen: dict[str, int] = {}
+        for n in names:
+            seen[n] = seen.get(n, 0) + 1
+        dupes = [n for n, k in seen.items() if k > 1]
+        if dupes:
+            raise DataError(f"Duplicate column names: {name_list(dupes)}. Rename the columns so each name is unique.")
+        if len(rows) < 2 and at_eof:
+            raise DataError("The file has a header row but no data rows. Add rows of values below the header.")
+    else:
+        names = tuple(f"col_{j}" for j in range(width))
+        findings.append("No header row found; columns were named col_0, col_1, ...")
+    skip_bytes = bom + len(text[:skip].encode(text_codec))
+    return Sniffed(Dialect(encoding=encoding, delimiter=delimiter, decimal=decimal, header=header, skip_bytes=skip_bytes), names, tuple(findings))
+
+
+def _sample_text(body: str, at_eof: bool) -> str:
+    """The first SNIFF_LINES lines of ``body`` (at least the whole first line)."""
+    end = 0
+    for count, match in enumerate(_LINE_BREAK.finditer(body)):
+        end = match.end()
+        if count >= SNIFF_LINES or end > SNIFF_BYTES:
+            break
+    else:
+        end = len(body)
+    return body[:end]
+
+
+# -- parsing (shared by read_table and the scoring path) -------------------------------------
+
+def open_batches(stream: BinaryIO, dialect: Dialect, names: tuple[str, ...], block_size: int = BLOCK_BYTES):
+    """An Arrow CSV stream reader yielding all-text record batches under ``dialect``.
+
+    ``stream`` must start at ``dialect.skip_bytes``. Only an empty cell is
+    missing (text like "NA" is kept exactly); lines of blanks are skipped.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    bad: list = []
+
+    def on_invalid(row) -> str:
+        if not (row.text or "").strip(_BLANK_CHARS + "\r\n"):
+            return "skip"
+        bad.append(row)
+        return "error"
+
+    read = pacsv.ReadOptions(block_size=block_size, column_names=list(names), skip_rows=1 if dialect.header else 0, encoding=dialect.arrow_encoding)
+    parse = pacsv.ParseOptions(delimiter=dialect.delimiter, invalid_row_handler=on_invalid, newlines_in_values=True)
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True)
+    try:
+        reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise DataError(_parse_message(exc, bad, len(names))) from None
+
+    def batches():
+        rows = 0
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                raise DataError(_parse_message(exc, bad, len(names), rows)) from None
+            rows += batch.num_rows
+            yield batch
+
+    return batches()
+
+
+def _parse_message(exc: Exception, bad: list, width: int, after: int = 0) -> str:
+    if bad:
+        row = bad[0]
+        return (f"The CSV could not be parsed: a row has {row.actual_columns} field(s) but the header has {width}. "
+                "Check that every row has the same number of fields (and quote text that contains the delimiter).")
+    detail = str(exc).strip().split("\n")[0][:200]
+    where = f" after row {after:,}" if after else ""
+    return f"The CSV could not be parsed{where}: {detail}. Check that every row has the same number of fields."
+
+
+def parse_numbers(column, decimal: str = ".") -> tuple[np.ndarray, int]:
+    """Numbers of an all-text Arrow column (missing → NaN) and how many non-empty cells were not numbers.
+
+    One rule for every path: training, the Score page and ``score_csv`` all turn
+    text into numbers here. Arrow's cast first (fast); whitespace-trimmed next;
+    pandas' coercion (with the missing tokens) last.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if decimal == ",":
+        column = pc.replace_substring(column, ",", ".")
+    for attempt in (column, None):
+        try:
+            if attempt is None:
+                attempt = pc.utf8_trim_whitespace(column)
+            return attempt.cast(pa.float64()).to_numpy(zero_copy_only=False), 0
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    text = pd.Series(pc.utf8_trim_whitespace(column).to_numpy(zero_copy_only=False), dtype=object)
+    tokens = text.isin(MISSING_TOKENS) | text.isna()
+    values = pd.to_numeric(text.where(~tokens), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = int((np.isnan(values) & ~tokens.to_numpy()).sum())
+    return values, bad
+
+
+def text_series(column) -> pd.Series:
+    """An all-text Arrow column as the pandas text column every path uses."""
+    return column.to_pandas()
+
+
+def _column_to_pandas(column, decimal: str) -> pd.Series:
+    """A number column where every non-empty cell is a number (integers kept as int64), else text."""
+    if column.null_count == len(column):
+        return pd.Series(np.full(len(column), np.nan))
+    values, bad = parse_numbers(column, decimal)
+    if bad:
+        return text_series(column)
+    finite = values[np.isfinite(values)]
+    if not np.isnan(values).any() and len(finite) == len(values) and np.all(np.abs(finite) < 2**53) and np.all(finite == np.round(finite)):
+        return pd.Series(values.astype(np.int64))
+    return pd.Series(values)
+
+
+def frame_from_batches(batches, names: tuple[str, ...], decimal: str) -> pd.DataFrame:
+    """All batches → one frame; each column converted once (linear in the cells)."""
+    import pyarrow as pa
+
+    batches = list(batches)
+    if not batches:
+        return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+    table = pa.Table.from_batches(batches)
+    columns = {}
+    for i, name in enumerate(names):
+        columns[name] = _column_to_pandas(table.column(i).combine_chunks(), decimal)
+        table = table.set_column(i, name, pa.nulls(table.num_rows, pa.string()))  # free the text as we go
+    return pd.DataFrame(columns, copy=False)
 
 
 def read_table(source: Source, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
@@ -142,103 +480,64 @@ def read_table(source: Source, name: str | None = None, max_bytes: int = DEFAULT
     Examples
     --------
     >>> table = read_table(b"a,b,label\\n1,2,normal\\n3,4,attack\\n")
-    >>> table.frame.shape
-    (2, 3)
+    >>> table.frame.shape, table.dialect.delimiter
+    ((2, 3), ',')
     """
     raw, default_name = _read_bytes(source, max_bytes)
     if len(raw) > max_bytes:
         raise DataError(_too_large(len(raw), max_bytes))
-    findings: list[str] = []
     if not raw.strip():
         raise DataError("The file is empty. Choose a CSV file with a header row and at least one data row.")
-    text = _decode(raw, findings)
-    lines = _non_blank_lines(text)
-    if not lines:
-        raise DataError("The file has no data, only blank lines. Choose a CSV with rows of values.")
-    if len(lines) < len(text.splitlines()):
-        findings.append(f"Skipped {len(text.splitlines()) - len(lines)} blank line(s).")
-    delimiter = _sniff_delimiter(lines)
-    sample_rows = list(csv.reader(lines[:SNIFF_LINES], delimiter=delimiter))
-    width = max(len(r) for r in sample_rows)
-    if width < 2:
-        raise DataError(
-            "Only one column was found. A table needs feature columns separated by "
-            "a comma, semicolon, tab or '|'; check the delimiter the file uses."
-        )
-    header = _has_header(sample_rows)
-    expected = len(sample_rows[0])
-    for i, row in enumerate(sample_rows[1:], start=2):
-        if len(row) > expected:
-            raise DataError(
-                f"The CSV could not be parsed: line {i} has {len(row)} fields but the first line has {expected}. "
-                "Check that every row has the same number of fields (and quote text that contains the delimiter)."
-            )
-    decimal = "."
-    if delimiter == ";":
-        cells = [c for r in sample_rows[1 if header else 0:] for c in r]
-        if any(_DECIMAL_COMMA.match(c) for c in cells):
-            decimal = ","
-            findings.append("Read ',' as the decimal mark (semicolon-separated file).")
-    if header:
-        names = sample_rows[0]
-        stripped = [n.strip() for n in names]
-        dupes = sorted({n for n in stripped if stripped.count(n) > 1})
-        if dupes:
-            raise DataError(
-                f"Duplicate column names: {', '.join(repr(d) for d in dupes)}. Rename the columns so each name is unique."
-            )
-        if len(lines) < 2:
-            raise DataError("The file has a header row but no data rows. Add rows of values below the header.")
-    try:
-        frame = pd.read_csv(
-            io.StringIO("\n".join(lines)),
-            sep=delimiter,
-            header=0 if header else None,
-            decimal=decimal,
-            skipinitialspace=True,
-            on_bad_lines="error",
-            low_memory=False,
-            index_col=False,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[-1]
-        raise DataError(f"The CSV could not be parsed: {detail}. Check that every row has the same number of fields.") from None
-    if not header:
-        frame.columns = [f"col_{i}" for i in range(frame.shape[1])]
-        findings.append("No header row found; columns were named col_0, col_1, ...")
-    else:
-        frame.columns = [str(c).strip() for c in frame.columns]
+    _refuse_non_text(raw[:16])
+    encoding = detect_encoding(raw[:65536], lambda: iter((raw,)))
+    payload = _payload(raw, encoding)
+    sniffed = sniff(payload, encoding, at_eof=True)
+    findings = list(sniffed.findings)
+    dialect = sniffed.dialect
+    stream = io.BytesIO(payload)
+    stream.seek(dialect.skip_bytes)
+    frame = frame_from_batches(open_batches(stream, dialect, sniffed.names), sniffed.names, dialect.decimal)
+    del payload, stream
     if frame.shape[0] == 0:
         raise DataError("The file has a header row but no data rows. Add rows of values below the header.")
-    if frame.shape[1] < 2:
-        raise DataError("Only one column was found. Check the delimiter the file uses (comma, semicolon, tab or '|').")
     _check_values(frame, findings)
     name = name or default_name
     sha = hashlib.sha256(raw).hexdigest()
     log.info("read %s: %d rows x %d columns", name, *frame.shape)
-    return Table(frame=frame, name=name, sha256=sha, findings=findings)
+    return Table(frame=frame, name=name, sha256=sha, findings=findings, dialect=dialect)
 
 
 def _check_values(frame: pd.DataFrame, findings: list[str]) -> None:
+    empty = []
     for column in frame.columns:
         series = frame[column]
-        if series.isna().all():
-            findings.append(f"Column '{column}' is entirely empty; it cannot be used as a feature or label.")
-            continue
         if pd.api.types.is_numeric_dtype(series):
             values = series.to_numpy(dtype=float, na_value=np.nan)
+            if np.isnan(values).all():
+                empty.append(column)
+                continue
             bad = np.isinf(values)
             if bad.any():
                 rows = np.flatnonzero(bad)
                 raise DataError(
-                    f"Column '{column}' has {bad.sum()} infinite value(s) (first in data row {rows[0] + 1}). "
+                    f"Column '{column}' has {bad.sum()} infinite value(s) (first in data row {rows[0] + 1}; numbers beyond ±1.8e308 overflow). "
                     "Replace them with finite numbers or leave the cells empty."
                 )
+        elif series.isna().all():
+            empty.append(column)
+    for column in empty[:MAX_NAMES_SHOWN]:
+        findings.append(f"Column '{column}' is entirely empty; it cannot be used as a feature or label.")
+    if len(empty) > MAX_NAMES_SHOWN:
+        findings.append(f"… and {len(empty) - MAX_NAMES_SHOWN:,} more entirely empty column(s).")
     missing = int(frame.isna().sum().sum())
     if missing:
         findings.append(f"{missing} missing value(s) in the table; numeric ones are imputed with the training median.")
 
 
 def numeric_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns whose values are numbers."""
-    return [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    """Columns whose values are numbers (one dtype look-up per column)."""
+    numeric = []
+    for column, dtype in frame.dtypes.items():
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            numeric.append(column)
+    return numeric

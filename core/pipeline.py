@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from core.data import Table, read_table
+from core.data import Table, name_list, read_table
 from core.errors import DataError
 from core.detector import AutoencoderDetector
 from core.metrics import ThresholdCurve
@@ -31,6 +31,8 @@ class Prepared:
     target: Target
     features: list[str]
     split: Split
+    #: Said in words when the normal training rows were capped (None when all are used).
+    train_note: Optional[str] = None
 
     def rows(self, part: str) -> pd.DataFrame:
         return self.table.frame.iloc[self.split.part(part)][self.features]
@@ -54,12 +56,60 @@ class Prepared:
         }
 
 
-def prepare(table: Table, label: Optional[str], normal: Sequence[object] = (), features: Optional[Sequence[str]] = None, seed: int = 0) -> Prepared:
+#: Above this many normal training rows, training uses a seeded sample of them (validation and test rows stay whole).
+MAX_TRAIN_ROWS = 200_000
+
+
+def cap_training_rows(split: Split, y: Optional[np.ndarray], max_rows: int = MAX_TRAIN_ROWS) -> tuple[Split, Optional[str]]:
+    """The split with at most ``max_rows`` normal training rows (a seeded sample), and the sentence that says so.
+
+    Anomalous training rows, validation and test rows are all kept.
+    """
+    train = split.train
+    normal = train if y is None else train[y[train] == 0]
+    if len(normal) <= max_rows:
+        return split, None
+    rng = np.random.default_rng(split.seed)
+    kept = rng.choice(normal, size=max_rows, replace=False)
+    others = train if y is None else train[y[train] != 0]
+    new_train = np.sort(np.concatenate([kept, others if y is not None else np.empty(0, dtype=train.dtype)]))
+    note = (f"Training uses a random sample of {max_rows:,} of the {len(normal):,} normal training rows (seed {split.seed}) "
+            "to keep training time and memory bounded; every validation and test row is scored.")
+    return Split(train=new_train, val=split.val, test=split.test, seed=split.seed), note
+
+
+#: Training needs this many normal rows in the table (60 % of them, 20 rows, train the network).
+MIN_NORMAL_ROWS = 34
+
+
+def _check_row_counts(n_rows: int, target: Target) -> None:
+    """Too few rows said in words, before scikit-learn's split fails on them."""
+    if target.y is None:
+        if n_rows < MIN_NORMAL_ROWS:
+            raise DataError(f"The table has {n_rows} data row(s); training needs at least {MIN_NORMAL_ROWS} "
+                            "(20 for training after the 60/20/20 split). Add rows.")
+        return
+    n_normal = int((target.y == 0).sum())
+    if n_normal < MIN_NORMAL_ROWS:
+        raise DataError(f"The normal class(es) {name_list(target.normal_classes)} have {n_normal} row(s); training needs at least "
+                        f"{MIN_NORMAL_ROWS} normal rows (20 for training after the 60/20/20 split). Mark more classes normal or add rows.")
+
+
+def prepare(table: Table, label: Optional[str], normal: Sequence[object] = (), features: Optional[Sequence[str]] = None, seed: int = 0,
+            max_train_rows: int = MAX_TRAIN_ROWS) -> Prepared:
     """Validate the choices and split the rows; raises :class:`~core.errors.DataError` with the fix."""
     target = make_target(table.frame, label, normal)
-    split = make_split(len(table.frame), target.y, seed=seed)  # first: too few rows explains everything after it
+    _check_row_counts(len(table.frame), target)
     chosen = validate_features(table.frame, features if features is not None else default_features(table.frame, label), label)
-    return Prepared(table, target, chosen, split)
+    try:
+        split = make_split(len(table.frame), target.y, seed=seed)
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"The rows cannot be split into training, validation and test parts ({str(exc).split('. ')[0]}). "
+                        "Add rows of the rarest class, or train with 'no label'.") from None
+    split, note = cap_training_rows(split, target.y, max_train_rows)
+    return Prepared(table, target, chosen, split, train_note=note)
 
 
 def prepare_from_context(table: Table, context: dict[str, Any]) -> Prepared:

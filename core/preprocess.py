@@ -62,6 +62,20 @@ class NumericColumn:
 
 def _fit_numeric(name: str, values: np.ndarray, kind: str) -> NumericColumn:
     finite = values[~np.isnan(values)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        column = _fit_statistics(name, finite, kind)
+        stats = [column.median, column.a, column.b, *column.knots]
+        span = (column.knots[-1] - column.knots[0]) if column.knots else column.b
+        if not np.all(np.isfinite(stats)) or not np.isfinite(span):
+            peak = float(np.max(np.abs(finite)))
+            raise DataError(
+                f"Column '{name}' has values up to {peak:.3g}, too large to scale (the statistics overflow). "
+                "Divide the column by a power of ten, or leave it out of the features."
+            )
+    return column
+
+
+def _fit_statistics(name: str, finite: np.ndarray, kind: str) -> NumericColumn:
     median = float(np.median(finite))
     if kind == "minmax":
         return NumericColumn(name, median, kind, a=float(finite.min()), b=float(np.ptp(finite)))

@@ -3,14 +3,18 @@ and writing the result so that a spreadsheet cannot run a cell as a formula."""
 
 from __future__ import annotations
 
-import csv
+import io
+import re
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 import pandas as pd
 
-from core.data import _has_header, _non_blank_lines, _sniff_delimiter
+from core.data import (
+    BLOCK_BYTES, SNIFF_BYTES, Dialect, Table, _payload, _refuse_non_text, _file_chunks, detect_encoding, name_list,
+    open_batches, parse_numbers, sniff, text_series,
+)
 from core.errors import DataError
 
 CHUNK_ROWS = 100_000
@@ -41,31 +45,36 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _escape_arrow(column):
-    """The same rule on an Arrow string column."""
+def _plain_number(decimal: str) -> str:
+    return PLAIN_NUMBER if decimal == "." else PLAIN_NUMBER.replace(r"\.", ",")
+
+
+def _escape_arrow(column, decimal: str = "."):
+    """The same rule on an Arrow string column (a number in the file's decimal mark stays a number)."""
     import pyarrow.compute as pc
 
-    mask = pc.and_(pc.match_substring_regex(column, FORMULA_START), pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER)))
+    mask = pc.and_(pc.match_substring_regex(column, FORMULA_START), pc.invert(pc.match_substring_regex(column, _plain_number(decimal))))
     if not pc.any(mask).as_py():
         return column
     return pc.if_else(mask, pc.binary_join_element_wise("'", column, ""), column)
 
 
-def _feature_frame(batch, preprocessor) -> pd.DataFrame:
-    """The model's columns of an all-text Arrow batch, numbers parsed (fast path: Arrow's cast)."""
-    import pyarrow as pa
+def escape_name(name: str, decimal: str = ".") -> str:
+    """A header cell that a spreadsheet would run gets a leading apostrophe too."""
+    name = str(name)
+    return "'" + name if re.match(FORMULA_START, name) and not re.match(_plain_number(decimal), name) else name
 
+
+def _feature_frame(batch, preprocessor, decimal: str = ".") -> pd.DataFrame:
+    """The model's columns of an all-text Arrow batch, parsed by the reader's own rule."""
     data = {}
     numeric = {c.name for c in preprocessor.numeric}
     for name in preprocessor.required_columns:
-        column = batch.column(name)
+        column = batch.column(batch.schema.get_field_index(name))
         if name in numeric:
-            try:
-                data[name] = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                data[name] = pd.to_numeric(column.to_pandas(), errors="coerce").to_numpy(dtype=float)
+            data[name] = parse_numbers(column, decimal)[0]
         else:
-            data[name] = column.to_pandas().astype(object)
+            data[name] = text_series(column)
     return pd.DataFrame(data)
 
 
@@ -92,11 +101,6 @@ def score_frame(detector, frame: pd.DataFrame) -> pd.DataFrame:
     return with_scores(frame, detector.decision_function(frame), detector.threshold_)
 
 
-def scored_csv_bytes(frame: pd.DataFrame, scores: np.ndarray, threshold: float) -> bytes:
-    """The download: input columns + score + flag, formulas escaped, UTF-8."""
-    return escape_formulas(with_scores(frame, scores, threshold)).to_csv(index=False).encode("utf-8")
-
-
 def top_rows(frame: pd.DataFrame, scores: np.ndarray, threshold: float, n: int = 100) -> pd.DataFrame:
     """The ``n`` most anomalous rows, highest score first, with their row number in the file."""
     n = min(n, len(scores))
@@ -109,73 +113,205 @@ def top_rows(frame: pd.DataFrame, scores: np.ndarray, threshold: float, n: int =
     return out
 
 
-def _sniff_file(path: Path) -> tuple[str, bool, int]:
-    """Delimiter, whether there is a header, and the number of columns, from the file's head."""
-    with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
-        head = fh.read(256 * 1024)
-    lines = _non_blank_lines(head)[:200]
-    if not lines:
+def _format_numbers(values: np.ndarray, decimal: str):
+    """Scores as the file's own decimal mark would write them (text for ',')."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values).cast(pa.string())
+    return pc.replace_substring(array, ".", ",") if decimal == "," else array
+
+
+def _quoted(column, delimiter: str):
+    """Text cells as CSV writes them: quoted only when they hold the delimiter, a quote or a line break."""
+    import pyarrow.compute as pc
+
+    column = pc.fill_null(column, "")
+    needs = pc.match_substring(column, delimiter)
+    for mark in ('"', "\r", "\n"):
+        needs = pc.or_(needs, pc.match_substring(column, mark))
+    if not pc.any(needs).as_py():
+        return column
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, column)
+
+
+def _all_plain_numbers(column, decimal: str) -> bool:
+    """True when every cell is empty or a finite number: nothing to escape or quote (the fast path)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.replace_substring(column, ",", ".") if decimal == "," else column
+    try:
+        values = text.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return values.null_count == column.null_count and pc.all(pc.is_finite(values)).as_py() in (True, None)
+
+
+def _cell_text(column, dialect: Dialect):
+    """One input column as output cells: numbers as they were; text escaped and quoted where needed."""
+    import pyarrow.compute as pc
+
+    if _all_plain_numbers(column, dialect.decimal):
+        return pc.fill_null(column, "") if column.null_count else column
+    return _quoted(_escape_arrow(column, dialect.decimal), dialect.delimiter)
+
+
+def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes:
+    """Rows of text columns joined into CSV lines by Arrow (no per-row Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lines = pc.binary_join_element_wise(*[_quoted(c, delimiter) if quote else c for c in columns], delimiter)
+    lines = pc.binary_join_element_wise(lines, "", "\n")
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset: lines.offset + len(lines) + 1]
+    data = lines.buffers()[2]
+    return data.to_pybytes()[offsets[0]:offsets[-1]] if data is not None else b""
+
+
+def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float):
+    """Each all-text batch as CSV bytes: text escaped, ``anomaly_score``/``is_anomaly`` appended."""
+    import pyarrow as pa
+
+    for batch in batches:
+        scores = np.asarray(score_batch(batch), dtype=np.float64)
+        flags = (scores > threshold).astype(np.int8)
+        columns = [_cell_text(batch.column(i), dialect) for i in range(batch.num_columns)]
+        columns += [_format_numbers(scores, dialect.decimal), pa.array(flags).cast(pa.string())]
+        yield _csv_bytes(columns, dialect.delimiter, quote=False), scores, flags
+
+
+def _write(chunks, out, names, dialect: Dialect) -> tuple[int, int]:
+    """Write the header and scored chunks in the input's delimiter (UTF-8); returns (rows, flagged)."""
+    import pyarrow as pa
+
+    head = _csv_bytes([pa.array([escape_name(n, dialect.decimal)], pa.string()) for n in names] + [pa.array(["anomaly_score"]), pa.array(["is_anomaly"])], dialect.delimiter)
+    out.write(head)
+    rows = flagged = 0
+    for data, scores, flags in chunks:
+        out.write(data)
+        rows += len(scores)
+        flagged += int(flags.sum())
+    return rows, flagged
+
+
+def scored_csv_bytes(table, scores: np.ndarray, threshold: float, source: Optional[bytes] = None) -> bytes:
+    """The download: input columns + ``anomaly_score`` + ``is_anomaly``, formula cells (header too) escaped.
+
+    Give ``source`` (the uploaded bytes the :class:`~core.data.Table` was read
+    from) and every input cell is written back exactly as it was in the file,
+    in the file's delimiter and decimal mark. Without it the table's frame is
+    written in its dialect. A bare DataFrame still works (comma, '.', as before).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if isinstance(table, pd.DataFrame):
+        table = Table(frame=table, name="table", sha256="")
+    dialect = table.dialect
+    if source is not None:
+        stream, names, dialect = _open_source(bytes(source))
+        batches = open_batches(stream, dialect, names)
+    else:
+        import pyarrow as pa
+
+        names = tuple(map(str, table.frame.columns))
+        text = {}
+        for name, column in table.frame.items():
+            if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+                strings = pa.array(column.to_numpy(dtype=np.float64, na_value=np.nan) if column.dtype.kind == "f" else column.to_numpy(), from_pandas=True).cast(pa.string())
+                if dialect.decimal == ",":
+                    import pyarrow.compute as pc
+
+                    strings = pc.replace_substring(strings, ".", ",")
+                text[name] = strings
+            else:
+                text[name] = pa.array(column.astype(object).where(column.notna(), None).map(lambda v: v if v is None else str(v)), type=pa.string())
+        batches = [pa.RecordBatch.from_arrays(list(text.values()), names=list(names))] if len(table.frame) else []
+    offset = [0]
+
+    def next_scores(batch):
+        start = offset[0]
+        offset[0] += batch.num_rows
+        return scores[start:offset[0]]
+
+    buffer = io.BytesIO()
+    rows, _ = _write(_scored_batches(batches, names, dialect, next_scores, threshold), buffer, names, dialect)
+    if rows != len(scores):
+        raise DataError(f"The table has {rows:,} rows but {len(scores):,} scores were given; score the same table again.")
+    return buffer.getvalue()
+
+
+def _open_source(raw: bytes) -> tuple[io.BytesIO, tuple[str, ...], Dialect]:
+    """Detect the dialect of in-memory bytes exactly as :func:`core.data.read_table` does."""
+    _refuse_non_text(raw[:16])
+    encoding = detect_encoding(raw[:65536], lambda: iter((raw,)))
+    payload = _payload(raw, encoding)
+    sniffed = sniff(payload, encoding, at_eof=True)
+    stream = io.BytesIO(payload)
+    stream.seek(sniffed.dialect.skip_bytes)
+    return stream, sniffed.names, sniffed.dialect
+
+
+def _open_path(path: Path):
+    """Detect the dialect of a file from its head (the encoding from all of it) and open a stream at its first row."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+        while b"\n" not in head and b"\r" not in head:  # one very long first line: read on until it ends
+            more = fh.read(SNIFF_BYTES)
+            if not more:
+                break
+            head += more
+        at_eof = not fh.read(1)
+    if not head.strip():
         raise DataError("The file is empty. Choose a CSV file with rows of values.")
-    delimiter = _sniff_delimiter(lines)
-    rows = list(csv.reader(lines, delimiter=delimiter))
-    return delimiter, _has_header(rows), len(rows[0])
+    _refuse_non_text(head[:16])
+    encoding = detect_encoding(head[:65536], lambda: _file_chunks(path))
+    if encoding.startswith("utf-16"):  # rare: transcode the whole file in memory
+        return _open_source(path.read_bytes())
+    sniffed = sniff(head, encoding, at_eof=at_eof)
+    stream = open(path, "rb")
+    stream.seek(sniffed.dialect.skip_bytes)
+    return stream, sniffed.names, sniffed.dialect
 
 
 def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = None) -> dict[str, int]:
     """Score a CSV file chunk by chunk, so memory stays flat whatever its size.
 
-    Every column is read as text and written back exactly as it was (the
-    training label among them); only the model's feature columns are parsed for
-    scoring. Reading and writing go through Arrow's CSV engine, several times
-    faster than pandas'.
+    The dialect is detected once by the same code as :func:`core.data.read_table`
+    and the file streamed with it through Arrow, so a file that trains is scored
+    identically. Every input cell is written back exactly as it was (the
+    training label among them), in the input's delimiter and decimal mark, with
+    cells (and header cells) a spreadsheet would run escaped; only the model's
+    feature columns are parsed for scoring.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     path = Path(source)
     if not path.is_file():
         raise DataError(f"File not found: {path}. Check the path and try again.")
-    delimiter, header, n_columns = _sniff_file(path)
-    names = None if header else [f"col_{i}" for i in range(n_columns)]
-    if header:
-        with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
-            names = [n.strip() for n in next(csv.reader([_non_blank_lines(fh.read(1 << 20))[0]], delimiter=delimiter))]
-    read_options = pacsv.ReadOptions(block_size=1 << 24, column_names=names, skip_rows=1 if header else 0)
-    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True)
+    stream, names, dialect = _open_path(path)
     missing = [c for c in detector.preprocessor_.required_columns if c not in names]
     if missing:
-        raise DataError(f"The table lacks column(s) the model needs: {', '.join(map(repr, missing))}. Use a table with the same columns as the training data.")
+        stream.close()
+        raise DataError(f"The table lacks column(s) the model needs: {name_list(missing)}. Use a table with the same columns as the training data.")
+    done = [0]
+
+    def chunks():
+        for batch in open_batches(stream, dialect, names, block_size=BLOCK_BYTES):
+            for start in range(0, batch.num_rows, chunk_rows):
+                yield batch.slice(start, chunk_rows)
+
+    def score_batch(batch):
+        scores = detector.decision_function(_feature_frame(batch, detector.preprocessor_, dialect.decimal))
+        done[0] += batch.num_rows
+        if progress:
+            progress(done[0])
+        return scores
+
     try:
-        reader = pacsv.open_csv(path, read_options=read_options, parse_options=pacsv.ParseOptions(delimiter=delimiter), convert_options=convert)
-    except pa.ArrowInvalid as exc:
-        raise DataError(f"The CSV could not be read: {str(exc).splitlines()[0]}. Check that every row has the same number of fields.") from None
-    rows = flagged = 0
-    writer = schema = None
-    try:
-        with open(dest, "wb") as out:
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except pa.ArrowInvalid as exc:
-                    raise DataError(f"The CSV could not be read after row {rows:,}: {str(exc).splitlines()[0]}.") from None
-                for start in range(0, batch.num_rows, chunk_rows):
-                    chunk = batch.slice(start, chunk_rows)
-                    scores = detector.decision_function(_feature_frame(chunk, detector.preprocessor_))
-                    flags = (scores > detector.threshold_).astype(np.int8)
-                    columns = [_escape_arrow(chunk.column(i)) for i in range(chunk.num_columns)] + [pa.array(scores), pa.array(flags)]
-                    table = pa.Table.from_arrays(columns, names=list(names) + ["anomaly_score", "is_anomaly"])
-                    if writer is None:
-                        schema = table.schema
-                        writer = pacsv.CSVWriter(out, schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
-                    writer.write_table(table)
-                    rows += chunk.num_rows
-                    flagged += int(flags.sum())
-                    if progress:
-                        progress(rows)
-            if writer is not None:
-                writer.close()
+        with stream, open(dest, "wb") as out:
+            rows, flagged = _write(_scored_batches(chunks(), names, dialect, score_batch, detector.threshold_), out, names, dialect)
     except BaseException:
         Path(dest).unlink(missing_ok=True)
         raise

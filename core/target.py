@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from core.data import numeric_columns
+from core.data import MAX_NAMES_SHOWN, name_list, numeric_columns
 from core.errors import DataError
 
 MAX_ONE_HOT_LEVELS = 20
@@ -36,7 +36,7 @@ def class_key(value: object) -> str:
 def class_counts(frame: pd.DataFrame, label: str) -> pd.Series:
     """Rows per class (canonical keys), most frequent first."""
     if label not in frame.columns:
-        raise DataError(f"There is no column '{label}'. Choose one of: {', '.join(map(str, frame.columns))}.")
+        raise DataError(f"There is no column '{label}'. Choose one of: {name_list(frame.columns)}.")
     keys = frame[label].dropna().map(class_key)
     return keys.value_counts()
 
@@ -79,7 +79,7 @@ def make_target(frame: pd.DataFrame, label: str | None, normal: Iterable[object]
     if unknown:
         raise DataError(
             f"Normal class {', '.join(map(repr, unknown))} does not occur in '{label}'. "
-            f"Its classes are: {', '.join(map(repr, counts.index[:20]))}."
+            f"Its classes are: {name_list(counts.index)}."
         )
     if set(normal_keys) == set(counts.index):
         raise DataError(
@@ -90,71 +90,97 @@ def make_target(frame: pd.DataFrame, label: str | None, normal: Iterable[object]
     return Target(label=label, normal_classes=normal_keys, y=y)
 
 
+#: Why a column is not a default feature; validate_features says the same when one is chosen.
+IDENTIFIER = "identifier-like: unique text per row"
+CONSTANT = "constant"
+ALL_MISSING = "all missing (entirely empty)"
+#: Column names that usually hold a label (compared lower-cased, stripped).
+LABEL_NAMES = ("label", "labels", "class", "classes", "target", "status", "y", "outcome", "outlier", "anomaly", "is_anomaly",
+               "fraud", "is_fraud", "attack", "fault", "diagnosis", "nsp", "rhythm", "category", "result")
+
+
+@dataclass(frozen=True)
+class FeatureChoice:
+    """The default features of a table and, for every other column, why it is left out."""
+
+    features: tuple[str, ...]
+    excluded: dict[str, str]
+
+
+def _exclusion(series: pd.Series, is_numeric: bool) -> str | None:
+    """Why one column cannot be a feature (None when it can): one pass over its values."""
+    present = series.dropna()
+    if present.empty:
+        return ALL_MISSING
+    levels = present.nunique()
+    if levels == 1:
+        return CONSTANT
+    if is_numeric:
+        return None
+    if levels == len(present) and levels > MAX_ONE_HOT_LEVELS:
+        return IDENTIFIER
+    if levels > MAX_ONE_HOT_LEVELS:
+        return f"too many text levels ({levels} > {MAX_ONE_HOT_LEVELS})"
+    return None
+
+
+def feature_choice(frame: pd.DataFrame, label: str | None) -> FeatureChoice:
+    """Default features (numbers, and text with at most 20 levels) and the reason for each column left out.
+
+    Linear in the table: the dtypes are looked up once and each column is read once.
+    """
+    numeric = set(numeric_columns(frame))
+    features, excluded = [], {}
+    for column in frame.columns:
+        if column == label:
+            continue
+        why = _exclusion(frame[column], column in numeric)
+        if why is None:
+            features.append(column)
+        else:
+            excluded[column] = why
+    return FeatureChoice(tuple(features), excluded)
+
+
 def default_features(frame: pd.DataFrame, label: str | None) -> list[str]:
-    """All columns but the label that could be features (see :func:`feature_choice`)."""
-    return feature_choice(frame, label).features
+    """All columns but the label that could be features: numeric ones, and text ones with few values."""
+    return list(feature_choice(frame, label).features)
+
+
+def likely_label_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that look like a label (a conventional name and 2–50 levels): leave them out of the
+    default features when training without a label."""
+    found = []
+    for column in frame.columns:
+        if str(column).strip().lower() in LABEL_NAMES and 2 <= frame[column].nunique() <= 50:
+            found.append(column)
+    return found
 
 
 def validate_features(frame: pd.DataFrame, features: Sequence[str], label: str | None) -> list[str]:
-    """Check the chosen feature columns, raising :class:`DataError` with the fix."""
+    """Check the chosen feature columns, raising :class:`DataError` with the fix.
+
+    A chosen column that training would drop (all missing, constant, an
+    identifier, too many text levels) is refused here, by name and reason, so
+    nothing is dropped without a word.
+    """
     features = list(features)
     if not features:
         raise DataError("No feature columns are chosen. Choose at least one numeric column as a feature.")
     missing = [f for f in features if f not in frame.columns]
     if missing:
-        raise DataError(f"Feature column(s) not in the table: {', '.join(map(repr, missing))}.")
+        raise DataError(f"Feature column(s) not in the table: {name_list(missing)}. Choose columns of this table.")
     if label is not None and label in features:
         raise DataError(f"The label column '{label}' cannot also be a feature. Remove it from the features.")
-    empty = [f for f in features if frame[f].isna().all()]
-    if empty:
-        raise DataError(f"Feature column(s) {', '.join(map(repr, empty))} are entirely empty. Remove them from the features.")
     numeric = set(numeric_columns(frame))
-    wide = [f for f in features if f not in numeric and frame[f].nunique(dropna=True) > MAX_ONE_HOT_LEVELS]
-    if wide:
-        shown = ", ".join(f"'{f}' ({frame[f].nunique(dropna=True):,} levels)" for f in wide[:10]) + (f" and {len(wide) - 10} more" if len(wide) > 10 else "")
-        raise DataError(
-            f"Text column(s) {shown} have more than {MAX_ONE_HOT_LEVELS} distinct values, so they cannot be features "
-            "(an identifier or free text says nothing the network can learn). Remove them from the features."
-        )
+    unusable = {f: why for f in features if (why := _exclusion(frame[f], f in numeric)) is not None}
+    if unusable:
+        said = "; ".join(f"{str(f)!r}: {why}" for f, why in list(unusable.items())[:MAX_NAMES_SHOWN])
+        more = f" … and {len(unusable) - MAX_NAMES_SHOWN:,} more" if len(unusable) > MAX_NAMES_SHOWN else ""
+        raise DataError(f"These feature column(s) cannot be used ({said}{more}). Remove them from the features.")
     if not any(f in numeric for f in features):
         raise DataError(
             "None of the chosen features is numeric. An autoencoder needs numbers: choose numeric columns, "
             "or check that numbers use '.' (or ',' with ';' separators) as the decimal mark."
         )
     return features
-
-
-# --- provisional (replaced by the reader issue's one-pass version on merge) ---
-@dataclass(frozen=True)
-class FeatureChoice:
-    """The default features and, for every other column, why it is left out."""
-
-    features: list[str]
-    excluded: dict[str, str]
-
-
-def feature_choice(frame: pd.DataFrame, label: str | None) -> FeatureChoice:
-    features, excluded = [], {}
-    numeric = set(numeric_columns(frame))
-    for column in frame.columns:
-        if column == label:
-            continue
-        values = frame[column]
-        if values.isna().all():
-            excluded[column] = "all missing"
-        elif values.nunique(dropna=True) <= 1:
-            excluded[column] = "constant"
-        elif column in numeric:
-            features.append(column)
-        elif values.nunique(dropna=True) == values.notna().sum() and len(values) > MAX_ONE_HOT_LEVELS:
-            excluded[column] = "identifier-like: unique text per row"
-        elif values.nunique(dropna=True) > MAX_ONE_HOT_LEVELS:
-            excluded[column] = f"too many text levels ({values.nunique(dropna=True):,} > {MAX_ONE_HOT_LEVELS})"
-        else:
-            features.append(column)
-    return FeatureChoice(features, excluded)
-
-
-def likely_label_columns(frame: pd.DataFrame) -> list[str]:
-    names = ("label", "labels", "class", "target", "status", "y", "outlier", "anomaly", "nsp", "rhythm", "outcome")
-    return [c for c in frame.columns if str(c).strip().lower() in names]

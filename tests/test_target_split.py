@@ -69,3 +69,44 @@ def test_too_few_normal_training_rows_raise():
     y = np.r_[np.zeros(10, int), np.ones(40, int)]
     with pytest.raises(DataError, match="normal rows are left"):
         make_split(50, y)
+
+
+def test_training_rows_above_the_cap_are_a_seeded_sample_said_in_words():
+    from core.data import Table
+    from core.pipeline import prepare
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000), "label": np.r_[np.zeros(2700, int), np.ones(300, int)]})
+    table = Table(frame, "t.csv", "0" * 64)
+    whole = prepare(table, "label", [0], seed=4)
+    capped = prepare(table, "label", [0], seed=4, max_train_rows=500)
+    again = prepare(table, "label", [0], seed=4, max_train_rows=500)
+    assert whole.train_note is None and "500 of the 1,620 normal training rows" in capped.train_note
+    assert len(capped.normal_rows("train")) == 500 and np.array_equal(capped.split.train, again.split.train)
+    assert np.array_equal(capped.split.val, whole.split.val) and np.array_equal(capped.split.test, whole.split.test)
+    assert set(capped.split.train) <= set(whole.split.train)
+
+
+def test_feature_choice_says_why_each_column_is_left_out_and_validate_refuses_it():
+    from core.target import feature_choice, likely_label_columns
+
+    f = pd.DataFrame({"n": range(30), "cat": ["a", "b"] * 15, "id": [f"row{i}" for i in range(30)], "empty": [None] * 30,
+                      "const": [1] * 30, "many": [f"v{i % 25}" for i in range(30)], "Status": ["ok", "bad"] * 15})
+    choice = feature_choice(f, None)
+    assert choice.features == ("n", "cat", "Status")
+    assert choice.excluded == {"id": "identifier-like: unique text per row", "empty": "all missing (entirely empty)", "const": "constant",
+                               "many": "too many text levels (25 > 20)"}
+    assert likely_label_columns(f) == ["Status"]
+    with pytest.raises(DataError, match="'id': identifier-like"):
+        validate_features(f, ["n", "id"], None)
+
+
+def test_feature_choice_on_10000_columns_reads_each_column_once(monkeypatch):
+    import core.target as target
+
+    calls = []
+    original = target.numeric_columns
+    monkeypatch.setattr(target, "numeric_columns", lambda frame: calls.append(1) or original(frame))
+    f = pd.DataFrame(np.arange(10_000 * 50, dtype=float).reshape(50, 10_000), columns=[f"c{i}" for i in range(10_000)])
+    assert len(target.default_features(f, None)) == 10_000
+    assert len(calls) == 1
