@@ -23,8 +23,9 @@ def score_upload(session: state.Session, run: state.ModelRun) -> None:
     upload = st.file_uploader("Table to score (CSV; labels not needed)", type=["csv", "txt", "tsv"], key="score_upload")
     if upload is None or not session.new_upload(f"score_{run.widgets.tag}", upload.file_id):
         return
+    raw = upload.getvalue()
     try:
-        table = read_table(upload.getvalue(), name=upload.name)
+        table = read_table(raw, name=upload.name)
         run.detector.preprocessor_.check_columns(table.frame)
         bar = st.progress(0.0, text="Scoring…")
         n = len(table.frame)
@@ -37,7 +38,7 @@ def score_upload(session: state.Session, run: state.ModelRun) -> None:
     prepared = run.prepared
     reference = prepared.normal_rows("train") if prepared is not None else None
     drift = drift_report(run.detector.decision_scores_, scores, reference, table.frame, run.detector.preprocessor_.required_columns if reference is not None else ())
-    run.cache["scored"] = {"table": table, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True), "drift": drift}
+    run.cache["scored"] = {"table": table, "source": raw, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True), "drift": drift}
 
 
 def label_check(session: state.Session, run: state.ModelRun, table, scores: np.ndarray, threshold: float) -> None:
@@ -84,7 +85,7 @@ def body() -> None:
     if scored is None:
         st.info("Upload a CSV with the model's columns to score it.")
         return
-    table, scores = scored["table"], scored["scores"]
+    table, scores, source = scored["table"], scored["scores"], scored["source"]
     flagged = int((scores > threshold.value).sum())
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows scored", f"{len(scores):,}")
@@ -102,7 +103,7 @@ def body() -> None:
 
     st.subheader("Most anomalous rows first")
     st.dataframe(top_rows(table.frame, scores, threshold.value, n=200), width="stretch", height=320, hide_index=True)
-    st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value),
+    st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value, source=source),
                        file_name=f"{table.name.rsplit('.', 1)[0]}-scored.csv", mime="text/csv", key="score_download", icon=":material/download:", on_click="ignore",
                        help="The input columns unchanged, in the input's delimiter and decimal mark, plus anomaly_score and is_anomaly (1 = anomaly). "
                             "Cells that a spreadsheet would run as formulas are escaped.")

@@ -156,6 +156,8 @@ def body() -> None:
             "for *patience* epochs, training stops and the best weights are kept. A validation loss far above the training loss "
             "means the network memorises rather than learns."
         )
+    if study.prepared.train_note:
+        st.info(study.prepared.train_note, icon=":material/info:")
     try:
         params = settings_form(study)
         if params is not None:
