@@ -7,6 +7,7 @@ holds, so a test can see a commit arrive.
 
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -42,6 +43,9 @@ c = curve()
 st.session_state.setdefault("threshold", float(np.quantile(c.sorted_scores, 0.9)))
 if st.button("Jump to the median", key="jump"):
     st.session_state.threshold = float(np.median(c.sorted_scores))
+t0 = time.perf_counter()
 threshold_control(c, st.session_state.threshold, key="thr_live", log_scale=LOG, rows_label="test rows", on_change=_store)
+control_ms = 1e3 * (time.perf_counter() - t0)
 st.session_state.runs = st.session_state.get("runs", 0) + 1
 st.text(f"python threshold: {st.session_state.threshold!r}")
+st.text(f"server: control {control_ms:.2f} ms in run {st.session_state.runs}")
