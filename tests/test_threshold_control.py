@@ -285,3 +285,31 @@ def test_without_labels_the_control_shows_rows_flagged_only(chromium_page):
         v = float(slider.get_attribute("aria-valuenow"))
         assert _shown(page, labelled=False) == display_texts(curve.at(v), labelled=False)
         assert "flags" in slider.get_attribute("aria-valuetext")
+
+
+# -- the Python side of a mounted control (AppTest, no browser) ---------------------------------
+def _mounted(at) -> dict:
+    return json.loads(at.get("bidi_component")[0].proto.json)
+
+
+def test_rerun_sends_the_same_data_so_the_browser_cache_answers():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    first = at.get("bidi_component")[0].proto.json
+    at.run()
+    assert not at.exception and at.get("bidi_component")[0].proto.json == first
+
+
+def test_a_value_set_by_python_moves_the_control_with_its_exact_counts():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    before = _mounted(at)
+    at.session_state["threshold"] = 0.123456789
+    at.run()
+    after = _mounted(at)
+    assert after["value"] == 0.123456789 and after["seq"] == before["seq"] + 1
+    assert 0.123456789 in after["t"]
