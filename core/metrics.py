@@ -63,15 +63,38 @@ class Confusion:
     def metrics(self) -> dict[str, float]:
         return {k: float(v) for k, v in metrics_from_counts(self.tp, self.fp, self.tn, self.fn).items()}
 
-    def share_of_class(self, cell: str) -> float:
-        """A cell's count as a share of its actual class (fp: of actual normal rows, i.e. the
-        false-alarm rate). The one definition of a percentage beside a count."""
-        normal, anomaly = self.tn + self.fp, self.tp + self.fn
-        count, total = {"tn": (self.tn, normal), "fp": (self.fp, normal), "fn": (self.fn, anomaly), "tp": (self.tp, anomaly)}[cell]
-        return count / total if total else 0.0
+    def class_shares(self) -> dict[str, float]:
+        """Each cell as a share of its ACTUAL class (FP of actual normal rows, TP of actual anomalies); 0 for an empty class.
+
+        One definition for every view of the matrix, so a percentage means the same everywhere.
+        """
+        normal, anomaly = self.tn + self.fp, self.fn + self.tp
+        return {"tn": float(_ratio(self.tn, normal)), "fp": float(_ratio(self.fp, normal)),
+                "fn": float(_ratio(self.fn, anomaly)), "tp": float(_ratio(self.tp, anomaly))}
 
     def as_dict(self) -> dict[str, float]:
         return {"threshold": self.threshold, "tn": self.tn, "fp": self.fp, "fn": self.fn, "tp": self.tp, **self.metrics()}
+
+
+@dataclass(frozen=True)
+class CutPoints:
+    """Thresholds a live control can stop at, with the exact counts at each.
+
+    ``below[i]`` rows score <= ``threshold[i]`` (not flagged), ``anomalies_below[i]`` of them are
+    anomalies (None without labels). Thresholds are strictly increasing; the first flags every row,
+    the last (the top score) flags none. ``complete`` means every distinct score is a threshold,
+    so the counts hold between neighbouring thresholds too.
+    """
+
+    threshold: np.ndarray
+    below: np.ndarray
+    anomalies_below: Optional[np.ndarray]
+    n: int
+    n_pos: int
+    complete: bool
+
+    def __len__(self) -> int:
+        return len(self.threshold)
 
 
 class ThresholdCurve:
@@ -93,6 +116,7 @@ class ThresholdCurve:
             self.n_pos = 0
         self.n_neg = self.n - self.n_pos
         self._cuts: Optional[dict[str, np.ndarray]] = None
+        self._cut_points: dict[int, CutPoints] = {}
 
     def n_below(self, threshold: float) -> int:
         """Rows whose score is <= threshold (not flagged)."""
@@ -134,6 +158,52 @@ class ThresholdCurve:
                 cuts.update(tp=tp, fp=fp, tn=tn, fn=fn)
             self._cuts = cuts
         return self._cuts
+
+    def cut_points(self, max_points: int = 2000, include: tuple[float, ...] = ()) -> CutPoints:
+        """At most about ``max_points`` thresholds for a control that redraws in the browser.
+
+        Each is an observed score (so every step changes the counts), taken from three spacings
+        in equal thirds: quantiles of the rows (dense where rows are dense), even steps of the
+        score and even steps of its logarithm (so a hand finds stops in the sparse tail on either
+        axis). ``include`` adds exact values (the threshold in use) with their exact counts.
+        The base set is computed once per curve.
+        """
+        if max_points < 8:
+            raise ValueError(f"max_points must be at least 8, got {max_points}")
+        base = self._cut_points.get(max_points)
+        if base is None:
+            base = self._cut_points[max_points] = self._base_cut_points(max_points)
+        extra = np.asarray([v for v in include if np.isfinite(v)], dtype=np.float64)
+        if not len(extra):
+            return base
+        thresholds = np.union1d(base.threshold, extra)
+        if len(thresholds) == len(base.threshold):
+            return base
+        return self._counts_at(thresholds, base.complete)
+
+    def _base_cut_points(self, max_points: int) -> CutPoints:
+        s = self.sorted_scores
+        if self.n == 0:
+            return self._counts_at(np.zeros(0), True)
+        distinct = s[np.concatenate([[True], np.diff(s) > 0])]
+        complete = len(distinct) < max_points
+        if complete:
+            chosen = distinct
+        else:
+            k = (max_points - 2) // 3
+            quantiles = s[np.linspace(0, self.n - 1, k).round().astype(np.int64)]
+            even = distinct[np.searchsorted(distinct, np.linspace(s[0], s[-1], k)).clip(max=len(distinct) - 1)]
+            positive = distinct[distinct > 0]
+            log_even = (positive[np.searchsorted(positive, np.geomspace(positive[0], positive[-1], k)).clip(max=len(positive) - 1)]
+                        if len(positive) > 1 else positive)
+            chosen = np.unique(np.concatenate([quantiles, even, log_even, [s[-1]]]))
+        thresholds = np.concatenate([[np.nextafter(s[0], -np.inf)], chosen])
+        return self._counts_at(thresholds, complete)
+
+    def _counts_at(self, thresholds: np.ndarray, complete: bool) -> CutPoints:
+        below = np.searchsorted(self.sorted_scores, thresholds, side="right").astype(np.int64)
+        anomalies = None if self.cum_pos is None else self.cum_pos[below].astype(np.int64)
+        return CutPoints(thresholds, below, anomalies, self.n, self.n_pos, complete)
 
     def metric_curves(self) -> dict[str, np.ndarray]:
         self._need_labels()

@@ -122,7 +122,8 @@ CELL_MEANING = (("normal kept<br>as normal", "normal flagged<br>as anomaly"), ("
 def confusion_figure(conf: Confusion) -> go.Figure:
     """2×2 heatmap: counts, each as a share of its actual class (the one definition used everywhere)."""
     counts = np.array([[conf.tn, conf.fp], [conf.fn, conf.tp]])
-    shares = [[conf.share_of_class("tn"), conf.share_of_class("fp")], [conf.share_of_class("fn"), conf.share_of_class("tp")]]
+    share = conf.class_shares()
+    shares = [[share["tn"], share["fp"]], [share["fn"], share["tp"]]]
     text = [[f"<b>{CELL_MEANING[i][j]}</b><br>{counts[i, j]:,} ({shares[i][j]:.1%} of actual {('normal', 'anomaly')[i]})" for j in range(2)] for i in range(2)]
     fig = go.Figure(go.Heatmap(
         z=counts, x=["predicted normal", "predicted anomaly"], y=["actual normal", "actual anomaly"],

@@ -194,7 +194,7 @@ def test_sentence_and_confusion_cells_give_the_same_false_alarm_share(trained_st
     at = app("pages/threshold.py", trained_state)
     run = session(at).run
     conf = run.scores["val"].curve.at(run.threshold.value)
-    share = f"{conf.share_of_class('fp'):.1%}"
+    share = f"{conf.class_shares()['fp']:.1%}"
     sentence = next(m.value for m in at.markdown if m.value.startswith("Flag a row"))
     assert f"flags {share} of normal rows" in sentence
     figure = json.loads(next(c for c in at.get("plotly_chart") if "Confusion matrix" in c.proto.spec).proto.spec)

@@ -1,0 +1,55 @@
+"""Server start → Data page interactive, in headless Chromium (issue 16, item 3).
+
+The browser is started first; the clock starts when `streamlit run app.py` is launched and stops
+when the Data page's file uploader is visible and the script has finished. Also prints when the
+health endpoint first answered, so start-up (imports) and the first script run can be told apart.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from tests.browser import SETTLED, browser_page, free_port, need_browser
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.benchmark, pytest.mark.browser]
+
+
+def _start_to_interactive(page) -> tuple[float, float]:
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.02)
+            assert proc.poll() is None, "the app did not start"
+        healthy = time.perf_counter() - t0
+        page.goto(f"http://127.0.0.1:{port}")
+        page.get_by_test_id("stFileUploader").first.wait_for(timeout=120_000)
+        page.wait_for_selector(SETTLED, timeout=120_000)
+        return healthy, time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_server_start_to_data_page_interactive():
+    need_browser()
+    with browser_page() as first:
+        results = [_start_to_interactive(first.context.new_page()) for _ in range(3)]
+    healthy, ready = np.array(results).T
+    print(f"\nserver start → Data page interactive: median {np.median(ready):.2f} s (runs {', '.join(f'{r:.2f}' for r in ready)}; target ≤ 3 s, "
+          f"ratio {np.median(ready) / 3:.2f}); health endpoint answered after {np.median(healthy):.2f} s")
