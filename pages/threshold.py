@@ -1,7 +1,6 @@
 """Threshold: drag the threshold across the score histograms; metrics follow at once.
 Then defend it: costs, bootstrap intervals, validation against test, a review band, a report."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -10,13 +9,14 @@ from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply
                              honest_comparison, metric_deltas, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
-from core.plots import confusion_figure, cost_figure, histogram_figure, pr_figure, roc_figure
+from core.plots import cost_figure, pr_figure, roc_figure
 from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
 from ui import session as state
 from ui.downloads import model_download
 from ui.guard import run_page, stop_with
 from ui.paths import DATA_PAGE, INSPECT_PAGE, TRAIN_PAGE
+from ui.threshold_control import threshold_control
 
 MAX_CACHED_INTERVALS = 500
 
@@ -31,12 +31,9 @@ class View:
 
     # --- the threshold in use, one value for every widget ------------------
     def jump(self, value: float, rule: str = state.BY_HAND[0], reason: str = state.BY_HAND[1]) -> None:
+        """Every control shows the one threshold in use: the live control follows by itself."""
         self.run.set_threshold(value, rule, reason)
-        state.set_widget(self.owner, "thr_slider", float(value))
         state.set_widget(self.owner, "thr_exact", float(value))
-
-    def from_slider(self) -> None:
-        self.jump(float(state.widget_value(self.owner, "thr_slider")))
 
     def from_number(self) -> None:
         self.jump(float(state.widget_value(self.owner, "thr_exact")))
@@ -87,7 +84,7 @@ def controls(view: View) -> tuple[str, bool]:
     return part, log_x
 
 
-def metrics_tab(view: View, part: str, log_x: bool, conf, threshold: float) -> None:
+def metrics_tab(view: View, part: str, conf, threshold: float) -> None:
     shown = view.parts[part]
     default_conf = shown.curve.at(view.run.default_threshold.value)
     cols = st.columns(len(METRIC_LABELS))
@@ -99,17 +96,13 @@ def metrics_tab(view: View, part: str, log_x: bool, conf, threshold: float) -> N
     st.caption(f"95 % bootstrap intervals ({boot.n_resamples:,} resamples of the {conf.n:,} {PART_NAMES[part]}): "
                + " · ".join(f"{name} {iv[key]}" for key, name in (("precision", "precision"), ("recall", "recall"), ("f1", "F1"),
                                                                   ("specificity", "specificity"), ("fpr", "false-alarm rate"))))
-    left, right = st.columns([3, 2])
-    left.plotly_chart(histogram_figure(shown.bins_log if log_x else shown.bins, threshold, title=f"Anomaly scores of the {PART_NAMES[part]}"), key="thr_hist")
-    with right:
-        st.plotly_chart(confusion_figure(conf), key="thr_confusion")
-        st.caption("Open the rows of a cell on the Inspect page:")
-        cells = st.columns(4)
-        for col, (outcome, count) in zip(cells, (("FP", conf.fp), ("FN", conf.fn), ("TP", conf.tp), ("TN", conf.tn))):
-            if col.button(f"{OUTCOMES[outcome]} ({count:,})", key=f"thr_inspect_{outcome}", width="stretch"):
-                view.run.widgets.set("inspect_outcomes", [outcome])
-                view.run.widgets.set("inspect_part", part)
-                st.switch_page(INSPECT_PAGE)
+    st.caption("Open the rows of a cell on the Inspect page:")
+    cells = st.columns(4)
+    for col, (outcome, count) in zip(cells, (("FP", conf.fp), ("FN", conf.fn), ("TP", conf.tp), ("TN", conf.tn))):
+        if col.button(f"{OUTCOMES[outcome]} ({count:,})", key=f"thr_inspect_{outcome}", width="stretch"):
+            view.run.widgets.set("inspect_outcomes", [outcome])
+            view.run.widgets.set("inspect_part", part)
+            st.switch_page(INSPECT_PAGE)
     roc_col, pr_col = st.columns(2)
     roc_col.plotly_chart(roc_figure(shown.points, conf), key="thr_roc")
     pr_col.plotly_chart(pr_figure(shown.points, conf), key="thr_pr")
@@ -208,12 +201,14 @@ def report_tab(view: View, threshold) -> None:
 def threshold_panel(view: View, part: str, log_x: bool) -> None:
     run = view.run
     shown = view.parts[part]
-    current = run.threshold.value
-    options = np.union1d(view.grid, [current]).tolist()  # the value in use is always a step, so the label shows it exactly
-    a, b = st.columns([3, 1])
-    view.kept("select_slider", "Threshold", "thr_slider", current, a, valid=lambda v: v in options, options=options, on_change=view.from_slider,
-              format_func=lambda v: f"{v:.6g}", help="Steps follow the quantiles of all scores, so there are as many where rows crowd as where they are sparse.")
-    view.kept("number_input", "Exact value", "thr_exact", current, b, on_change=view.from_number, format="%.6g", step=None)
+    control, exact = st.columns([4, 1])
+    with control:
+        # Drawn and recomputed in the browser while the pointer drags; the exact value comes back on release.
+        threshold_control(shown.curve, run.threshold.value, key=view.owner.key(f"thr_live_{part}_{int(log_x)}"),
+                          memory=run.cached(f"thr_live_{part}_{int(log_x)}", dict), log_scale=log_x, rows_label=PART_NAMES[part],
+                          histogram=shown.bins_log if log_x else shown.bins, on_change=view.jump)
+    view.kept("number_input", "Exact value", "thr_exact", run.threshold.value, exact, on_change=view.from_number, format="%.6g", step=None,
+              help="Type a threshold; the control above follows.")
     threshold = run.threshold
     conf = shown.curve.at(threshold.value)
     note, download = st.columns([3, 1])
@@ -222,7 +217,6 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
         model_download(run, "thr_download", view.session.table.name)  # inside the fragment, so it saves the threshold shown now
     st.markdown(decision_sentence(conf, shown.y is not None, PART_NAMES[part]))
     if shown.y is None:
-        st.plotly_chart(histogram_figure(shown.bins_log if log_x else shown.bins, threshold.value, title=f"Anomaly scores of the {PART_NAMES[part]}"), key="thr_hist")
         c1, c2 = st.columns(2)
         c1.metric("Rows flagged", f"{conf.flagged:,}")
         c2.metric("Share flagged", f"{conf.flagged / max(conf.n, 1):.2%}")
@@ -231,7 +225,7 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
         return
     tabs = st.tabs(["Metrics", "Costs", "Validation vs test", "Review band", "Report"])
     with tabs[0]:
-        metrics_tab(view, part, log_x, conf, threshold.value)
+        metrics_tab(view, part, conf, threshold.value)
     with tabs[1]:
         costs_tab(view, log_x, threshold.value)
     with tabs[2]:

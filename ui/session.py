@@ -340,3 +340,13 @@ def set_widget(owner: Kept, name: str, value: Any) -> None:
 def widget_value(owner: Kept, name: str, default: Any = None) -> Any:
     """The current value of a kept widget, from a callback."""
     return st.session_state.get(owner.key(name), owner.values.get(name, default))
+
+
+def has_widget(key: str) -> bool:
+    """Whether the browser holds a widget (or component) with this key now."""
+    return key in st.session_state
+
+
+def widget_state(key: str) -> Any:
+    """A widget's or component's current state, from a callback."""
+    return st.session_state.get(key)

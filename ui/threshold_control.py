@@ -25,6 +25,7 @@ import streamlit as st
 from core.evaluation import METRIC_LABELS
 from core.metrics import Confusion, CutPoints, ThresholdCurve
 from core.plots import HistogramBins, histogram_bins
+from ui import session
 
 MAX_POINTS = 2000
 HISTOGRAM_BINS = 60
@@ -129,22 +130,25 @@ def payload_bytes(data: dict[str, Any]) -> int:
 
 
 # -- mounting ---------------------------------------------------------------------------------
-def _sync(key: str) -> dict[str, Any]:
-    return st.session_state.setdefault(f"_{key}_sync", {"shown": None, "value": None, "seq": 0, "pending": None, "payload": None, "hist": None})
+def _sync(memory: dict[str, Any]) -> dict[str, Any]:
+    """The control's bookkeeping, kept in ``memory``: a dict owned by the object the control belongs to."""
+    for name, default in (("shown", None), ("value", None), ("seq", 0), ("pending", None), ("payload", None), ("hist", None)):
+        memory.setdefault(name, default)
+    return memory
 
 
-def _on_commit(key: str, on_change: Callable[[float], None] | None) -> None:
-    state = st.session_state.get(key)
+def _on_commit(key: str, memory: dict[str, Any], on_change: Callable[[float], None] | None) -> None:
+    state = session.widget_state(key)
     value = state.get("value") if state is not None else None
     if value is None:
         return
-    sync = _sync(key)
+    sync = _sync(memory)
     sync["pending"] = sync["shown"] = float(value)
     if on_change is not None:
         on_change(float(value))
 
 
-def threshold_control(curve: ThresholdCurve, value: float, *, key: str, log_scale: bool = False, labelled: bool | None = None,
+def threshold_control(curve: ThresholdCurve, value: float, *, key: str, memory: dict[str, Any], log_scale: bool = False, labelled: bool | None = None,
                       rows_label: str = "rows", histogram: HistogramBins | None = None, max_points: int = MAX_POINTS,
                       on_change: Callable[[float], None] | None = None) -> float | None:
     """Mount the live threshold control; return the value the browser committed since the last run, else None.
@@ -156,9 +160,9 @@ def threshold_control(curve: ThresholdCurve, value: float, *, key: str, log_scal
     """
     labelled = curve.has_labels if labelled is None else (labelled and curve.has_labels)
     value = float(value)
-    sync = _sync(key)
+    sync = _sync(memory)
     committed, sync["pending"] = sync["pending"], None
-    fresh = key not in st.session_state  # no widget state: the browser builds a new control
+    fresh = not session.has_widget(key)  # no widget state: the browser builds a new control
     if fresh or (committed is None and value != sync["shown"]):
         sync["value"], sync["seq"], sync["shown"] = value, sync["seq"] + 1, value
     base = curve.cut_points(max_points).threshold
@@ -175,7 +179,7 @@ def threshold_control(curve: ThresholdCurve, value: float, *, key: str, log_scal
         sync["payload"] = (curve, signature, payload(curve, log_scale=log_scale, labelled=labelled, rows_label=rows_label,
                                                     histogram=histogram, include=extra, max_points=max_points))
     data = {**sync["payload"][2], "value": sync["value"], "seq": sync["seq"]}
-    _component(data=data, key=key, on_value_change=lambda: _on_commit(key, on_change))
+    _component(data=data, key=key, on_value_change=lambda: _on_commit(key, memory, on_change))
     return committed
 
 

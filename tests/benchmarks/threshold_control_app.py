@@ -44,7 +44,7 @@ st.session_state.setdefault("threshold", float(np.quantile(c.sorted_scores, 0.9)
 if st.button("Jump to the median", key="jump"):
     st.session_state.threshold = float(np.median(c.sorted_scores))
 t0 = time.perf_counter()
-threshold_control(c, st.session_state.threshold, key="thr_live", log_scale=LOG, rows_label="test rows", on_change=_store)
+threshold_control(c, st.session_state.threshold, key="thr_live", memory=st.session_state.setdefault("thr_memory", {}), log_scale=LOG, rows_label="test rows", on_change=_store)
 control_ms = 1e3 * (time.perf_counter() - t0)
 st.session_state.runs = st.session_state.get("runs", 0) + 1
 st.text(f"python threshold: {st.session_state.threshold!r}")
