@@ -54,7 +54,7 @@ def apply_rule(detector, parts: dict[str, PartScores], rule: str) -> Threshold:
 
 def decision_sentence(conf: Confusion, has_labels: bool, rows_name: str) -> str:
     """The decision rule as an expert would repeat it."""
-    rule = f"Flag a row when its anomaly score exceeds **{conf.threshold:.5g}**."
+    rule = f"Flag a row when its anomaly score exceeds **{conf.threshold:.6g}**."
     if not has_labels:
         return f"{rule} On the {conf.n:,} {rows_name} this flags {conf.flagged:,} rows ({conf.flagged / max(conf.n, 1):.1%})."
     m = conf.metrics()

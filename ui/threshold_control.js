@@ -221,7 +221,7 @@ function show(root, v) {
   ui.slider.dataset.value = String(v);
   if (!c) {
     ui.slider.dataset.exact = "false";
-    ui.slider.setAttribute("aria-valuetext", `threshold ${general(v, 5)}, counts on release`);
+    ui.slider.setAttribute("aria-valuetext", `threshold ${general(v, 6)}, counts on release`);
     ui.sentence.textContent = "Counting…";
     for (const k in ui.cells) { ui.cells[k].count.textContent = "…"; ui.cells[k].share.textContent = ""; }
     for (const k in ui.metricEls) ui.metricEls[k].textContent = "…";
@@ -230,8 +230,8 @@ function show(root, v) {
   ui.slider.dataset.exact = "true";
   const flagged = c.fp + c.tp, n = d.n;
   const flaggedText = `flags ${grouped(flagged)} of ${grouped(n)} ${d.rows_label} (${percent(ratio(flagged, n), 2)})`;
-  ui.slider.setAttribute("aria-valuetext", `threshold ${general(v, 5)}, ${flaggedText}`);
-  ui.sentence.textContent = `Flag a row when its score exceeds ${general(v, 5)}: ${flaggedText}.`;
+  ui.slider.setAttribute("aria-valuetext", `threshold ${general(v, 6)}, ${flaggedText}`);
+  ui.sentence.textContent = `Flag a row when its score exceeds ${general(v, 6)}: ${flaggedText}.`;
   const tx = texts(d, c);
   if (d.labelled) {
     for (const k of ["tn", "fp", "fn", "tp"]) {
