@@ -72,7 +72,7 @@ class Dialect:
     @property
     def arrow_encoding(self) -> str:
         """What Arrow is told: UTF-16 input is transcoded to UTF-8 before Arrow sees it."""
-        return "utf8" if self.encoding in ("utf-8", "utf-16") else self.encoding
+        return "utf8" if self.encoding == "utf-8" or self.encoding.startswith("utf-16") else self.encoding
 
 
 @dataclass
@@ -269,7 +269,7 @@ def sniff(payload_head: bytes, encoding: str, at_eof: bool) -> Sniffed:
     bom = 0
     if text.startswith("\ufeff"):
         text, bom = text[1:], len("\ufeff".encode(text_codec))
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t\x0b\x0c")
     if controls > 0.01 * min(len(text), 65536) + 5:
         raise DataError("The file has many control characters, so it is not a text CSV. Export the data as CSV text.")
     # Leading blank lines: whitespace or delimiters only, before the first row.
