@@ -23,7 +23,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator, Optional, Union
+from typing import BinaryIO, Callable, Iterator, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,7 @@ _DOT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+([eE][-+]?\d+)?\s*$")
 #: Line breaks as CSV knows them (not Python's splitlines, which also breaks on \x85, \u2028, \x0c).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLANK_CHARS = " \t,;|"
+_NOT_SPACE = re.compile(rb"\S")
 #: Cell text that means "missing" in a numeric column (besides an empty cell).
 MISSING_TOKENS = ("NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-", "?", "")
 
@@ -158,6 +159,13 @@ def _decodes(chunks, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _byte_chunks(raw: bytes, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """In-memory bytes in pieces, so checking the encoding never makes one string of the whole file."""
+    view = memoryview(raw)
+    for start in range(0, len(raw), size):
+        yield view[start:start + size]
 
 
 def _file_chunks(path: Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
@@ -440,10 +448,20 @@ def text_series(column) -> pd.Series:
     return column.to_pandas()
 
 
+def _looks_like_text(column, decimal: str, sample: int = 2_000) -> bool:
+    """A quick look at the first cells: one that is not a number settles it (no full coercion of a text column)."""
+    import pyarrow.compute as pc
+
+    head = pc.drop_null(column.slice(0, sample * 4))[:sample]
+    return len(head) > 0 and parse_numbers(head, decimal)[1] > 0
+
+
 def _column_to_pandas(column, decimal: str) -> pd.Series:
     """A number column where every non-empty cell is a number (integers kept as int64), else text."""
     if column.null_count == len(column):
         return pd.Series(np.full(len(column), np.nan))
+    if _looks_like_text(column, decimal):
+        return text_series(column)
     values, bad = parse_numbers(column, decimal)
     if bad:
         return text_series(column)
@@ -468,6 +486,31 @@ def frame_from_batches(batches, names: tuple[str, ...], decimal: str) -> pd.Data
     return pd.DataFrame(columns, copy=False)
 
 
+#: The dialect is sniffed from this much of the file's head (more only when the first line is longer).
+HEAD_BYTES = 8 * SNIFF_BYTES
+
+
+def head_of(read: Callable[[int], bytes]) -> tuple[bytes, bool]:
+    """The head the dialect is sniffed from, and whether it is the whole file; the same for bytes and paths."""
+    head = read(HEAD_BYTES)
+    while b"\n" not in head and b"\r" not in head:
+        more = read(HEAD_BYTES)
+        if not more:
+            return head, True
+        head += more
+    return head, not read(1)
+
+
+def detect(raw: bytes) -> tuple[bytes, Sniffed]:
+    """The bytes Arrow parses and the dialect of in-memory ``raw``: what every in-memory path calls."""
+    _refuse_non_text(raw[:16])
+    encoding = detect_encoding(raw[:65536], lambda: _byte_chunks(raw))
+    payload = _payload(raw, encoding)
+    stream = io.BytesIO(payload)
+    head, at_eof = head_of(stream.read)
+    return payload, sniff(head, encoding, at_eof)
+
+
 def read_table(source: Source, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
     """Read a CSV into a :class:`Table`, raising :class:`DataError` on any problem.
 
@@ -486,12 +529,9 @@ def read_table(source: Source, name: str | None = None, max_bytes: int = DEFAULT
     raw, default_name = _read_bytes(source, max_bytes)
     if len(raw) > max_bytes:
         raise DataError(_too_large(len(raw), max_bytes))
-    if not raw.strip():
+    if not _NOT_SPACE.search(raw):
         raise DataError("The file is empty. Choose a CSV file with a header row and at least one data row.")
-    _refuse_non_text(raw[:16])
-    encoding = detect_encoding(raw[:65536], lambda: iter((raw,)))
-    payload = _payload(raw, encoding)
-    sniffed = sniff(payload, encoding, at_eof=True)
+    payload, sniffed = detect(raw)
     findings = list(sniffed.findings)
     dialect = sniffed.dialect
     stream = io.BytesIO(payload)

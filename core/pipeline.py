@@ -19,7 +19,7 @@ from core.detector import AutoencoderDetector
 from core.metrics import ThresholdCurve
 from core.plots import CurvePoints, HistogramBins, curve_points, histogram_bins
 from core.split import Split, make_split
-from core.target import Target, default_features, feature_choice, make_target, validate_features
+from core.target import Target, feature_choice, make_target, validate_features
 from core.training import ProgressHook
 
 

@@ -109,14 +109,18 @@ class FeatureChoice:
 
 def _exclusion(series: pd.Series, is_numeric: bool) -> str | None:
     """Why one column cannot be a feature (None when it can): one pass over its values."""
+    if is_numeric:
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = values[~np.isnan(values)]
+        if finite.size == 0:
+            return ALL_MISSING
+        return CONSTANT if finite.min() == finite.max() else None
     present = series.dropna()
     if present.empty:
         return ALL_MISSING
     levels = present.nunique()
     if levels == 1:
         return CONSTANT
-    if is_numeric:
-        return None
     if levels == len(present) and levels > MAX_ONE_HOT_LEVELS:
         return IDENTIFIER
     if levels > MAX_ONE_HOT_LEVELS:
