@@ -122,7 +122,7 @@ class Preprocessor:
                     self._drop(name, "it is empty in every training row")
                     continue
                 finite = values[~np.isnan(values)]
-                if np.ptp(finite) == 0:
+                if finite.min() == finite.max():
                     self._drop(name, f"it is constant ({finite[0]:g}) in the normal training rows")
                     continue
                 if n_missing:
