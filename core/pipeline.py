@@ -124,7 +124,7 @@ def prepare_from_context(table: Table, context: dict[str, Any]) -> Prepared:
     missing = [c for c in needed if c not in table.frame.columns]
     if missing:
         raise DataError(
-            f"The table '{table.name}' lacks column(s) the saved model uses: {', '.join(map(repr, missing))}. "
+            f"The table '{table.name}' lacks column(s) the saved model uses: {name_list(missing)}. "
             "Load a table with the same columns to see the Threshold page; the Score page works without it."
         )
     return prepare(table, context.get("label"), context.get("normal_classes", []), context.get("features"), seed=int(context.get("split_seed", 0)))

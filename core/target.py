@@ -78,7 +78,7 @@ def make_target(frame: pd.DataFrame, label: str | None, normal: Iterable[object]
     unknown = [k for k in normal_keys if k not in counts.index]
     if unknown:
         raise DataError(
-            f"Normal class {', '.join(map(repr, unknown))} does not occur in '{label}'. "
+            f"Normal class {name_list(unknown)} does not occur in '{label}'. "
             f"Its classes are: {name_list(counts.index)}."
         )
     if set(normal_keys) == set(counts.index):
