@@ -456,19 +456,18 @@ def _looks_like_text(column, decimal: str, sample: int = 2_000) -> bool:
     return len(head) > 0 and parse_numbers(head, decimal)[1] > 0
 
 
-def _column_to_pandas(column, decimal: str) -> pd.Series:
+def _column_to_pandas(column, decimal: str):
     """A number column where every non-empty cell is a number (integers kept as int64), else text."""
     if column.null_count == len(column):
-        return pd.Series(np.full(len(column), np.nan))
-    if _looks_like_text(column, decimal):
+        return np.full(len(column), np.nan)
+    if len(column) > 8_000 and _looks_like_text(column, decimal):
         return text_series(column)
     values, bad = parse_numbers(column, decimal)
     if bad:
         return text_series(column)
-    finite = values[np.isfinite(values)]
-    if not np.isnan(values).any() and len(finite) == len(values) and np.all(np.abs(finite) < 2**53) and np.all(finite == np.round(finite)):
-        return pd.Series(values.astype(np.int64))
-    return pd.Series(values)
+    if np.isfinite(values).all() and np.abs(values).max(initial=0) < 2**53 and (values == np.round(values)).all():
+        return values.astype(np.int64)
+    return values
 
 
 def frame_from_batches(batches, names: tuple[str, ...], decimal: str) -> pd.DataFrame:
@@ -479,10 +478,13 @@ def frame_from_batches(batches, names: tuple[str, ...], decimal: str) -> pd.Data
     if not batches:
         return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
     table = pa.Table.from_batches(batches)
+    del batches
+    texts = list(table.columns)
+    del table
     columns = {}
     for i, name in enumerate(names):
-        columns[name] = _column_to_pandas(table.column(i).combine_chunks(), decimal)
-        table = table.set_column(i, name, pa.nulls(table.num_rows, pa.string()))  # free the text as we go
+        columns[name] = _column_to_pandas(texts[i].combine_chunks(), decimal)
+        texts[i] = None  # free the text as we go
     return pd.DataFrame(columns, copy=False)
 
 
