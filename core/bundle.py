@@ -309,6 +309,12 @@ def validate_bundle_json(meta: Any) -> None:
     pre = state["preprocessor"]
     if pre["scaler"] not in SCALERS or any(c["kind"] not in SCALERS for c in pre["numeric"]):
         raise DataError(f"The bundle's scaler is not one of {', '.join(SCALERS)}; the file is damaged.")
+    stats = state["score_stats"]
+    n_outputs = len(pre["numeric"]) + sum(len(levels) for levels in pre["categorical"].values())
+    n_code = len(stats["latent_mean"])
+    if len(stats["cell_error_scale"]) != n_outputs or len(stats["latent_precision"]) != n_code or any(len(r) != n_code for r in stats["latent_precision"]):
+        raise DataError(f"The bundle's settings do not fit its model (score statistics for {len(stats['cell_error_scale'])} columns and a "
+                        f"{n_code}-wide code, preprocessing for {n_outputs} columns); the file is damaged.")
     for column in pre["numeric"]:
         numbers = [column["median"], column["a"], column["b"], *column["knots"], *column["probs"]]
         if not all(math.isfinite(x) for x in numbers):

@@ -23,7 +23,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator, Optional, Union
+from typing import BinaryIO, Callable, Iterator, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,7 @@ _DOT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+([eE][-+]?\d+)?\s*$")
 #: Line breaks as CSV knows them (not Python's splitlines, which also breaks on \x85, \u2028, \x0c).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLANK_CHARS = " \t,;|"
+_NOT_SPACE = re.compile(rb"\S")
 #: Cell text that means "missing" in a numeric column (besides an empty cell).
 MISSING_TOKENS = ("NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-", "?", "")
 
@@ -72,7 +73,7 @@ class Dialect:
     @property
     def arrow_encoding(self) -> str:
         """What Arrow is told: UTF-16 input is transcoded to UTF-8 before Arrow sees it."""
-        return "utf8" if self.encoding in ("utf-8", "utf-16") else self.encoding
+        return "utf8" if self.encoding == "utf-8" or self.encoding.startswith("utf-16") else self.encoding
 
 
 @dataclass
@@ -158,6 +159,13 @@ def _decodes(chunks, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _byte_chunks(raw: bytes, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """In-memory bytes in pieces, so checking the encoding never makes one string of the whole file."""
+    view = memoryview(raw)
+    for start in range(0, len(raw), size):
+        yield view[start:start + size]
 
 
 def _file_chunks(path: Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
@@ -269,7 +277,7 @@ def sniff(payload_head: bytes, encoding: str, at_eof: bool) -> Sniffed:
     bom = 0
     if text.startswith("\ufeff"):
         text, bom = text[1:], len("\ufeff".encode(text_codec))
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t\x0b\x0c")
     if controls > 0.01 * min(len(text), 65536) + 5:
         raise DataError("The file has many control characters, so it is not a text CSV. Export the data as CSV text.")
     # Leading blank lines: whitespace or delimiters only, before the first row.
@@ -440,17 +448,26 @@ def text_series(column) -> pd.Series:
     return column.to_pandas()
 
 
-def _column_to_pandas(column, decimal: str) -> pd.Series:
+def _looks_like_text(column, decimal: str, sample: int = 2_000) -> bool:
+    """A quick look at the first cells: one that is not a number settles it (no full coercion of a text column)."""
+    import pyarrow.compute as pc
+
+    head = pc.drop_null(column.slice(0, sample * 4))[:sample]
+    return len(head) > 0 and parse_numbers(head, decimal)[1] > 0
+
+
+def _column_to_pandas(column, decimal: str):
     """A number column where every non-empty cell is a number (integers kept as int64), else text."""
     if column.null_count == len(column):
-        return pd.Series(np.full(len(column), np.nan))
+        return np.full(len(column), np.nan)
+    if len(column) > 8_000 and _looks_like_text(column, decimal):
+        return text_series(column)
     values, bad = parse_numbers(column, decimal)
     if bad:
         return text_series(column)
-    finite = values[np.isfinite(values)]
-    if not np.isnan(values).any() and len(finite) == len(values) and np.all(np.abs(finite) < 2**53) and np.all(finite == np.round(finite)):
-        return pd.Series(values.astype(np.int64))
-    return pd.Series(values)
+    if np.isfinite(values).all() and np.abs(values).max(initial=0) < 2**53 and (values == np.round(values)).all():
+        return values.astype(np.int64)
+    return values
 
 
 def frame_from_batches(batches, names: tuple[str, ...], decimal: str) -> pd.DataFrame:
@@ -461,11 +478,39 @@ def frame_from_batches(batches, names: tuple[str, ...], decimal: str) -> pd.Data
     if not batches:
         return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
     table = pa.Table.from_batches(batches)
+    del batches
+    texts = list(table.columns)
+    del table
     columns = {}
     for i, name in enumerate(names):
-        columns[name] = _column_to_pandas(table.column(i).combine_chunks(), decimal)
-        table = table.set_column(i, name, pa.nulls(table.num_rows, pa.string()))  # free the text as we go
+        columns[name] = _column_to_pandas(texts[i].combine_chunks(), decimal)
+        texts[i] = None  # free the text as we go
     return pd.DataFrame(columns, copy=False)
+
+
+#: The dialect is sniffed from this much of the file's head (more only when the first line is longer).
+HEAD_BYTES = 8 * SNIFF_BYTES
+
+
+def head_of(read: Callable[[int], bytes]) -> tuple[bytes, bool]:
+    """The head the dialect is sniffed from, and whether it is the whole file; the same for bytes and paths."""
+    head = read(HEAD_BYTES)
+    while b"\n" not in head and b"\r" not in head:
+        more = read(HEAD_BYTES)
+        if not more:
+            return head, True
+        head += more
+    return head, not read(1)
+
+
+def detect(raw: bytes) -> tuple[bytes, Sniffed]:
+    """The bytes Arrow parses and the dialect of in-memory ``raw``: what every in-memory path calls."""
+    _refuse_non_text(raw[:16])
+    encoding = detect_encoding(raw[:65536], lambda: _byte_chunks(raw))
+    payload = _payload(raw, encoding)
+    stream = io.BytesIO(payload)
+    head, at_eof = head_of(stream.read)
+    return payload, sniff(head, encoding, at_eof)
 
 
 def read_table(source: Source, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
@@ -486,12 +531,9 @@ def read_table(source: Source, name: str | None = None, max_bytes: int = DEFAULT
     raw, default_name = _read_bytes(source, max_bytes)
     if len(raw) > max_bytes:
         raise DataError(_too_large(len(raw), max_bytes))
-    if not raw.strip():
+    if not _NOT_SPACE.search(raw):
         raise DataError("The file is empty. Choose a CSV file with a header row and at least one data row.")
-    _refuse_non_text(raw[:16])
-    encoding = detect_encoding(raw[:65536], lambda: iter((raw,)))
-    payload = _payload(raw, encoding)
-    sniffed = sniff(payload, encoding, at_eof=True)
+    payload, sniffed = detect(raw)
     findings = list(sniffed.findings)
     dialect = sniffed.dialect
     stream = io.BytesIO(payload)

@@ -19,7 +19,7 @@ from core.detector import AutoencoderDetector
 from core.metrics import ThresholdCurve
 from core.plots import CurvePoints, HistogramBins, curve_points, histogram_bins
 from core.split import Split, make_split
-from core.target import Target, default_features, make_target, validate_features
+from core.target import Target, feature_choice, make_target, validate_features
 from core.training import ProgressHook
 
 
@@ -100,7 +100,13 @@ def prepare(table: Table, label: Optional[str], normal: Sequence[object] = (), f
     """Validate the choices and split the rows; raises :class:`~core.errors.DataError` with the fix."""
     target = make_target(table.frame, label, normal)
     _check_row_counts(len(table.frame), target)
-    chosen = validate_features(table.frame, features if features is not None else default_features(table.frame, label), label)
+    if features is None:
+        choice = feature_choice(table.frame, label)
+        if not choice.features:
+            reasons = "; ".join(f"{str(c)!r}: {why}" for c, why in list(choice.excluded.items())[:10])
+            raise DataError(f"No column can be a feature ({reasons}). An autoencoder needs numeric columns that vary; add such columns.")
+        features = choice.features
+    chosen = validate_features(table.frame, features, label)
     try:
         split = make_split(len(table.frame), target.y, seed=seed)
     except ValueError as exc:
@@ -118,7 +124,7 @@ def prepare_from_context(table: Table, context: dict[str, Any]) -> Prepared:
     missing = [c for c in needed if c not in table.frame.columns]
     if missing:
         raise DataError(
-            f"The table '{table.name}' lacks column(s) the saved model uses: {', '.join(map(repr, missing))}. "
+            f"The table '{table.name}' lacks column(s) the saved model uses: {name_list(missing)}. "
             "Load a table with the same columns to see the Threshold page; the Score page works without it."
         )
     return prepare(table, context.get("label"), context.get("normal_classes", []), context.get("features"), seed=int(context.get("split_seed", 0)))

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from core.data import numeric_columns
+from core.data import name_list, numeric_columns
 from core.errors import DataError
 from core.target import MAX_ONE_HOT_LEVELS
 
@@ -122,7 +122,7 @@ class Preprocessor:
                     self._drop(name, "it is empty in every training row")
                     continue
                 finite = values[~np.isnan(values)]
-                if np.ptp(finite) == 0:
+                if finite.min() == finite.max():
                     self._drop(name, f"it is constant ({finite[0]:g}) in the normal training rows")
                     continue
                 if n_missing:
@@ -175,7 +175,7 @@ class Preprocessor:
         missing = [c for c in self.required_columns if c not in frame.columns]
         if missing:
             raise DataError(
-                f"The table lacks column(s) the model needs: {', '.join(map(repr, missing))}. "
+                f"The table lacks column(s) the model needs: {name_list(missing)}. "
                 "Use a table with the same columns as the training data."
             )
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.data import (
-    BLOCK_BYTES, SNIFF_BYTES, Dialect, Table, _payload, _refuse_non_text, _file_chunks, detect_encoding, name_list,
+    BLOCK_BYTES, Dialect, Table, _file_chunks, _refuse_non_text, detect, detect_encoding, head_of, name_list,
     open_batches, parse_numbers, sniff, text_series,
 )
 from core.errors import DataError
@@ -246,10 +246,7 @@ def scored_csv_bytes(table, scores: np.ndarray, threshold: float, source: Option
 
 def _open_source(raw: bytes) -> tuple[io.BytesIO, tuple[str, ...], Dialect]:
     """Detect the dialect of in-memory bytes exactly as :func:`core.data.read_table` does."""
-    _refuse_non_text(raw[:16])
-    encoding = detect_encoding(raw[:65536], lambda: iter((raw,)))
-    payload = _payload(raw, encoding)
-    sniffed = sniff(payload, encoding, at_eof=True)
+    payload, sniffed = detect(raw)
     stream = io.BytesIO(payload)
     stream.seek(sniffed.dialect.skip_bytes)
     return stream, sniffed.names, sniffed.dialect
@@ -258,13 +255,7 @@ def _open_source(raw: bytes) -> tuple[io.BytesIO, tuple[str, ...], Dialect]:
 def _open_path(path: Path):
     """Detect the dialect of a file from its head (the encoding from all of it) and open a stream at its first row."""
     with open(path, "rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-        while b"\n" not in head and b"\r" not in head:  # one very long first line: read on until it ends
-            more = fh.read(SNIFF_BYTES)
-            if not more:
-                break
-            head += more
-        at_eof = not fh.read(1)
+        head, at_eof = head_of(fh.read)
     if not head.strip():
         raise DataError("The file is empty. Choose a CSV file with rows of values.")
     _refuse_non_text(head[:16])

@@ -78,7 +78,7 @@ def make_target(frame: pd.DataFrame, label: str | None, normal: Iterable[object]
     unknown = [k for k in normal_keys if k not in counts.index]
     if unknown:
         raise DataError(
-            f"Normal class {', '.join(map(repr, unknown))} does not occur in '{label}'. "
+            f"Normal class {name_list(unknown)} does not occur in '{label}'. "
             f"Its classes are: {name_list(counts.index)}."
         )
     if set(normal_keys) == set(counts.index):
@@ -109,14 +109,18 @@ class FeatureChoice:
 
 def _exclusion(series: pd.Series, is_numeric: bool) -> str | None:
     """Why one column cannot be a feature (None when it can): one pass over its values."""
+    if is_numeric:
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = values[~np.isnan(values)]
+        if finite.size == 0:
+            return ALL_MISSING
+        return CONSTANT if finite.min() == finite.max() else None
     present = series.dropna()
     if present.empty:
         return ALL_MISSING
     levels = present.nunique()
     if levels == 1:
         return CONSTANT
-    if is_numeric:
-        return None
     if levels == len(present) and levels > MAX_ONE_HOT_LEVELS:
         return IDENTIFIER
     if levels > MAX_ONE_HOT_LEVELS:

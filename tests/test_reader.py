@@ -125,3 +125,21 @@ def test_binary_gzip_and_xlsx_are_named_for_what_they_are(tmp_path, fitted):
         src.write_bytes(raw)
         with pytest.raises(DataError, match=word):
             score_csv(det, src, tmp_path / "o.csv")
+
+
+def test_a_wide_table_converts_each_column_once(monkeypatch):
+    import core.data as data
+
+    calls = []
+    original = data._column_to_pandas
+    monkeypatch.setattr(data, "_column_to_pandas", lambda column, decimal: calls.append(1) or original(column, decimal))
+    rows = np.arange(50 * 4000, dtype=float).reshape(50, 4000)
+    raw = (",".join(f"c{i}" for i in range(4000)) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n").encode()
+    assert read_table(raw).shape == (50, 4000)
+    assert len(calls) == 4000
+
+
+def test_more_columns_than_the_limit_are_refused_before_parsing():
+    raw = (",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join(["1"] * 10_000) + "\n").encode()
+    with pytest.raises(DataError, match="at most 5,000"):
+        read_table(raw)

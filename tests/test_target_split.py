@@ -110,3 +110,15 @@ def test_feature_choice_on_10000_columns_reads_each_column_once(monkeypatch):
     f = pd.DataFrame(np.arange(10_000 * 50, dtype=float).reshape(50, 10_000), columns=[f"c{i}" for i in range(10_000)])
     assert len(target.default_features(f, None)) == 10_000
     assert len(calls) == 1
+
+
+def test_messages_list_at_most_ten_names():
+    from core.preprocess import Preprocessor
+
+    frame = pd.DataFrame({f"c{i}": np.arange(40.0) * (i + 1) for i in range(40)})
+    pre = Preprocessor("standard").fit(frame, list(frame.columns))
+    with pytest.raises(DataError) as err:
+        pre.check_columns(frame[["c0"]])
+    assert "… and 29 more" in str(err.value) and str(err.value).count("'c") == 10
+    with pytest.raises(DataError, match="… and 30 more"):
+        validate_features(frame, [f"x{i}" for i in range(40)], None)
