@@ -50,6 +50,13 @@ class BaseDetector(BaseEstimator):
     #: The fitted attribute whose presence means "fitted".
     _fitted_attribute = "preprocessor_"
 
+    @property
+    def name(self) -> str:
+        """The detector's display name, from :mod:`core.registry`."""
+        from core.registry import name_of
+
+        return name_of(self)
+
     # -- intake --------------------------------------------------------------------------
     def _intake(self, X: Any, y: Optional[np.ndarray]) -> pd.DataFrame:
         """Check the scaler, learn the preprocessor on the normal rows, return those rows."""

@@ -13,33 +13,17 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from core.baselines import IsolationForestDetector, LOFDetector, OneClassSVMDetector, PCADetector
 from core.errors import DataError
-from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES
-from core.pipeline import PartScores, Prepared, begin_training, score_all, signal_problem
+from core.pipeline import PartScores, Prepared, score_all, signal_problem
+from core.registry import DETECTORS, available, fit_on_split
 
-OCSVM_MAX_TRAIN_ROWS = 20_000
-BASELINES = {
-    "iforest": ("Isolation Forest", IsolationForestDetector, "200 random trees; rows isolated in few splits are anomalies."),
-    "lof": ("Local Outlier Factor", LOFDetector, "How much sparser a row's neighbourhood is than its neighbours'."),
-    "pca": ("PCA reconstruction", PCADetector, "A linear autoencoder: error after keeping 90 % of the variance."),
-    "ocsvm": ("One-class SVM", OneClassSVMDetector, "An RBF boundary around the normal rows (under 20,000 training rows)."),
-}
 Progress = Optional[Callable[[float, str], None]]
 
 
 def candidates(prepared: Prepared) -> dict[str, tuple[str, str]]:
-    """Candidate key → (name, one-line description), only those that apply to this data."""
-    out = {f"ae:{a}": (f"AE {a}", d) for a, d in ARCHITECTURES.items()}
-    if signal_problem(prepared) is not None:
-        for a in SEQUENCE_ARCHITECTURES:
-            out.pop(f"ae:{a}")
-    n_normal = len(prepared.normal_rows("train"))
-    for key, (name, _, description) in BASELINES.items():
-        if key == "ocsvm" and n_normal > OCSVM_MAX_TRAIN_ROWS:
-            continue
-        out[key] = (name, description)
-    return out
+    """Candidate key → (name, one-line description), only those that apply to this data (from :mod:`core.registry`)."""
+    specs = available(len(prepared.normal_rows("train")), signal_problem(prepared))
+    return {key: (s.name, s.description) for key, s in specs.items()}
 
 
 @dataclass
@@ -64,20 +48,13 @@ class Candidate:
 
 
 def fit_candidate(prepared: Prepared, key: str, epochs: Optional[int] = None, params: Optional[dict] = None) -> Candidate:
-    seed = prepared.split.seed
+    """Fit the registry's detector ``key`` on the split, thresholded at max F1 on validation rows, and score every part."""
     t0 = time.perf_counter()
-    if key.startswith("ae:"):
-        settings = {"architecture": key[3:], "threshold_rule": "max_f1", **(params or {})}
-        if epochs:
-            settings["epochs"] = epochs
-        detector = begin_training(prepared, settings)
-        detector.trainer_.run()
-        detector.end_fit()
-        name = f"AE {key[3:]}"
-    else:
-        name, cls, _ = BASELINES[key]
-        detector = cls(random_state=seed, threshold_rule="max_f1").fit(prepared.rows("train"), prepared.labels("train"),
-                                                                        validation_data=(prepared.rows("val"), prepared.labels("val")))
+    settings = {"threshold_rule": "max_f1", **(params or {})}
+    if epochs and DETECTORS[key].is_autoencoder:
+        settings["epochs"] = epochs
+    detector = fit_on_split(prepared, key, settings)
+    name = DETECTORS[key].name
     fit_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     parts = score_all(detector, prepared)
