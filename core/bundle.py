@@ -1,7 +1,9 @@
-"""Save and load a fitted detector as one zip: the Keras model plus a JSON of everything else.
+"""Save and load a fitted detector as one zip: the model plus a JSON of everything else.
 
 No pickle: a bundle a user uploads can only contain a ``.keras`` model (loaded
-with ``safe_mode=True``) and JSON, both checked before use.
+with ``safe_mode=True``) or, for a classical baseline, a ``skops`` file loaded
+with an explicit list of trusted types (:mod:`core.baseline_bundle`), and JSON,
+all checked before use.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
     ``threshold`` replaces the detector's own in the saved file (the one a user
     chose on the Threshold page) without changing the detector in memory.
     """
-    state = detector.get_state()
+    from core.autoencoder_state import autoencoder_state
+    from core.baseline_bundle import BASELINE_MEMBER, baseline_model_bytes, baseline_state, is_baseline
+
+    baseline = is_baseline(detector)
+    state = baseline_state(detector) if baseline else autoencoder_state(detector)
     if threshold is not None:
         state["threshold"] = {"value": float(threshold.value), "rule": threshold.rule, "reason": threshold.reason}
     meta = {
@@ -54,6 +60,11 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
         "detector": state,
         "context": context or {},
     }
+    if baseline:  # a scikit-learn model, saved with skops (see core.baseline_bundle)
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(BASELINE_MEMBER, baseline_model_bytes(detector))
+            zf.writestr(META_MEMBER, json.dumps(meta, indent=1))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / MODEL_MEMBER
         detector.model_.save(model_path)
@@ -75,7 +86,8 @@ def _safe_member(name: str) -> bool:
 
 def load_bundle(source: Union[str, Path, bytes, BinaryIO]):
     """Read a bundle; returns ``(detector, context)`` or raises :class:`DataError`."""
-    from core.detector import AutoencoderDetector
+    from core.autoencoder_state import autoencoder_from_state
+    from core.baseline_bundle import BASELINE_MEMBER, load_baseline
 
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
@@ -90,13 +102,19 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO]):
             raise DataError(f"The bundle has unsafe file paths ({', '.join(unsafe[:3])}); it was not made by Anomaly Lab and is refused.")
         if sum(info.file_size for info in zf.infolist()) > MAX_BUNDLE_BYTES:
             raise DataError("The bundle unpacks to more than 512 MB; it was not made by Anomaly Lab and is refused.")
-        if META_MEMBER not in names or MODEL_MEMBER not in names:
+        if META_MEMBER not in names or (MODEL_MEMBER not in names and BASELINE_MEMBER not in names):
             raise DataError(f"The bundle lacks {META_MEMBER} or {MODEL_MEMBER}. Choose a .zip saved by Anomaly Lab.")
         try:
             meta = json.loads(zf.read(META_MEMBER).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise DataError(f"The bundle's {META_MEMBER} is not valid JSON; the file is damaged.") from None
         _validate_meta(meta)
+        if meta["detector"].get("type") == "baseline":  # skops model, trusted types only
+            if BASELINE_MEMBER not in names:
+                raise DataError(f"The bundle lacks {BASELINE_MEMBER}. Choose a .zip saved by Anomaly Lab.")
+            return load_baseline(meta["detector"], zf.read(BASELINE_MEMBER)), meta.get("context", {})
+        if MODEL_MEMBER not in names:
+            raise DataError(f"The bundle lacks {META_MEMBER} or {MODEL_MEMBER}. Choose a .zip saved by Anomaly Lab.")
         with tempfile.TemporaryDirectory() as tmp:
             model_path = Path(tmp) / MODEL_MEMBER
             model_path.write_bytes(zf.read(MODEL_MEMBER))
@@ -105,7 +123,7 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO]):
             except Exception as exc:  # Keras raises many types for damaged or unsafe files
                 raise DataError(f"The model inside the bundle could not be loaded safely ({type(exc).__name__}: {str(exc)[:200]}).") from None
     try:
-        detector = AutoencoderDetector.from_state(meta["detector"], model)
+        detector = autoencoder_from_state(meta["detector"], model)
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"The bundle's settings do not fit its model ({exc}); the file is damaged.") from None
     return detector, meta.get("context", {})
