@@ -10,7 +10,6 @@ and its score parts (whose statistics live in :mod:`core.score_stats`).
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Optional, Sequence
 
 import keras
