@@ -78,6 +78,7 @@ class AutoencoderDetector(BaseDetector):
     epochs : most epochs to train; early stopping usually ends sooner.
     batch_size : rows per step; ``None`` picks about 30 steps an epoch.
     patience : epochs without a better validation loss before stopping (0 = never).
+    weight_decay : decoupled weight decay (AdamW) per step; 0 trains with plain Adam.
     min_delta : an epoch counts as better only if it lowers the best validation loss
         by more than this share of it (relative, so it means the same on any scale).
     scaler : "minmax", "standard" or "quantile", fitted on normal training rows.
@@ -128,6 +129,7 @@ class AutoencoderDetector(BaseDetector):
         batch_size: Optional[int] = None,
         patience: int = 10,
         min_delta: float = 0.0,
+        weight_decay: float = 0.0,
         scaler: str = "standard",
         threshold_rule: str = "auto",
         score: str = "auto",
@@ -148,6 +150,7 @@ class AutoencoderDetector(BaseDetector):
         self.batch_size = batch_size
         self.patience = patience
         self.min_delta = min_delta
+        self.weight_decay = weight_decay
         self.scaler = scaler
         self.threshold_rule = threshold_rule
         self.score = score
@@ -174,6 +177,7 @@ class AutoencoderDetector(BaseDetector):
             (int(self.epochs) >= 1, f"epochs must be at least 1, got {self.epochs}"),
             (self.batch_size is None or int(self.batch_size) >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
             (int(self.patience) >= 0, f"patience must be 0 or more, got {self.patience}"),
+            (self.weight_decay >= 0, f"weight_decay must be 0 or more, got {self.weight_decay}"),
             (0 <= self.min_delta < 1, f"min_delta must be in [0, 1), got {self.min_delta}"),
             (0 < self.validation_fraction < 0.5, f"validation_fraction must be in (0, 0.5), got {self.validation_fraction}"),
             (self.code_size is None or int(self.code_size) >= 1, f"code_size must be at least 1, got {self.code_size}"),
@@ -250,7 +254,8 @@ class AutoencoderDetector(BaseDetector):
             seed=int(self.random_state),
         )
         self.model_.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=float(self.learning_rate)),
+            optimizer=(keras.optimizers.AdamW(learning_rate=float(self.learning_rate), weight_decay=float(self.weight_decay))
+                       if self.weight_decay else keras.optimizers.Adam(learning_rate=float(self.learning_rate))),
             loss=keras_loss(self.loss),
             steps_per_execution=8,
         )

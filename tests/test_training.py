@@ -61,3 +61,11 @@ def test_relative_min_delta_stops_once_gains_become_small():
     assert strict.early_stopped_ and strict.epochs_run_ < 200
     assert strict.best_epoch_ <= strict.epochs_run_
     assert strict.best_val_loss_ == min(strict.history_["val_loss"])  # the best weights are the lowest loss
+
+
+def test_weight_decay_shrinks_the_weights():
+    X, _ = planted(n_normal=300, n_anomaly=0, seed=5)
+    plain = AutoencoderDetector(epochs=10, patience=0, random_state=1).fit(X)
+    decayed = AutoencoderDetector(epochs=10, patience=0, weight_decay=0.2, random_state=1).fit(X)
+    norm = lambda det: sum(float((w ** 2).sum()) for w in det.model_.get_weights())  # noqa: E731
+    assert norm(decayed) < norm(plain)
