@@ -38,6 +38,7 @@ def test_a_training_interrupted_and_resumed_is_bit_identical_to_an_uninterrupted
     assert np.array_equal(straight.decision_function(X), paused.decision_function(X))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's own overflow warnings while scaling 1e308
 def test_a_loss_that_overflows_is_refused_at_once_and_leaves_the_detector_unfitted():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
