@@ -143,23 +143,26 @@ def _shuffled_dataset(x: np.ndarray, batch_size: int, seed: int, epoch):
     """Batches in an order that depends only on (seed, the epoch variable's value when an epoch starts).
 
     Keras re-iterates the dataset every epoch; a reshuffling iterator would restart its
-    sequence when training resumes after an interruption, so here each epoch's order is
-    drawn from the epoch number itself: a paused and resumed training sees exactly the
-    batches of an uninterrupted one. tf.data op-level seeds: no global seed touched.
+    sequence when training resumes after an interruption, so here each epoch's order is a
+    stateless permutation seeded by (seed, epoch): a paused and resumed training sees
+    exactly the batches of an uninterrupted one. No global seed is touched.
     """
     import tensorflow as tf
 
     rows = tf.constant(x)
     n = len(x)
 
-    def one_epoch(_):
-        order = tf.data.Dataset.range(n).shuffle(n, seed=tf.constant(seed, tf.int64) * 1_000_003 + epoch.read_value(),
-                                                 reshuffle_each_iteration=False)
-        return order.batch(batch_size)
+    def order(_):
+        permutation = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch.read_value()]))
+        return tf.data.Dataset.from_tensor_slices(permutation).batch(batch_size)
+
+    def rows_of(idx):
+        batch = tf.gather(rows, idx)
+        return batch, batch
 
     steps = -(-n // batch_size)
-    batches = tf.data.Dataset.from_tensors(0).flat_map(one_epoch).apply(tf.data.experimental.assert_cardinality(steps))
-    return batches.map(lambda idx: (tf.gather(rows, idx), tf.gather(rows, idx))).prefetch(2)
+    batches = tf.data.Dataset.from_tensors(0).flat_map(order).apply(tf.data.experimental.assert_cardinality(steps))
+    return batches.map(rows_of).prefetch(2)
 
 
 class Trainer:

@@ -70,3 +70,21 @@ def test_weight_decay_shrinks_the_weights():
     decayed = AutoencoderDetector(epochs=10, patience=0, weight_decay=0.2, random_state=1).fit(X)
     norm = lambda det: sum(float((w ** 2).sum()) for w in det.model_.get_weights())  # noqa: E731
     assert norm(decayed) < norm(plain)
+
+
+def test_each_epoch_visits_every_row_once_in_an_order_fixed_by_seed_and_epoch():
+    import tensorflow as tf
+
+    from core.training import _shuffled_dataset
+
+    x = np.arange(50, dtype=np.float32).reshape(25, 2)
+    epoch = tf.Variable(0, dtype=tf.int64)
+
+    def order(value, seed=3):
+        epoch.assign(value)
+        return np.concatenate([b[0].numpy()[:, 0] for b in _shuffled_dataset(x, 8, seed, epoch)])
+
+    first, again, second = order(0), order(0), order(1)
+    assert np.array_equal(first, again) and not np.array_equal(first, second)
+    assert sorted(first) == sorted(second) == list(x[:, 0])
+    assert not np.array_equal(order(0, seed=4), first)
