@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: run test bench samples clean
+.PHONY: run test lint bench samples clean
 
 $(VENV)/.installed-run: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run tests/requirements.txt
 run: $(VENV)/.installed-run
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
+# Lenient lint (syntax errors and pyflakes only); flags here, no config file. Lists only folders that exist.
+RUFF := $(PY) -m ruff check --isolated --no-cache --select E9,F --line-length 200 $(wildcard core ui pages tests app.py sample_data)
+
 test: $(VENV)/.installed-dev
+	$(RUFF)
 	$(PY) -m pytest -p no:cacheprovider tests
+
+lint: $(VENV)/.installed-dev
+	$(RUFF)
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m pytest -p no:cacheprovider -m benchmark -s tests/benchmarks

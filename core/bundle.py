@@ -1,7 +1,9 @@
-"""Save and load a fitted detector as one zip: the Keras model plus a JSON of everything else.
+"""Save and load a fitted detector as one zip: the model plus a JSON of everything else.
 
 No pickle: a bundle a user uploads can only contain a ``.keras`` model (loaded
-with ``safe_mode=True``) and JSON, both checked before use.
+with ``safe_mode=True``) or, for a classical baseline, a ``skops`` file loaded
+with an explicit list of trusted types (:mod:`core.baseline_bundle`), and JSON,
+all checked before use.
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
     ``threshold`` replaces the detector's own in the saved file (the one a user
     chose on the Threshold page) without changing the detector in memory.
     """
-    state = detector.get_state()
+    from core.autoencoder_state import autoencoder_state
+    from core.baseline_bundle import BASELINE_MEMBER, baseline_model_bytes, baseline_state, is_baseline
+
+    baseline = is_baseline(detector)
+    state = baseline_state(detector) if baseline else autoencoder_state(detector)
     if threshold is not None:
         state["threshold"] = {"value": float(threshold.value), "rule": threshold.rule, "reason": threshold.reason}
     meta = {
@@ -55,6 +61,11 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
         "detector": state,
         "context": context or {},
     }
+    if baseline:  # a scikit-learn model, saved with skops (see core.baseline_bundle)
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(BASELINE_MEMBER, baseline_model_bytes(detector))
+            zf.writestr(META_MEMBER, json.dumps(meta, indent=1))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / MODEL_MEMBER
         detector.model_.save(model_path)
@@ -89,7 +100,8 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
     parsed or extracted (a small file must not inflate to gigabytes); default
     :data:`MAX_MEMBER_BYTES`.
     """
-    from core.detector import AutoencoderDetector
+    from core.autoencoder_state import autoencoder_from_state
+    from core.baseline_bundle import BASELINE_MEMBER, load_baseline
 
     max_bytes = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
     if isinstance(source, (bytes, bytearray)):
@@ -100,11 +112,19 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
         raise DataError("This is not a model bundle: it is not a zip file (or it is damaged). Choose a .zip saved by Anomaly Lab.") from None
     with zf:
         names = check_archive(zf, max_bytes, "bundle")
-        if META_MEMBER not in names or MODEL_MEMBER not in names:
+        if META_MEMBER not in names or (MODEL_MEMBER not in names and BASELINE_MEMBER not in names):
             raise DataError(f"The bundle lacks {META_MEMBER} or {MODEL_MEMBER}. Choose a .zip saved by Anomaly Lab.")
         meta = _read_json(zf, META_MEMBER, "The bundle's")
-        model_bytes = _read_member(zf, MODEL_MEMBER)
+        baseline = isinstance(meta, dict) and isinstance(meta.get("detector"), dict) and meta["detector"].get("type") == "baseline"
+        member = BASELINE_MEMBER if baseline else MODEL_MEMBER
+        if member not in names:
+            raise DataError(f"The bundle lacks {member}. Choose a .zip saved by Anomaly Lab.")
+        model_bytes = _read_member(zf, member)
     validate_bundle_json(meta)
+    if baseline:  # a scikit-learn model saved with skops: trusted types only (core.baseline_bundle)
+        detector = load_baseline(meta["detector"], model_bytes)
+        _smoke_test(detector)
+        return detector, meta.get("context", {})
     check_keras_archive(model_bytes, max_bytes)
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / MODEL_MEMBER
@@ -118,7 +138,7 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
             raise DataError(f"The model inside the bundle could not be loaded safely ({type(exc).__name__}: {detail}). "
                             "Use a bundle saved by Anomaly Lab; custom or Lambda layers are refused.") from None
     try:
-        detector = AutoencoderDetector.from_state(meta["detector"], model)
+        detector = autoencoder_from_state(meta["detector"], model)
         _smoke_test(detector)
     except DataError:
         raise
@@ -234,7 +254,18 @@ CONTEXT = {
     "features?": [str],
     "split_seed?": int,
 }
+BASELINE = {
+    "type": str,
+    "key": str,
+    "params": {str: (int, float, str, bool, type(None), list)},
+    "preprocessor": PREPROCESSOR,
+    "feature_names_in": [str],
+    "fit_seconds": NUMBER,
+    "threshold": {"value": NUMBER, "rule": str, "reason": str},
+    "train_scores": [NUMBER],
+}
 BUNDLE = {"schema_version": int, "kind": str, "saved_at?": str, "versions?": {str: str}, "detector": DETECTOR, "context?": CONTEXT}
+BASELINE_BUNDLE = {**BUNDLE, "detector": BASELINE}
 #: Known objects allow no other keys, except these (a newer writer may add context, versions, params).
 OPEN_OBJECTS = ("context", "versions", "params")
 
@@ -295,11 +326,17 @@ def validate_bundle_json(meta: Any) -> None:
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
         raise DataError(f"The bundle has schema version {version!r}; this version of Anomaly Lab reads version {SCHEMA_VERSION}. Re-save the model with this version.")
-    _check(meta, BUNDLE, "bundle")
+    baseline = isinstance(meta.get("detector"), dict) and meta["detector"].get("type") == "baseline"
+    _check(meta, BASELINE_BUNDLE if baseline else BUNDLE, "bundle")
     state = meta["detector"]
     value = state["threshold"]["value"]
     if not math.isfinite(value):
         raise DataError(f"The bundle's threshold is {value}, not a finite number, so nothing could be flagged. Save the model again with a threshold.")
+    if baseline:
+        pre = state["preprocessor"]
+        if any(not math.isfinite(x) for column in pre["numeric"] for x in (column["median"], column["a"], column["b"], *column["knots"], *column["probs"])):
+            raise DataError("The bundle's scaling holds a non-finite number; the file is damaged.")
+        return
     from core.detector import SCORE_PARTS
     from core.preprocess import SCALERS
 

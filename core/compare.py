@@ -13,33 +13,17 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from core.baselines import IsolationForestDetector, LOFDetector, OneClassSVMDetector, PCADetector
 from core.errors import DataError
-from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES
-from core.pipeline import PartScores, Prepared, begin_training, score_all, signal_problem
+from core.pipeline import PartScores, Prepared, score_all, signal_problem
+from core.registry import DETECTORS, available, fit_on_split
 
-OCSVM_MAX_TRAIN_ROWS = 20_000
-BASELINES = {
-    "iforest": ("Isolation Forest", IsolationForestDetector, "200 random trees; rows isolated in few splits are anomalies."),
-    "lof": ("Local Outlier Factor", LOFDetector, "How much sparser a row's neighbourhood is than its neighbours'."),
-    "pca": ("PCA reconstruction", PCADetector, "A linear autoencoder: error after keeping 90 % of the variance."),
-    "ocsvm": ("One-class SVM", OneClassSVMDetector, "An RBF boundary around the normal rows (under 20,000 training rows)."),
-}
 Progress = Optional[Callable[[float, str], None]]
 
 
 def candidates(prepared: Prepared) -> dict[str, tuple[str, str]]:
-    """Candidate key → (name, one-line description), only those that apply to this data."""
-    out = {f"ae:{a}": (f"AE {a}", d) for a, d in ARCHITECTURES.items()}
-    if signal_problem(prepared) is not None:
-        for a in SEQUENCE_ARCHITECTURES:
-            out.pop(f"ae:{a}")
-    n_normal = len(prepared.normal_rows("train"))
-    for key, (name, _, description) in BASELINES.items():
-        if key == "ocsvm" and n_normal > OCSVM_MAX_TRAIN_ROWS:
-            continue
-        out[key] = (name, description)
-    return out
+    """Candidate key → (name, one-line description), only those that apply to this data (from :mod:`core.registry`)."""
+    specs = available(len(prepared.normal_rows("train")), signal_problem(prepared))
+    return {key: (s.name, s.description) for key, s in specs.items()}
 
 
 @dataclass
@@ -64,20 +48,13 @@ class Candidate:
 
 
 def fit_candidate(prepared: Prepared, key: str, epochs: Optional[int] = None, params: Optional[dict] = None) -> Candidate:
-    seed = prepared.split.seed
+    """Fit the registry's detector ``key`` on the split, thresholded at max F1 on validation rows, and score every part."""
     t0 = time.perf_counter()
-    if key.startswith("ae:"):
-        settings = {"architecture": key[3:], "threshold_rule": "max_f1", **(params or {})}
-        if epochs:
-            settings["epochs"] = epochs
-        detector = begin_training(prepared, settings)
-        detector.trainer_.run()
-        detector.end_fit()
-        name = f"AE {key[3:]}"
-    else:
-        name, cls, _ = BASELINES[key]
-        detector = cls(random_state=seed, threshold_rule="max_f1").fit(prepared.rows("train"), prepared.labels("train"),
-                                                                        validation_data=(prepared.rows("val"), prepared.labels("val")))
+    settings = {"threshold_rule": "max_f1", **(params or {})}
+    if epochs and DETECTORS[key].is_autoencoder:
+        settings["epochs"] = epochs
+    detector = fit_on_split(prepared, key, settings)
+    name = DETECTORS[key].name
     fit_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     parts = score_all(detector, prepared)
@@ -100,6 +77,38 @@ def compare(prepared: Prepared, keys: list[str], epochs: Optional[int] = None, p
 
 def comparison_table(results: list[Candidate]) -> pd.DataFrame:
     return pd.DataFrame([r.row() for r in results])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Which candidate did best on the validation rows, and the sentence that says so."""
+
+    best: Candidate
+    baseline_wins: bool
+    sentence: str
+
+
+def validation_verdict(results: list[Candidate]) -> Optional[Verdict]:
+    """The best candidate by validation average precision (never test rows), and whether a
+    baseline beat every autoencoder there; None without both kinds or without labelled validation rows."""
+    def ap(c: Candidate) -> Optional[float]:
+        curve = c.parts["val"].curve
+        return curve.average_precision if curve.n_pos and curve.n_neg else None
+
+    scored = [(ap(c), c) for c in results if ap(c) is not None]
+    autoencoders = [(a, c) for a, c in scored if DETECTORS[c.key].is_autoencoder]
+    baselines = [(a, c) for a, c in scored if not DETECTORS[c.key].is_autoencoder]
+    if not autoencoders or not baselines:
+        return None
+    best_ae = max(autoencoders, key=lambda t: t[0])
+    best_base = max(baselines, key=lambda t: t[0])
+    if best_base[0] > best_ae[0]:
+        return Verdict(best_base[1], True,
+                       f"{best_base[1].name} beats the best autoencoder ({best_ae[1].name}) on the validation rows: average precision "
+                       f"{best_base[0]:.3f} against {best_ae[0]:.3f}. You can use it on the other pages and save it like any model.")
+    return Verdict(best_ae[1], False,
+                   f"{best_ae[1].name} is the best on the validation rows: average precision {best_ae[0]:.3f} against "
+                   f"{best_base[0]:.3f} for the best baseline ({best_base[1].name}).")
 
 
 # -- random search ----------------------------------------------------------------------------

@@ -2,76 +2,36 @@
 
 ``fit`` learns preprocessing and the network from normal rows and returns
 ``self``; ``reconstruction_error`` is the domain quantity; ``decision_function``
-(higher = more abnormal) and ``predict`` (1 = anomaly) are one line each on top.
+(higher = more abnormal) and ``predict`` (1 = anomaly) come from
+:class:`core.base.BaseDetector`. This class adds only the network, its training
+and its score parts (whose statistics live in :mod:`core.score_stats`).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Optional, Sequence
-
-import base64
 
 import keras
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import NotFittedError
-from sklearn.neighbors import NearestNeighbors
 
+from core.base import BaseDetector, as_frame, normal_mask
 from core.errors import DataError
 from core.losses import LOSSES, elementwise_loss, keras_loss
 from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES, build_autoencoder, default_architecture, encoder_of
 from core.preprocess import SCALERS, Preprocessor
-from core.thresholds import Threshold, choose_threshold
+from core.score_stats import SCORE_PARTS, ScoreStats
 from core.training import ProgressHook, StopFlag, Trainer
 
 log = logging.getLogger(__name__)
 
 ACTIVATIONS = ("relu", "tanh", "elu", "selu", "gelu", "sigmoid")
 SCORES = ("auto", "combined", "reconstruction", "latent")
-#: The three parts a combined score adds, each scaled to average 1 on normal training rows.
-SCORE_PARTS = ("reconstruction", "latent", "neighbours")
-#: Subsets of the parts that ``score="auto"`` tries on labelled validation rows, all three first
-#: (kept on ties).
-PART_SUBSETS = tuple(sorted(
-    (tuple(p for p, keep in zip(SCORE_PARTS, mask) if keep) for mask in np.ndindex(2, 2, 2) if any(mask)),
-    key=lambda subset: -len(subset),
-))
 PREDICT_BATCH = 8192
 SMALL_BATCH = 1024
-#: The latent covariance is shrunk towards its diagonal by this much, so a
-#: nearly flat direction of the code cannot make every distance explode.
-LATENT_RIDGE = 1e-3
-#: Bundles keep at most this many training scores (quantiles beyond), enough for label-free rules.
-MAX_STORED_SCORES = 10001
-#: Normal training codes kept as neighbours for the code-neighbour part of the score
-#: (a seeded sample beyond this), and how many neighbours a row is measured against.
-MAX_REFERENCE_CODES = 5000
-CODE_NEIGHBOURS = 5
-
-
-def _as_frame(X: Any) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        return X
-    array = np.asarray(X)
-    if array.ndim != 2:
-        raise DataError(f"Expected a 2-D table of rows and columns, got an array of shape {array.shape}.")
-    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-
-
-def _encode_array(array: np.ndarray) -> dict[str, Any]:
-    """A float32 matrix as base64 (a quarter the size of a JSON list of numbers)."""
-    data = np.ascontiguousarray(array, dtype="<f4")
-    return {"shape": list(data.shape), "float32_base64": base64.b64encode(data.tobytes()).decode("ascii")}
-
-
-def _decode_array(stored: dict[str, Any]) -> np.ndarray:
-    raw = base64.b64decode(stored["float32_base64"].encode("ascii"), validate=True)
-    return np.frombuffer(raw, dtype="<f4").reshape(stored["shape"]).astype(np.float32)
-
-
 MIN_SEQUENCE_LENGTH = 16
+_as_frame = as_frame  # older name, kept for importers
 
 
 def sequence_problem(preprocessor: Preprocessor) -> Optional[str]:
@@ -91,12 +51,19 @@ def sequence_problem(preprocessor: Preprocessor) -> Optional[str]:
     return None
 
 
+def _largest_magnitude(frame: pd.DataFrame) -> float:
+    """The largest absolute number in the table (named when training overflows)."""
+    numbers = frame.select_dtypes("number").to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(all="ignore"):
+        return float(np.nanmax(np.abs(numbers))) if numbers.size and not np.isnan(numbers).all() else 0.0
+
+
 def default_batch_size(n_rows: int) -> int:
     """About 30 steps an epoch, between 32 and 512 rows a batch."""
     return int(min(512, max(32, 2 ** round(np.log2(max(n_rows, 1) / 30)))))
 
 
-class AutoencoderDetector:
+class AutoencoderDetector(BaseDetector):
     """Dense autoencoder trained on normal rows; rows it reconstructs badly are anomalies.
 
     Parameters
@@ -111,6 +78,9 @@ class AutoencoderDetector:
     epochs : most epochs to train; early stopping usually ends sooner.
     batch_size : rows per step; ``None`` picks about 30 steps an epoch.
     patience : epochs without a better validation loss before stopping (0 = never).
+    weight_decay : decoupled weight decay (AdamW) per step; 0 trains with plain Adam.
+    min_delta : an epoch counts as better only if it lowers the best validation loss
+        by more than this share of it (relative, so it means the same on any scale).
     scaler : "minmax", "standard" or "quantile", fitted on normal training rows.
     threshold_rule : see :mod:`core.thresholds`; "auto" is max F1 on labelled
         validation rows, else the 99th percentile of normal training errors.
@@ -132,6 +102,14 @@ class AutoencoderDetector:
         stopping when ``fit`` gets no validation data.
     random_state : seed for weights, dropout and shuffling; same seed, same scores.
 
+    Attributes
+    ----------
+    Those of :class:`core.base.BaseDetector`, and ``model_`` (the Keras network),
+    ``encoder_``, ``score_stats_`` (:class:`core.score_stats.ScoreStats`),
+    ``score_parts_``, ``score_selection_``, ``history_``, ``epochs_run_``,
+    ``best_epoch_``, ``best_val_loss_``, ``stopped_by_user_``, ``early_stopped_``.
+    A row is an anomaly (``predict`` 1) when ``decision_function`` exceeds ``threshold_``.
+
     Examples
     --------
     >>> det = AutoencoderDetector(epochs=5).fit(X_train, y_train)  # doctest: +SKIP
@@ -150,6 +128,8 @@ class AutoencoderDetector:
         epochs: int = 100,
         batch_size: Optional[int] = None,
         patience: int = 10,
+        min_delta: float = 0.0,
+        weight_decay: float = 0.0,
         scaler: str = "standard",
         threshold_rule: str = "auto",
         score: str = "auto",
@@ -169,6 +149,8 @@ class AutoencoderDetector:
         self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
+        self.min_delta = min_delta
+        self.weight_decay = weight_decay
         self.scaler = scaler
         self.threshold_rule = threshold_rule
         self.score = score
@@ -178,23 +160,9 @@ class AutoencoderDetector:
         self.beta = beta
         self.random_state = random_state
 
-    # -- parameters -----------------------------------------------------------------------
-    PARAM_NAMES = (
-        "architecture", "hidden_sizes", "code_size", "activation", "dropout", "loss", "learning_rate", "epochs",
-        "batch_size", "patience", "scaler", "threshold_rule", "score", "validation_fraction", "sparsity", "noise_std", "beta", "random_state",
-    )
+    _fitted_attribute = "score_stats_"
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.PARAM_NAMES}
-
-    def set_params(self, **params: Any) -> "AutoencoderDetector":
-        for name, value in params.items():
-            if name not in self.PARAM_NAMES:
-                raise ValueError(f"unknown parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def _validate_params(self) -> None:
+    def _check_params(self) -> None:
         checks = [
             (self.architecture in ARCHITECTURES, f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}"),
             (self.sparsity >= 0, f"sparsity must be 0 or more, got {self.sparsity}"),
@@ -209,6 +177,8 @@ class AutoencoderDetector:
             (int(self.epochs) >= 1, f"epochs must be at least 1, got {self.epochs}"),
             (self.batch_size is None or int(self.batch_size) >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
             (int(self.patience) >= 0, f"patience must be 0 or more, got {self.patience}"),
+            (self.weight_decay >= 0, f"weight_decay must be 0 or more, got {self.weight_decay}"),
+            (0 <= self.min_delta < 1, f"min_delta must be in [0, 1), got {self.min_delta}"),
             (0 < self.validation_fraction < 0.5, f"validation_fraction must be in (0, 0.5), got {self.validation_fraction}"),
             (self.code_size is None or int(self.code_size) >= 1, f"code_size must be at least 1, got {self.code_size}"),
             (self.hidden_sizes is None or all(int(h) >= 1 for h in self.hidden_sizes), f"hidden sizes must be positive, got {self.hidden_sizes}"),
@@ -248,21 +218,15 @@ class AutoencoderDetector:
 
     def begin_fit(self, X: Any, y: Optional[np.ndarray] = None, *, validation_data=None) -> "AutoencoderDetector":
         """Prepare data and network; then call ``trainer_.run`` (any number of times) and :meth:`end_fit`."""
-        self._validate_params()
-        frame = _as_frame(X)
-        normal = np.ones(len(frame), bool) if y is None else (np.asarray(y) == 0)
-        if normal.sum() < 2:
-            raise DataError("There are fewer than 2 normal rows to train on. Check the normal class.")
-        train_frame = frame.loc[normal] if isinstance(X, pd.DataFrame) else frame[normal]
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
-        self.preprocessor_ = Preprocessor(scaler=self.scaler).fit(train_frame, list(frame.columns))
-        x_all = self.preprocessor_.transform(train_frame)
+        self._check_params()
+        for name in ("score_stats_", "encoder_"):  # a refit starts unfitted
+            self.__dict__.pop(name, None)
+        train = self._intake(X, y)
+        x_all = self.preprocessor_.transform(train)
         if validation_data is not None:
-            val_frame = _as_frame(validation_data[0])
+            val_frame = as_frame(validation_data[0])
             val_y = validation_data[1]
-            val_normal = np.ones(len(val_frame), bool) if val_y is None else (np.asarray(val_y) == 0)
-            x_train, x_val = x_all, self.preprocessor_.transform(val_frame)[val_normal]
+            x_train, x_val = x_all, self.preprocessor_.transform(val_frame)[normal_mask(len(val_frame), val_y)]
             self._validation = (val_frame, None if val_y is None else np.asarray(val_y))
         else:
             rng = np.random.default_rng(self.random_state)
@@ -290,21 +254,25 @@ class AutoencoderDetector:
             seed=int(self.random_state),
         )
         self.model_.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=float(self.learning_rate)),
+            optimizer=(keras.optimizers.AdamW(learning_rate=float(self.learning_rate), weight_decay=float(self.weight_decay))
+                       if self.weight_decay else keras.optimizers.Adam(learning_rate=float(self.learning_rate))),
             loss=keras_loss(self.loss),
             steps_per_execution=8,
         )
+        self._outputs_model = None
         batch = int(self.batch_size) if self.batch_size else default_batch_size(len(x_train))
         self.trainer_ = Trainer(
             self.model_, x_train, x_val,
             epochs=int(self.epochs), batch_size=batch, patience=int(self.patience), seed=int(self.random_state),
+            min_delta=float(self.min_delta), largest_value=_largest_magnitude(train),
         )
-        self._t_start = time.perf_counter()
         return self
 
     def end_fit(self) -> "AutoencoderDetector":
         """Restore the best weights, fit the score's statistics and choose the threshold."""
         state = self.trainer_.state
+        if state.failure is not None:
+            raise DataError(state.failure)
         if state.epochs_done == 0:
             raise DataError("Training stopped before the first epoch finished, so there is no model. Train again.")
         self.trainer_.restore_best()
@@ -313,120 +281,46 @@ class AutoencoderDetector:
         self.best_epoch_ = state.best_epoch
         self.best_val_loss_ = state.best_val_loss
         self.stopped_by_user_ = state.stopped_by_user
+        self.early_stopped_ = state.early_stopped
         self.fit_seconds_ = state.seconds
         self.encoder_ = encoder_of(self.model_)
         recon, codes = self._network_outputs(self._x_fit)
         cells = elementwise_loss(self.loss, self._x_fit, recon)
-        self._fit_score_stats(cells, codes)
+        stats, own_neighbours = ScoreStats.fit(cells, codes, seed=int(self.random_state))
         validation = self._labelled_validation_outputs()
-        self.score_parts_ = self._select_score_parts(validation)
-        self.decision_scores_ = self._combine(cells, codes, neighbour=self._fit_neighbour_distance)
-        del self._fit_neighbour_distance
-        self._choose_threshold(validation)
+        if self.score in ("reconstruction", "latent"):
+            stats.parts = (self.score,)
+        elif self.score == "auto" and validation is not None:
+            stats.select(*validation)
+        self.score_stats_ = stats
+        self.decision_scores_ = self._combine(cells, codes, neighbour=own_neighbours)
+        val_scores = val_y = None
+        if validation is not None:
+            val_scores, val_y = self._combine(validation[0], validation[1]), validation[2]
+        self._fit_threshold(val_scores, val_y)
         del self._x_fit
         return self
-
-    def _fit_score_stats(self, cells: np.ndarray, codes: np.ndarray) -> None:
-        mean = codes.mean(axis=0)
-        cov = np.atleast_2d(np.cov(codes, rowvar=False))
-        cov = (1 - LATENT_RIDGE) * cov + LATENT_RIDGE * np.diag(np.diag(cov)) + 1e-12 * np.eye(len(mean))
-        self.latent_mean_ = mean
-        self.latent_precision_ = np.linalg.pinv(cov)
-        self.cell_error_scale_ = np.maximum(cells.mean(axis=0), 1e-12)
-        latent = self._latent_distance(codes)
-        self.latent_scale_ = float(latent.mean()) or 1.0
-        rng = np.random.default_rng(self.random_state)
-        keep = np.arange(len(codes)) if len(codes) <= MAX_REFERENCE_CODES else np.sort(rng.choice(len(codes), MAX_REFERENCE_CODES, replace=False))
-        self.reference_codes_ = codes[keep].astype(np.float32)
-        self._neighbours = None
-        self._fit_neighbour_distance = self._training_neighbour_distance(codes, keep)
-        self.neighbour_scale_ = float(self._fit_neighbour_distance.mean()) or 1.0
 
     def _labelled_validation_outputs(self) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Cell errors, codes and labels of the validation rows (one network pass), when they are labelled."""
         if self._validation is None or self._validation[1] is None:
             return None
-        x = self.transform_features(self._validation[0])
+        x = self.preprocessor_.transform(self._validation[0])
         recon, codes = self._network_outputs(x)
         return elementwise_loss(self.loss, x, recon), codes, self._validation[1]
 
-    def _select_score_parts(self, validation) -> tuple[str, ...]:
-        """Which parts the score adds: for "auto", the subset with the best validation average precision."""
-        self.score_selection_ = {}
-        if self.score != "auto":
-            return SCORE_PARTS if self.score == "combined" else (self.score,)
-        if validation is None or len(np.unique(validation[2])) < 2:
-            return SCORE_PARTS
-        from sklearn.metrics import average_precision_score
-
-        cells, codes, y = validation
-        scaled = self._parts_from(cells, codes, SCORE_PARTS)
-        best = None
-        for subset in PART_SUBSETS:
-            ap = float(average_precision_score(y, sum(scaled[p] for p in subset)))
-            self.score_selection_["+".join(subset)] = ap
-            if best is None or ap > best[0]:
-                best = (ap, subset)
-        return best[1]
-
-    def _parts_from(self, cells: np.ndarray, codes: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
-        out = {}
-        if "reconstruction" in parts:
-            out["reconstruction"] = (cells / self.cell_error_scale_).mean(axis=1)
-        if "latent" in parts:
-            out["latent"] = self._latent_distance(codes) / self.latent_scale_
-        if "neighbours" in parts:
-            out["neighbours"] = (self._neighbour_distance(codes) if neighbour is None else neighbour) / self.neighbour_scale_
-        return out
-
-    def _neighbour_index(self) -> NearestNeighbors:
-        if getattr(self, "_neighbours", None) is None:
-            self._neighbours = NearestNeighbors(n_neighbors=min(CODE_NEIGHBOURS, len(self.reference_codes_))).fit(self.reference_codes_)
-        return self._neighbours
-
-    def _neighbour_distance(self, codes: np.ndarray) -> np.ndarray:
-        """Mean distance from each code to its nearest normal training codes."""
-        if len(codes) == 0:
-            return np.empty(0)
-        distances, _ = self._neighbour_index().kneighbors(codes.astype(np.float32))
-        return distances.mean(axis=1)
-
-    def _training_neighbour_distance(self, codes: np.ndarray, in_reference: np.ndarray) -> np.ndarray:
-        """As :meth:`_neighbour_distance`, but a training row kept as a neighbour does not count itself."""
-        k = min(CODE_NEIGHBOURS, max(len(self.reference_codes_) - 1, 1))
-        index = NearestNeighbors(n_neighbors=min(k + 1, len(self.reference_codes_))).fit(self.reference_codes_)
-        distances, _ = index.kneighbors(codes.astype(np.float32))
-        is_reference = np.zeros(len(codes), bool)
-        is_reference[in_reference] = True
-        own_dropped = distances[:, 1:k + 1] if distances.shape[1] > 1 else distances
-        return np.where(is_reference, own_dropped.mean(axis=1), distances[:, :k].mean(axis=1))
-
-    def _choose_threshold(self, validation) -> Threshold:
-        val_scores = val_y = None
-        if validation is not None:
-            cells, codes, val_y = validation
-            val_scores = self._combine(cells, codes)
-        chosen = choose_threshold(self.threshold_rule, self.decision_scores_, val_scores, val_y)
-        self.set_threshold(chosen)
-        return chosen
-
-    def set_threshold(self, threshold: Threshold | float, rule: str = "manual", reason: str = "set by hand") -> None:
-        """Use another threshold (for example the one a user picked on the slider)."""
-        if not isinstance(threshold, Threshold):
-            threshold = Threshold(float(threshold), rule, reason)
-        self.threshold_ = threshold.value
-        self.threshold_rule_ = threshold.rule
-        self.threshold_reason_ = threshold.reason
-
-    # -- scoring --------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "encoder_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call 'fit' first.")
-
-    def transform_features(self, X: Any) -> np.ndarray:
-        """Rows in the network's input space (scaled, imputed, one-hot)."""
+    # -- score parts ----------------------------------------------------------------------
+    @property
+    def score_parts_(self) -> tuple[str, ...]:
+        """The parts the combined score adds (see :mod:`core.score_stats`)."""
         self._check_fitted()
-        return self.preprocessor_.transform(_as_frame(X))
+        return tuple(self.score_stats_.parts)
+
+    @property
+    def score_selection_(self) -> dict[str, float]:
+        """Validation average precision of each subset of parts tried by ``score="auto"`` (empty when none was)."""
+        self._check_fitted()
+        return self.score_stats_.selection
 
     def _network_outputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(x) == 0:
@@ -448,16 +342,12 @@ class AutoencoderDetector:
         """Each row's code (the bottleneck)."""
         return self._network_outputs(self.transform_features(X))[1]
 
-    def _latent_distance(self, codes: np.ndarray) -> np.ndarray:
-        d = codes.astype(np.float64) - self.latent_mean_
-        return np.einsum("ij,jk,ik->i", d, self.latent_precision_, d)
-
     def _combine(self, cells: np.ndarray, codes: np.ndarray, neighbour: Optional[np.ndarray] = None) -> np.ndarray:
         if self.score == "reconstruction":
             return cells.mean(axis=1)
         if self.score == "latent":
-            return self._latent_distance(codes)
-        return sum(self._parts_from(cells, codes, self.score_parts_, neighbour).values())
+            return self.score_stats_.latent_distance(codes)
+        return self.score_stats_.combine(cells, codes, neighbour)
 
     def score_parts(self, X: Any) -> dict[str, np.ndarray]:
         """Everything scoring computes, from one pass through the network."""
@@ -467,18 +357,14 @@ class AutoencoderDetector:
         error = cells.mean(axis=1)
         return {"x": x, "reconstruction": recon, "codes": codes, "cell_error": cells, "reconstruction_error": error, "score": self._combine(cells, codes)}
 
+    def _score(self, x: np.ndarray) -> np.ndarray:
+        recon, codes = self._network_outputs(x)
+        return self._combine(elementwise_loss(self.loss, x, recon), codes)
+
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Each row's reconstruction loss (the training loss, per row)."""
         x = self.transform_features(X)
         return elementwise_loss(self.loss, x, self._network_outputs(x)[0]).mean(axis=1)
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Anomaly score per row; higher is more abnormal."""
-        return self.score_parts(X)["score"]
-
-    def predict(self, X: Any) -> np.ndarray:
-        """1 for rows scored above ``threshold_`` (anomalies), else 0."""
-        return (self.decision_function(X) > self.threshold_).astype(np.int8)
 
     def per_feature_error(self, X: Any) -> pd.DataFrame:
         """Each used feature's share of the row's reconstruction error (rows sum to it)."""
@@ -512,69 +398,15 @@ class AutoencoderDetector:
         self._check_fitted()
         return int(self.model_.count_params())
 
-    # -- persistence (JSON-able state; the Keras model is saved beside it) ----------------------
+    # -- persistence lives in core.autoencoder_state; these two remain for older callers ---------
     def get_state(self) -> dict[str, Any]:
-        """Everything but the network, as JSON-able values (used by :mod:`core.bundle`)."""
-        self._check_fitted()
-        scores = np.sort(self.decision_scores_)
-        if len(scores) > MAX_STORED_SCORES:
-            scores = np.quantile(scores, np.linspace(0, 1, MAX_STORED_SCORES))
-        params = self.get_params()
-        params["hidden_sizes"] = list(params["hidden_sizes"]) if params["hidden_sizes"] is not None else None
-        return {
-            "params": params,
-            "preprocessor": self.preprocessor_.to_dict(),
-            "feature_names_in": [str(f) for f in self.feature_names_in_],
-            "history": self.history_,
-            "epochs_run": self.epochs_run_,
-            "best_epoch": self.best_epoch_,
-            "best_val_loss": self.best_val_loss_,
-            "stopped_by_user": self.stopped_by_user_,
-            "fit_seconds": self.fit_seconds_,
-            "threshold": {"value": self.threshold_, "rule": self.threshold_rule_, "reason": self.threshold_reason_},
-            "score_parts": list(self.score_parts_),
-            "score_selection": self.score_selection_,
-            "score_stats": {
-                "latent_mean": self.latent_mean_.tolist(),
-                "latent_precision": self.latent_precision_.tolist(),
-                "cell_error_scale": self.cell_error_scale_.tolist(),
-                "latent_scale": self.latent_scale_,
-                "reference_codes": _encode_array(self.reference_codes_),
-                "neighbour_scale": self.neighbour_scale_,
-            },
-            "train_scores": scores.tolist(),
-        }
+        """Everything but the network, as JSON-able values (see :mod:`core.autoencoder_state`)."""
+        from core.autoencoder_state import autoencoder_state
+
+        return autoencoder_state(self)
 
     @classmethod
     def from_state(cls, state: dict[str, Any], model: keras.Model) -> "AutoencoderDetector":
-        det = cls(**state["params"])
-        det.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
-        n_inputs = len(det.preprocessor_.output_names)
-        if tuple(model.input_shape[1:]) != (n_inputs,) or tuple(model.output_shape[1:]) != (n_inputs,):
-            raise ValueError(f"the model takes {model.input_shape[1:]} but the preprocessing makes {n_inputs} columns")
-        det.model_ = model
-        det.encoder_ = encoder_of(model)
-        det.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
-        det.n_features_in_ = len(det.feature_names_in_)
-        det.history_ = {k: list(map(float, v)) for k, v in state["history"].items()}
-        det.epochs_run_ = int(state["epochs_run"])
-        det.best_epoch_ = int(state["best_epoch"])
-        det.best_val_loss_ = float(state["best_val_loss"])
-        det.stopped_by_user_ = bool(state["stopped_by_user"])
-        det.fit_seconds_ = float(state["fit_seconds"])
-        stats = state["score_stats"]
-        det.latent_mean_ = np.asarray(stats["latent_mean"], dtype=np.float64)
-        det.latent_precision_ = np.asarray(stats["latent_precision"], dtype=np.float64)
-        det.cell_error_scale_ = np.asarray(stats["cell_error_scale"], dtype=np.float64)
-        det.latent_scale_ = float(stats["latent_scale"])
-        det._neighbours = None
-        if "reference_codes" in stats:
-            det.reference_codes_ = _decode_array(stats["reference_codes"])
-            det.neighbour_scale_ = float(stats["neighbour_scale"])
-        # bundles saved before the neighbour part existed scored reconstruction + latent
-        det.score_parts_ = tuple(state.get("score_parts", SCORE_PARTS if "reference_codes" in stats else ("reconstruction", "latent")))
-        det.score_selection_ = {str(k): float(v) for k, v in state.get("score_selection", {}).items()}
-        det.decision_scores_ = np.asarray(state["train_scores"], dtype=np.float64)
-        t = state["threshold"]
-        det.set_threshold(Threshold(float(t["value"]), str(t["rule"]), str(t["reason"])))
-        return det
+        from core.autoencoder_state import autoencoder_from_state
+
+        return autoencoder_from_state(state, model)

@@ -24,6 +24,9 @@ JUMP_RULES = {
     "mean_std:1": "Mean + 1·std of normal training scores",
     "mean_std:2": "Mean + 2·std of normal training scores",
     "max_train": "Largest normal training score",
+    "gesd:0.05": "Outliers among the validation scores (generalized ESD test, α = 0.05)",
+    "mad:3": "Median + 3 robust std of the validation scores (MAD)",
+    "iqr:1.5": "Upper quartile + 1.5·IQR of the validation scores (Tukey)",
 }
 METRIC_LABELS = {
     "precision": "Precision", "recall": "Recall", "f1": "F1", "accuracy": "Accuracy",

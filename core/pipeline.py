@@ -154,10 +154,10 @@ class TrainResult:
 
 
 def train_from_csv(path, label: Optional[str], normal: Sequence[object] = (), features=None, seed: int = 0, params=None, hooks: Optional[list[ProgressHook]] = None) -> TrainResult:
+    from core.registry import fit_on_split
+
     prepared = prepare(read_table(path), label, normal, features, seed)
-    detector = begin_training(prepared, params)
-    detector.trainer_.run(hooks=hooks)
-    return TrainResult(prepared, detector.end_fit())
+    return TrainResult(prepared, fit_on_split(prepared, "ae:dense", params, hooks=hooks))
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Threshold rules: each returns the value and a sentence naming how it was chosen.
 
-Label-free rules look at the errors of the normal training rows. Label-using
-rules look at validation rows only, so nothing is tuned on the test rows.
+Label-free rules look at the errors of the normal training rows, except the
+outlier tests (GESD, MAD, IQR), which look at the rows being judged (the
+validation rows, or a scored batch) when they are given, and find where that
+batch's upper tail breaks away. Label-using rules look at validation rows only,
+so nothing is tuned on the test rows.
 A rule is written as a short spec, e.g. ``"percentile:99"``, ``"mean_std:2"``,
 ``"max_f1"``, ``"cost:1:10"`` or ``"recall:0.9"``.
 """
@@ -31,7 +34,47 @@ RULES: dict[str, tuple[Optional[str], str, bool]] = {
     "percentile": ("99", "a percentile of the normal training errors", False),
     "max_train": (None, "the largest normal training error", False),
     "contamination": ("0.05", "flag this expected share of rows (PyOD's rule)", False),
+    "gesd": ("0.05", "generalized ESD test (Rosner): the rows whose scores are outliers at this significance", False),
+    "mad": ("3", "median + k robust standard deviations (1.4826 · median absolute deviation) of the scores", False),
+    "iqr": ("1.5", "upper quartile + k interquartile ranges of the scores (Tukey's fence)", False),
 }
+#: Outlier tests: applied to the rows being judged when those are given, else to the training scores.
+ON_JUDGED_ROWS = ("gesd", "mad", "iqr")
+#: GESD tests at most this share of the rows as outliers (ECG holds 42 % anomalies).
+GESD_MAX_SHARE = 0.5
+
+
+def gesd_threshold(scores: np.ndarray, alpha: float = 0.05, max_share: float = GESD_MAX_SHARE) -> tuple[float, int]:
+    """One-sided generalized ESD test on the upper tail: (threshold, number of outliers).
+
+    Removes the largest score up to ``max_share`` of the rows; the outliers are the most
+    removed while the studentized largest still exceeds Rosner's critical value. O(n log n)
+    (a sort and cumulative sums). The threshold sits at the largest score kept, so every
+    outlier scores above it; with no outliers it is the largest score (nothing flagged).
+    """
+    from scipy.stats import t as student_t
+
+    s = np.sort(np.asarray(scores, dtype=np.float64))
+    n = len(s)
+    r = int(max_share * n)
+    if n < 3 or r < 1:
+        return float(s[-1]) if n else 0.0, 0
+    i = np.arange(1, r + 1)
+    m = n - i + 1  # rows left when testing the i-th largest
+    keep = m >= 3
+    i, m = i[keep], m[keep]
+    c1, c2 = np.cumsum(s), np.cumsum(s * s)
+    total, total2 = c1[m - 1], c2[m - 1]
+    mean = total / m
+    var = np.maximum(total2 / m - mean**2, 0) * m / np.maximum(m - 1, 1)
+    largest = s[m - 1]
+    stat = np.where(var > 0, (largest - mean) / np.sqrt(np.where(var > 0, var, 1)), 0.0)
+    p = 1 - alpha / m
+    tq = student_t.ppf(p, m - 2)
+    critical = (m - 1) * tq / np.sqrt((m - 2 + tq**2) * m)
+    exceed = np.flatnonzero(stat > critical)
+    n_out = int(i[exceed.max()]) if len(exceed) else 0
+    return float(s[n - n_out - 1]), n_out
 
 
 @dataclass(frozen=True)
@@ -83,6 +126,21 @@ def label_free_threshold(name: str, args: list[float], train_errors: np.ndarray)
         if not 0 < c < 0.5:
             raise DataError(f"The contamination share must be between 0 and 0.5, got {c:g}.")
         return float(np.percentile(e, 100 * (1 - c))), f"flags {c:.1%} of the training rows (expected contamination)"
+    if name == "gesd":
+        alpha = args[0]
+        if not 0 < alpha < 1:
+            raise DataError(f"The GESD significance level must be between 0 and 1, got {alpha:g}.")
+        value, n_out = gesd_threshold(e, alpha)
+        return value, f"generalized ESD test at α = {alpha:g}: {n_out} of {len(e)} scores are outliers"
+    if name == "mad":
+        k = args[0]
+        median = float(np.median(e))
+        spread = 1.4826 * float(np.median(np.abs(e - median)))
+        return median + k * spread, f"median + {k:g} robust std (1.4826 · MAD) of {len(e)} scores"
+    if name == "iqr":
+        k = args[0]
+        q1, q3 = np.percentile(e, [25, 75])
+        return float(q3 + k * (q3 - q1)), f"upper quartile + {k:g} · IQR of {len(e)} scores"
     raise AssertionError(name)
 
 
@@ -160,7 +218,11 @@ def choose_threshold(
     val_scores: Optional[np.ndarray] = None,
     val_y: Optional[np.ndarray] = None,
 ) -> Threshold:
-    """Apply a rule spec; label-using rules need validation scores and labels."""
+    """Apply a rule spec; label-using rules need validation scores and labels.
+
+    The outlier tests (``ON_JUDGED_ROWS``) use ``val_scores`` when given: pass the
+    scores of the rows being judged there (validation rows, or a scored batch).
+    """
     has_labels = val_y is not None and val_scores is not None and len(np.unique(val_y)) == 2
     spec = resolve_auto(rule, has_labels)
     name, args = _parse(spec)
@@ -171,6 +233,11 @@ def choose_threshold(
                 "Choose a label column, or a label-free rule such as 'percentile:99'."
             )
         value, reason = label_threshold(name, args, ThresholdCurve(val_scores, val_y))
+    elif name in ON_JUDGED_ROWS and val_scores is not None and len(val_scores) >= 3:
+        value, reason = label_free_threshold(name, args, val_scores)
+        reason = reason.replace(" scores", " validation scores", 1)
     else:
         value, reason = label_free_threshold(name, args, train_errors)
+        if name in ON_JUDGED_ROWS:
+            reason = reason.replace(" scores", " normal training scores", 1)
     return Threshold(value=value, rule=spec, reason=reason)

@@ -17,6 +17,8 @@ from typing import Callable, Optional
 import keras
 import numpy as np
 
+from core.errors import DataError
+
 log = logging.getLogger(__name__)
 
 ProgressHook = Callable[["EpochReport"], None]
@@ -66,6 +68,8 @@ class TrainingState:
     seconds: float = 0.0
     stopped_by_user: bool = False
     early_stopped: bool = False
+    #: Why training failed (a non-finite loss); a failed training cannot be finished or resumed.
+    failure: Optional[str] = None
 
     @property
     def epochs_done(self) -> int:
@@ -78,13 +82,18 @@ class TrainingState:
 class _Monitor(keras.callbacks.Callback):
     """Records losses, keeps the best weights, applies patience and the stop flag."""
 
-    def __init__(self, state: TrainingState, epochs: int, patience: int, stop: StopFlag | None, hooks: list[ProgressHook]):
+    def __init__(self, state: TrainingState, epochs: int, patience: int, stop: StopFlag | None, hooks: list[ProgressHook],
+                 min_delta: float = 0.0, largest_input: float = 0.0):
         super().__init__()
         self.state, self.epochs, self.patience, self.stop, self.hooks = state, epochs, patience, stop, hooks
+        self.min_delta, self.largest_input = min_delta, largest_input
+        self.epoch_variable = None
         self._t0 = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
+        if self.epoch_variable is not None:
+            self.epoch_variable.assign(epoch)  # before Keras opens this epoch's iterator
 
     def on_train_batch_end(self, batch, logs=None):
         if self.stop is not None and self.stop.is_set():
@@ -96,11 +105,20 @@ class _Monitor(keras.callbacks.Callback):
         s.seconds += time.perf_counter() - self._t0
         loss = float(logs.get("loss", np.nan))
         val = float(logs.get("val_loss", loss))
+        if not (np.isfinite(loss) and np.isfinite(val)):
+            s.failure = (f"The loss became {'NaN' if np.isnan(loss) or np.isnan(val) else 'infinite'} at epoch {s.epochs_done + 1}: "
+                         f"values up to {self.largest_input:.3g} overflow its arithmetic. "
+                         "Scale the columns (or drop the extreme ones), or use the quantile scaler.")
+            self.model.stop_training = True
+            raise DataError(s.failure)
         s.loss.append(loss)
         s.val_loss.append(val)
-        if val < s.best_val_loss:
-            s.best_val_loss, s.best_epoch, s.wait = val, s.epochs_done, 0
+        significant = val < s.best_val_loss - self.min_delta * abs(s.best_val_loss) if np.isfinite(s.best_val_loss) else True
+        if val < s.best_val_loss:  # the best weights are the lowest loss, however small the gain
+            s.best_val_loss, s.best_epoch = val, s.epochs_done
             s.best_weights = [w.copy() for w in self.model.get_weights()]
+        if significant:  # patience restarts only on a gain of more than min_delta (relative)
+            s.wait = 0
         else:
             s.wait += 1
             if self.patience and s.wait >= self.patience:
@@ -115,14 +133,36 @@ class _Monitor(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _dataset(x: np.ndarray, batch_size: int, seed: int, shuffle: bool):
-    # tf.data with an op-level seed shuffles reproducibly without touching the global seed.
+def _dataset(x: np.ndarray, batch_size: int):
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, x))
-    if shuffle:
-        ds = ds.shuffle(buffer_size=len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(2)
+    return tf.data.Dataset.from_tensor_slices((x, x)).batch(batch_size).prefetch(2)
+
+
+def _shuffled_dataset(x: np.ndarray, batch_size: int, seed: int, epoch):
+    """Batches in an order that depends only on (seed, the epoch variable's value when an epoch starts).
+
+    Keras re-iterates the dataset every epoch; a reshuffling iterator would restart its
+    sequence when training resumes after an interruption, so here each epoch's order is a
+    stateless permutation seeded by (seed, epoch): a paused and resumed training sees
+    exactly the batches of an uninterrupted one. No global seed is touched.
+    """
+    import tensorflow as tf
+
+    rows = tf.constant(x)
+    n = len(x)
+
+    def order(_):
+        permutation = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch.read_value()]))
+        return tf.data.Dataset.from_tensor_slices(permutation).batch(batch_size)
+
+    def rows_of(idx):
+        batch = tf.gather(rows, idx)
+        return batch, batch
+
+    steps = -(-n // batch_size)
+    batches = tf.data.Dataset.from_tensors(0).flat_map(order).apply(tf.data.experimental.assert_cardinality(steps))
+    return batches.map(rows_of).prefetch(2)
 
 
 class Trainer:
@@ -138,25 +178,36 @@ class Trainer:
         batch_size: int,
         patience: int,
         seed: int,
+        min_delta: float = 0.0,
+        largest_value: Optional[float] = None,
     ) -> None:
         self.model, self.x_train, self.x_val = model, x_train, x_val
-        self.epochs, self.batch_size, self.patience, self.seed = epochs, batch_size, patience, seed
+        self.epochs, self.batch_size, self.patience, self.seed, self.min_delta = epochs, batch_size, patience, seed, min_delta
         self.state = TrainingState()
+        if largest_value is None:  # the magnitude named if the loss overflows: the caller's raw values, else the inputs
+            with np.errstate(all="ignore"):
+                largest_value = float(np.nanmax(np.abs(x_train))) if x_train.size else 0.0
+        self._largest = largest_value
 
     @property
     def finished(self) -> bool:
         s = self.state
-        return s.epochs_done >= self.epochs or s.early_stopped or s.stopped_by_user
+        return s.epochs_done >= self.epochs or s.early_stopped or s.stopped_by_user or s.failure is not None
 
     def run(self, hooks: list[ProgressHook] | None = None, stop: StopFlag | None = None, max_epochs: int | None = None) -> TrainingState:
         """Train from where the last run ended until done, stopped, or ``max_epochs`` more epochs."""
+        if self.state.failure is not None:
+            raise DataError(self.state.failure)
         if self.finished:
             return self.state
         start = self.state.epochs_done
         end = self.epochs if max_epochs is None else min(self.epochs, start + max_epochs)
-        monitor = _Monitor(self.state, self.epochs, self.patience, stop, list(hooks or []))
-        train = _dataset(self.x_train, self.batch_size, self.seed + start, shuffle=True)
-        val = _dataset(self.x_val, max(self.batch_size, 1024), self.seed, shuffle=False) if len(self.x_val) else None
+        import tensorflow as tf
+
+        monitor = _Monitor(self.state, self.epochs, self.patience, stop, list(hooks or []), self.min_delta, self._largest)
+        monitor.epoch_variable = tf.Variable(start, dtype=tf.int64, trainable=False)
+        train = _shuffled_dataset(self.x_train, self.batch_size, self.seed, monitor.epoch_variable)
+        val = _dataset(self.x_val, max(self.batch_size, 1024)) if len(self.x_val) else None
         self.model.fit(train, validation_data=val, initial_epoch=start, epochs=end, callbacks=[monitor], verbose=0, shuffle=False)
         return self.state
 

@@ -31,3 +31,20 @@ def test_random_search_returns_the_best_by_validation_ap():
     prepared = prepare(load_sample("machine_sensors.csv"), "status", ["normal"])
     table, best = random_search(prepared, n_trials=2, epochs=2, seed=1)
     assert best.parts["val"].curve.average_precision == table["AP (validation)"].max()
+
+
+def test_verdict_names_a_baseline_that_beats_the_autoencoders_on_validation_rows_only():
+    from core.bundle import bundle_bytes, load_bundle
+    from core.compare import compare, validation_verdict
+
+    prepared = prepare(load_sample("machine_sensors.csv"), "status", ["normal"])
+    results = compare(prepared, ["ae:dense", "knn", "ecod"], epochs=1)  # one epoch: an undertrained autoencoder
+    verdict = validation_verdict(results)
+    val_ap = {c.key: c.parts["val"].curve.average_precision for c in results}
+    assert verdict.best.key == max(val_ap, key=val_ap.get)
+    assert verdict.baseline_wins == (verdict.best.key != "ae:dense")
+    assert verdict.best.name in verdict.sentence and f"{val_ap[verdict.best.key]:.3f}" in verdict.sentence
+    loaded, _ = load_bundle(bundle_bytes(verdict.best.detector))  # whichever won can be saved
+    rows = prepared.rows("test")
+    assert np.array_equal(loaded.decision_function(rows), verdict.best.detector.decision_function(rows))
+    assert validation_verdict([c for c in results if c.key != "ae:dense"]) is None

@@ -102,7 +102,8 @@ def test_text_and_missing_features_are_handled():
     assert np.all(np.isfinite(det.decision_function(extreme)))
 
 
-@pytest.mark.parametrize("params, fragment", [({"loss": "hinge"}, "Loss"), ({"scaler": "log"}, "Scaler"), ({"dropout": 1.5}, "Dropout"), ({"epochs": 0}, "Epochs")])
+@pytest.mark.parametrize("params, fragment", [({"loss": "hinge"}, "Loss"), ({"scaler": "log"}, "Scaler"), ({"dropout": 1.5}, "Dropout"), ({"epochs": 0}, "Epochs"),
+                                            ({"min_delta": 1.0}, "Min_delta"), ({"weight_decay": -1}, "Weight_decay")])
 def test_bad_parameters_raise_data_error(params, fragment):
     X, y = planted(n_normal=50, n_anomaly=5)
     with pytest.raises(DataError, match=fragment):
@@ -128,8 +129,8 @@ def test_combined_score_parts_each_average_one_and_training_rows_are_not_their_o
     assert det.score_parts_ == ("reconstruction", "latent", "neighbours")
     normal_train = X[y == 0]
     parts = det.score_parts(normal_train)
-    reconstruction = (parts["cell_error"] / det.cell_error_scale_).mean(axis=1)
-    latent = det._latent_distance(parts["codes"]) / det.latent_scale_
+    reconstruction = (parts["cell_error"] / det.score_stats_.cell_error_scale).mean(axis=1)
+    latent = det.score_stats_.latent_distance(parts["codes"]) / det.score_stats_.latent_scale
     neighbour_in_fit = det.decision_scores_ - reconstruction - latent
     assert np.isclose(reconstruction.mean(), 1) and np.isclose(latent.mean(), 1)
     assert np.isclose(neighbour_in_fit.mean(), 1, atol=1e-3)
@@ -137,20 +138,20 @@ def test_combined_score_parts_each_average_one_and_training_rows_are_not_their_o
     codes = parts["codes"].astype(np.float64)
     pairwise = np.sqrt(((codes[:, None, :] - codes[None, :, :]) ** 2).sum(axis=-1))
     np.fill_diagonal(pairwise, np.inf)
-    expected = np.sort(pairwise, axis=1)[:, :5].mean(axis=1) / det.neighbour_scale_
+    expected = np.sort(pairwise, axis=1)[:, :5].mean(axis=1) / det.score_stats_.neighbour_scale
     assert np.allclose(neighbour_in_fit, expected, atol=1e-4)
 
 
 def test_large_tables_keep_a_seeded_sample_of_reference_codes(monkeypatch):
-    import core.detector as detector_module
+    import core.score_stats as detector_module
     from core.bundle import bundle_bytes, load_bundle
 
     monkeypatch.setattr(detector_module, "MAX_REFERENCE_CODES", 50)
     X, y = planted(n_normal=300, n_anomaly=10, seed=5)
     det = AutoencoderDetector(epochs=2, random_state=3).fit(X, y)
-    assert det.reference_codes_.shape == (50, det.model_.get_layer("code").units)
+    assert det.score_stats_.reference_codes.shape == (50, det.model_.get_layer("code").units)
     again = AutoencoderDetector(epochs=2, random_state=3).fit(X, y)
-    assert np.array_equal(det.reference_codes_, again.reference_codes_)
+    assert np.array_equal(det.score_stats_.reference_codes, again.score_stats_.reference_codes)
     loaded, _ = load_bundle(bundle_bytes(det, {}))
     assert np.array_equal(loaded.decision_function(X), det.decision_function(X))
 
@@ -180,7 +181,7 @@ def test_a_bundle_from_before_the_neighbour_part_still_scores_reconstruction_plu
     state.pop("score_parts")
     old = AutoencoderDetector.from_state(state, det.model_)
     parts = det.score_parts(X.iloc[:20])
-    expected = (parts["cell_error"] / det.cell_error_scale_).mean(axis=1) + det._latent_distance(parts["codes"]) / det.latent_scale_
+    expected = (parts["cell_error"] / det.score_stats_.cell_error_scale).mean(axis=1) + det.score_stats_.latent_distance(parts["codes"]) / det.score_stats_.latent_scale
     assert np.allclose(old.decision_function(X.iloc[:20]), expected)
 
 

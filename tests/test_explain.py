@@ -2,14 +2,13 @@ import numpy as np
 import pytest
 
 from core.explain import explain_row, feature_importance, filter_rows, is_sequence, latent_points, outcomes, per_feature_errors, row_table
-from core.pipeline import begin_training, load_sample, prepare, score_all
+from core.registry import fit_on_split
+from core.pipeline import load_sample, prepare, score_all
 
 
 def _trained(sample, label, epochs=8, **params):
     prepared = prepare(load_sample(sample), label, ["normal"], seed=0)
-    detector = begin_training(prepared, {"epochs": epochs, **params})
-    detector.trainer_.run()
-    detector.end_fit()
+    detector = fit_on_split(prepared, "ae:dense", {"epochs": epochs, **params})
     return detector, prepared, score_all(detector, prepared)
 
 

@@ -6,7 +6,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from core.evaluation import Costs, cost_view, evaluate, honest_comparison
-from core.pipeline import begin_training, load_sample, prepare, score_all
+from core.registry import fit_on_split
+from core.pipeline import load_sample, prepare, score_all
 from core.report import report_data, report_html, report_json
 from core.thresholds import Threshold
 
@@ -14,9 +15,7 @@ from core.thresholds import Threshold
 @pytest.fixture(scope="module")
 def session():
     prepared = prepare(load_sample("machine_sensors.csv"), "status", ["normal"], seed=0)
-    detector = begin_training(prepared, {"epochs": 10})
-    detector.trainer_.run()
-    detector.end_fit()
+    detector = fit_on_split(prepared, "ae:dense", {"epochs": 10})
     return detector, prepared, score_all(detector, prepared)
 
 

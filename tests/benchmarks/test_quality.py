@@ -12,43 +12,34 @@ import time
 import numpy as np
 import pytest
 
-from core.baselines import IsolationForestDetector, LOFDetector, OneClassSVMDetector, PCADetector
 from core.metrics import ThresholdCurve
-from core.compare import OCSVM_MAX_TRAIN_ROWS
-from core.pipeline import begin_training, prepare, signal_problem
+from core.pipeline import prepare, signal_problem
+from core.registry import BASELINE_KEYS, DETECTORS, fit_on_split
 from core.thresholds import choose_threshold
 from tests.benchmarks.datasets import available, load
 
 SEEDS = range(5)
-
-
-BASELINES = (IsolationForestDetector, LOFDetector, PCADetector, OneClassSVMDetector)
 #: The LSTM takes seconds an epoch on 2 CPU cores for 140-step rows; it is capped here.
 LSTM_EPOCHS = 20
 
 
-def run_dataset(name: str, seeds=SEEDS, architectures=("dense",), baselines=(IsolationForestDetector, LOFDetector, PCADetector)) -> dict[str, dict[str, list[float]]]:
+def run_dataset(name: str, seeds=SEEDS, architectures=("dense",), baselines=BASELINE_KEYS,
+                variants: dict[str, dict] | None = None) -> dict[str, dict[str, list[float]]]:
+    """Every detector on the same splits. ``variants`` maps a label to autoencoder parameters
+    (for measuring an idea beside the default)."""
     table, label, normal, features = load(name)
     results: dict[str, dict[str, list[float]]] = {}
     for seed in seeds:
         prepared = prepare(table, label, normal, features, seed=seed)
-        X_tr, y_tr = prepared.rows("train"), prepared.labels("train")
-        X_va, y_va = prepared.rows("val"), prepared.labels("val")
         X_te, y_te = prepared.rows("test"), prepared.labels("test")
-        detectors = {}
-        for architecture in architectures:
+        n_normal = int((prepared.labels("train") == 0).sum())
+        runs = [("autoencoder" if a == "dense" else f"AE {a}", f"ae:{a}", {"epochs": LSTM_EPOCHS} if a == "lstm" else {}) for a in architectures]
+        runs += [(label_, "ae:dense", params) for label_, params in (variants or {}).items()]
+        runs += [(DETECTORS[k].name, k, {}) for k in baselines if DETECTORS[k].why_not(n_normal, None) is None]
+        for det_name, key, params in runs:
             t0 = time.perf_counter()
-            ae = begin_training(prepared, {"architecture": architecture, **({"epochs": LSTM_EPOCHS} if architecture == "lstm" else {})})
-            ae.trainer_.run()
-            ae.end_fit()
-            detectors["autoencoder" if architecture == "dense" else f"AE {architecture}"] = (ae, time.perf_counter() - t0)
-        for cls in baselines:
-            if cls is OneClassSVMDetector and int((y_tr == 0).sum()) > OCSVM_MAX_TRAIN_ROWS:
-                continue
-            t0 = time.perf_counter()
-            det = cls(random_state=seed).fit(X_tr, y_tr, validation_data=(X_va, y_va))
-            detectors[cls.name] = (det, time.perf_counter() - t0)
-        for det_name, (det, seconds) in detectors.items():
+            det = fit_on_split(prepared, key, params)
+            seconds = time.perf_counter() - t0
             scores = det.decision_function(X_te)
             curve = ThresholdCurve(scores, y_te)
             f1s = curve.metric_curves()["f1"]
@@ -97,7 +88,7 @@ def all_detectors(name: str, seeds=SEEDS):
     table, label, normal, features = load(name)
     signal = signal_problem(prepare(table, label, normal, features, seed=0)) is None
     architectures = ("dense", "sparse", "denoising", "variational") + (("conv1d", "lstm") if signal else ())
-    return run_dataset(name, seeds, architectures, BASELINES)
+    return run_dataset(name, seeds, architectures, BASELINE_KEYS)
 
 
 def best_autoencoder_against_best_baseline(all_results) -> list[str]:

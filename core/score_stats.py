@@ -1,0 +1,158 @@
+"""The statistics behind the autoencoder's combined score, one small object.
+
+Three parts, each scaled to average 1 on normal training rows: per-column
+reconstruction error (each cell divided by its column's mean error), the
+Mahalanobis distance of the code, and the mean distance to the nearest normal
+training codes. Which parts are added is ``parts``; ``select`` chooses them on
+labelled validation rows, but only when those hold enough anomalies for the
+choice to mean something.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+#: The three parts a combined score adds.
+SCORE_PARTS = ("reconstruction", "latent", "neighbours")
+#: Non-empty subsets of the parts, all three first (kept on ties).
+PART_SUBSETS = tuple(sorted(
+    (tuple(p for p, keep in zip(SCORE_PARTS, mask) if keep) for mask in np.ndindex(2, 2, 2) if any(mask)),
+    key=lambda subset: -len(subset),
+))
+#: The latent covariance is shrunk towards its diagonal by this much, so a
+#: nearly flat direction of the code cannot make every distance explode.
+LATENT_RIDGE = 1e-3
+#: Normal training codes kept as neighbours (a seeded sample beyond this), and how many a row is measured against.
+MAX_REFERENCE_CODES = 5000
+CODE_NEIGHBOURS = 5
+#: ``select`` keeps all parts unless the validation rows hold at least this many anomalies
+#: (1 = any; a larger floor is measured in tests/benchmarks/test_quality.py).
+MIN_SELECTION_ANOMALIES = 1
+
+
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    """A float32 matrix as base64 (a quarter the size of a JSON list of numbers)."""
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return {"shape": list(data.shape), "float32_base64": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def decode_array(stored: dict[str, Any]) -> np.ndarray:
+    raw = base64.b64decode(stored["float32_base64"].encode("ascii"), validate=True)
+    return np.frombuffer(raw, dtype="<f4").reshape(stored["shape"]).astype(np.float32)
+
+
+@dataclass
+class ScoreStats:
+    """Scales, code statistics, reference codes and the chosen parts of a combined score."""
+
+    cell_error_scale: np.ndarray
+    latent_mean: np.ndarray
+    latent_precision: np.ndarray
+    latent_scale: float
+    reference_codes: Optional[np.ndarray] = None
+    neighbour_scale: float = 1.0
+    parts: tuple[str, ...] = SCORE_PARTS
+    selection: dict[str, float] = field(default_factory=dict)
+    _index: Optional[NearestNeighbors] = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def fit(cls, cells: np.ndarray, codes: np.ndarray, seed: int) -> tuple["ScoreStats", np.ndarray]:
+        """Statistics from normal training rows, and their own neighbour distances (self excluded)."""
+        mean = codes.mean(axis=0)
+        cov = np.atleast_2d(np.cov(codes, rowvar=False))
+        cov = (1 - LATENT_RIDGE) * cov + LATENT_RIDGE * np.diag(np.diag(cov)) + 1e-12 * np.eye(len(mean))
+        stats = cls(np.maximum(cells.mean(axis=0), 1e-12), mean, np.linalg.pinv(cov), 1.0)
+        stats.latent_scale = float(stats.latent_distance(codes).mean()) or 1.0
+        rng = np.random.default_rng(seed)
+        keep = np.arange(len(codes)) if len(codes) <= MAX_REFERENCE_CODES else np.sort(rng.choice(len(codes), MAX_REFERENCE_CODES, replace=False))
+        stats.reference_codes = codes[keep].astype(np.float32)
+        own = stats._training_neighbour_distance(codes, keep)
+        stats.neighbour_scale = float(own.mean()) or 1.0
+        return stats, own
+
+    def latent_distance(self, codes: np.ndarray) -> np.ndarray:
+        d = codes.astype(np.float64) - self.latent_mean
+        return np.einsum("ij,jk,ik->i", d, self.latent_precision, d)
+
+    def neighbour_distance(self, codes: np.ndarray) -> np.ndarray:
+        """Mean distance from each code to its nearest normal training codes."""
+        if len(codes) == 0:
+            return np.empty(0)
+        if self._index is None:
+            self._index = NearestNeighbors(n_neighbors=min(CODE_NEIGHBOURS, len(self.reference_codes))).fit(self.reference_codes)
+        distances, _ = self._index.kneighbors(codes.astype(np.float32))
+        return distances.mean(axis=1)
+
+    def _training_neighbour_distance(self, codes: np.ndarray, in_reference: np.ndarray) -> np.ndarray:
+        """As :meth:`neighbour_distance`, but a training row kept as a neighbour does not count itself."""
+        k = min(CODE_NEIGHBOURS, max(len(self.reference_codes) - 1, 1))
+        index = NearestNeighbors(n_neighbors=min(k + 1, len(self.reference_codes))).fit(self.reference_codes)
+        distances, _ = index.kneighbors(codes.astype(np.float32))
+        is_reference = np.zeros(len(codes), bool)
+        is_reference[in_reference] = True
+        own_dropped = distances[:, 1:k + 1] if distances.shape[1] > 1 else distances
+        return np.where(is_reference, own_dropped.mean(axis=1), distances[:, :k].mean(axis=1))
+
+    def scaled_parts(self, cells: np.ndarray, codes: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
+        """Each requested part, scaled to average 1 on normal training rows."""
+        out = {}
+        if "reconstruction" in parts:
+            out["reconstruction"] = (cells / self.cell_error_scale).mean(axis=1)
+        if "latent" in parts:
+            out["latent"] = self.latent_distance(codes) / self.latent_scale
+        if "neighbours" in parts:
+            out["neighbours"] = (self.neighbour_distance(codes) if neighbour is None else neighbour) / self.neighbour_scale
+        return out
+
+    def combine(self, cells: np.ndarray, codes: np.ndarray, neighbour: Optional[np.ndarray] = None) -> np.ndarray:
+        return sum(self.scaled_parts(cells, codes, self.parts, neighbour).values())
+
+    def select(self, cells: np.ndarray, codes: np.ndarray, y: np.ndarray) -> tuple[str, ...]:
+        """Keep the subset of parts with the best validation average precision (all parts on ties,
+        and all parts when the validation rows hold fewer than ``MIN_SELECTION_ANOMALIES`` anomalies)."""
+        from core.metrics import ThresholdCurve
+
+        self.selection = {}
+        y = np.asarray(y)
+        if len(np.unique(y)) < 2 or int((y == 1).sum()) < MIN_SELECTION_ANOMALIES:
+            self.parts = SCORE_PARTS
+            return self.parts
+        scaled = self.scaled_parts(cells, codes, SCORE_PARTS)
+        best = None
+        for subset in PART_SUBSETS:
+            ap = float(ThresholdCurve(sum(scaled[p] for p in subset), y).average_precision)
+            self.selection["+".join(subset)] = ap
+            if best is None or ap > best[0]:
+                best = (ap, subset)
+        self.parts = best[1]
+        return self.parts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "latent_mean": self.latent_mean.tolist(),
+            "latent_precision": self.latent_precision.tolist(),
+            "cell_error_scale": self.cell_error_scale.tolist(),
+            "latent_scale": self.latent_scale,
+            "reference_codes": encode_array(self.reference_codes),
+            "neighbour_scale": self.neighbour_scale,
+        }
+
+    @classmethod
+    def from_dict(cls, stats: dict[str, Any], parts: Optional[Sequence[str]], selection: dict[str, Any]) -> "ScoreStats":
+        """Statistics from a bundle; bundles from before the neighbour part scored reconstruction + latent."""
+        has_neighbours = "reference_codes" in stats
+        return cls(
+            cell_error_scale=np.asarray(stats["cell_error_scale"], dtype=np.float64),
+            latent_mean=np.asarray(stats["latent_mean"], dtype=np.float64),
+            latent_precision=np.asarray(stats["latent_precision"], dtype=np.float64),
+            latent_scale=float(stats["latent_scale"]),
+            reference_codes=decode_array(stats["reference_codes"]) if has_neighbours else None,
+            neighbour_scale=float(stats["neighbour_scale"]) if has_neighbours else 1.0,
+            parts=tuple(parts) if parts is not None else (SCORE_PARTS if has_neighbours else ("reconstruction", "latent")),
+            selection={str(k): float(v) for k, v in selection.items()},
+        )
