@@ -80,37 +80,6 @@ def comparison_table(results: list[Candidate]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """Which candidate did best on the validation rows, and the sentence that says so."""
-
-    best: Candidate
-    baseline_wins: bool
-    sentence: str
-
-
-def validation_verdict(results: list[Candidate]) -> Optional[Verdict]:
-    """The best candidate by validation average precision (never test rows), and whether a
-    baseline beat every autoencoder there; None without both kinds or without labelled validation rows."""
-    def ap(c: Candidate) -> Optional[float]:
-        curve = c.parts["val"].curve
-        return curve.average_precision if curve.n_pos and curve.n_neg else None
-
-    scored = [(ap(c), c) for c in results if ap(c) is not None]
-    autoencoders = [(a, c) for a, c in scored if DETECTORS[c.key].is_autoencoder]
-    baselines = [(a, c) for a, c in scored if not DETECTORS[c.key].is_autoencoder]
-    if not autoencoders or not baselines:
-        return None
-    best_ae = max(autoencoders, key=lambda t: t[0])
-    best_base = max(baselines, key=lambda t: t[0])
-    if best_base[0] > best_ae[0]:
-        return Verdict(best_base[1], True,
-                       f"{best_base[1].name} beats the best autoencoder ({best_ae[1].name}) on the validation rows: average precision "
-                       f"{best_base[0]:.3f} against {best_ae[0]:.3f}. You can use it on the other pages and save it like any model.")
-    return Verdict(best_ae[1], False,
-                   f"{best_ae[1].name} is the best on the validation rows: average precision {best_ae[0]:.3f} against "
-                   f"{best_base[0]:.3f} for the best baseline ({best_base[1].name}).")
-
-
 # -- random search ----------------------------------------------------------------------------
 SEARCH_SPACE = {
     "code_size": (2, 3, 4, 6, 8, 12, 16),

@@ -33,18 +33,18 @@ def test_random_search_returns_the_best_by_validation_ap():
     assert best.parts["val"].curve.average_precision == table["AP (validation)"].max()
 
 
-def test_verdict_names_a_baseline_that_beats_the_autoencoders_on_validation_rows_only():
+def test_the_leaderboard_names_a_baseline_that_beats_the_autoencoders_on_validation_rows_and_it_can_be_saved():
     from core.bundle import bundle_bytes, load_bundle
-    from core.compare import compare, validation_verdict
+    from core.compare import compare
+    from core.leaderboard import Entry, leaderboard
 
     prepared = prepare(load_sample("machine_sensors.csv"), "status", ["normal"])
     results = compare(prepared, ["ae:dense", "knn", "ecod"], epochs=1)  # one epoch: an undertrained autoencoder
-    verdict = validation_verdict(results)
-    val_ap = {c.key: c.parts["val"].curve.average_precision for c in results}
-    assert verdict.best.key == max(val_ap, key=val_ap.get)
-    assert verdict.baseline_wins == (verdict.best.key != "ae:dense")
-    assert verdict.best.name in verdict.sentence and f"{val_ap[verdict.best.key]:.3f}" in verdict.sentence
-    loaded, _ = load_bundle(bundle_bytes(verdict.best.detector))  # whichever won can be saved
+    board = leaderboard([Entry(c.name, c.key.startswith("ae:"), c.parts, float(c.detector.threshold_)) for c in results])
+    val_ap = {c.name: c.parts["val"].curve.average_precision for c in results}
+    assert board.best == max(val_ap, key=val_ap.get)
+    assert (board.best_baseline is not None) == (max(val_ap["kNN distance"], val_ap["ECOD"]) > val_ap["AE dense"])
+    best = next(c for c in results if c.name == board.best)
+    loaded, _ = load_bundle(bundle_bytes(best.detector))  # whichever won can be saved
     rows = prepared.rows("test")
-    assert np.array_equal(loaded.decision_function(rows), verdict.best.detector.decision_function(rows))
-    assert validation_verdict([c for c in results if c.key != "ae:dense"]) is None
+    assert np.array_equal(loaded.decision_function(rows), best.detector.decision_function(rows))

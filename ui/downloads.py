@@ -12,14 +12,12 @@ from ui.session import ModelRun
 
 def model_download(run: ModelRun, key: str, table_name: str) -> None:
     """A download of the model with the threshold in use (built only when clicked)."""
-    if not run.is_autoencoder:
-        st.caption("Baselines cannot be saved yet: scikit-learn models would need pickle, which a bundle never holds.")
-        return
     detector, context, threshold = run.detector, run.bundle_context(), run.threshold
     stem = table_name.rsplit(".", 1)[0] if run.study is not None else "model"
     st.download_button(
         "Download model (.zip)", data=lambda: bundle_bytes(detector, context, threshold),
         file_name=f"anomaly-lab-{stem}-{date.today().isoformat()}.zip", mime="application/zip", key=key,
         icon=":material/download:", on_click="ignore",
-        help=f"The Keras model and a JSON of everything else (no pickle), with the threshold in use, {threshold.value:.6g} ({threshold.rule}).",
+        help=("The Keras model" if run.is_autoencoder else "The scikit-learn model (skops, loaded with trusted types only)")
+        + f" and a JSON of everything else (no pickle), with the threshold in use, {threshold.value:.6g} ({threshold.rule}).",
     )

@@ -139,7 +139,9 @@ class ModelRun:
 
     @property
     def is_autoencoder(self) -> bool:
-        return hasattr(self.detector, "get_state")
+        from core.detector import AutoencoderDetector
+
+        return isinstance(self.detector, AutoencoderDetector)
 
     def set_threshold(self, value: float, rule: str = BY_HAND[0], reason: str = BY_HAND[1]) -> None:
         self.threshold = Threshold(float(value), rule, reason)
