@@ -18,7 +18,7 @@ if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning", "ignore:The copy keyword is deprecated")
 
 #: float32 has ~7 significant digits; a row's score may differ in its last bits with the batch it ran in.
-FLOAT32 = dict(rtol=2e-6, atol=1e-6)
+FLOAT32 = {"rtol": 2e-6, "atol": 1e-6}
 
 
 @pytest.fixture(scope="module")
