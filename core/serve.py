@@ -10,8 +10,10 @@ mutable state; the network runs in the thread pool so the event loop stays free.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -45,6 +47,8 @@ class Limits:
 
     max_body_bytes: int = 16 * 1024 * 1024
     max_rows: int = 50_000
+    #: requests computing at once (the rest wait their turn); 0 = one per CPU core
+    model_threads: int = 0
 
 
 class BodyTooLarge(Exception):
@@ -151,7 +155,8 @@ def create_app(model: ServedModel, limits: Limits = Limits()) -> FastAPI:
                     if kind != "score":
                         model.require(path.strip("/"))
                     frame = await rows_of(request)
-                    answer = await run_in_threadpool(compute, frame)
+                    async with slots:
+                        answer = await run_in_threadpool(compute, frame)
                 except BodyTooLarge as exc:
                     return _error(413, "REQUEST_LIMIT_EXCEEDED", str(exc))
                 except TooManyRows as exc:
@@ -171,6 +176,7 @@ def create_app(model: ServedModel, limits: Limits = Limits()) -> FastAPI:
         return register
 
     threshold = model.threshold.as_dict()
+    slots = asyncio.Semaphore(limits.model_threads or os.cpu_count() or 1)
 
     def predictions(frame) -> dict[str, Any]:
         scores = model.score(model.validate(frame))

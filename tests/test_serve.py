@@ -192,7 +192,7 @@ def test_metadata_names_features_classes_threshold_and_provenance(client, model)
     assert meta["label"] == "status" and meta["normal_classes"] == ["normal"]
     assert meta["threshold"]["source"] == "bundle" and meta["threshold"]["rule"]
     assert len(meta["data"]["sha256"]) == 64 and meta["trained_at"] and meta["trained_with"]["keras"]
-    assert meta["limits"] == {"max_body_bytes": 1_000_000, "max_rows": 4000}
+    assert meta["limits"]["max_body_bytes"] == 1_000_000 and meta["limits"]["max_rows"] == 4000
     assert client.get("/ping").status_code == 200 and client.get("/health").json()["status"] == "ok"
     assert client.get("/version").json()["keras"]
 
@@ -242,3 +242,16 @@ def test_serve_command_loads_the_bundle_with_its_options(bundle, monkeypatch):
     assert seen["port"] == 8123 and seen["host"] == "127.0.0.1"
     meta = TestClient(seen["app"]).get("/metadata").json()
     assert meta["threshold"]["value"] == 2.5 and meta["limits"]["max_rows"] == 10
+
+
+def test_a_variational_model_decodes_its_code_to_its_reconstruction(rows):
+    from core.detector import AutoencoderDetector
+
+    frame = pd.read_csv(SAMPLE)
+    normal = frame[frame["status"] == "normal"].drop(columns=["status"]).head(300)
+    model = ServedModel(AutoencoderDetector(architecture="variational", epochs=1, random_state=0).fit(normal), {"label": "status"})
+    assert "decode" in model.capabilities
+    valid = model.validate(rows.head(4))
+    decoded, rebuilt = model.decode(model.encode(valid)), model.reconstruct(valid)
+    np.testing.assert_allclose(decoded["rpm"], rebuilt["rpm"], rtol=1e-5)
+    assert decoded["machine"].tolist() == rebuilt["machine"].tolist()
