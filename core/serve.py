@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import DataError
@@ -130,9 +130,8 @@ def create_app(model: ServedModel, limits: Limits = Limits()) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "INTERNAL_ERROR", "Internal error; the server log has the details.")
 
-    async def rows_of(request: Request):
-        body = await _read_body(request, limits.max_body_bytes)
-        kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    def rows_of(request: Request, body: bytes, kind: str):
+        """The request's rows as a table (in a worker thread: parsing a large body must not block the loop)."""
         if kind in ("text/csv", "application/csv"):
             frame = frame_from_csv(body, limits.max_rows, limits.max_body_bytes)
         elif kind in ("application/json", ""):
@@ -150,13 +149,18 @@ def create_app(model: ServedModel, limits: Limits = Limits()) -> FastAPI:
 
     def endpoint(path: str, summary: str, kind: str) -> Callable:
         def register(compute: Callable[[Any], dict[str, Any]]) -> Callable:
-            async def handler(request: Request) -> JSONResponse:
+            def work(request: Request, body: bytes, content_type: str) -> bytes:
+                answer = compute(rows_of(request, body, content_type))
+                return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+            async def handler(request: Request) -> Response:
                 try:
                     if kind != "score":
                         model.require(path.strip("/"))
-                    frame = await rows_of(request)
+                    body = await _read_body(request, limits.max_body_bytes)
+                    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
                     async with slots:
-                        answer = await run_in_threadpool(compute, frame)
+                        answer = await run_in_threadpool(work, request, body, content_type)
                 except BodyTooLarge as exc:
                     return _error(413, "REQUEST_LIMIT_EXCEEDED", str(exc))
                 except TooManyRows as exc:
@@ -167,7 +171,7 @@ def create_app(model: ServedModel, limits: Limits = Limits()) -> FastAPI:
                     return _error(404, "NOT_AVAILABLE", str(exc))
                 except DataError as exc:
                     return _error(422 if request.scope["state"].get("rows") is not None else 400, "BAD_REQUEST", str(exc))
-                return JSONResponse(answer)
+                return Response(answer, media_type="application/json")
 
             handler.__name__ = path.strip("/") or "root"
             app.add_api_route(path, handler, methods=["POST"], summary=summary, description=REQUEST_DOC,
