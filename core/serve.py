@@ -244,7 +244,7 @@ def serve(bundle: str, host: str = "127.0.0.1", port: int = 8000, threshold: flo
     import uvicorn
 
     model = ServedModel.from_bundle(bundle, threshold=threshold)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True)
     log.setLevel(logging.INFO)
     log.info("serving %s (%s, threshold %.6g from %s) on http://%s:%d", bundle, type(model.detector).__name__,
              model.threshold.value, model.threshold.source, host, port)
