@@ -11,10 +11,12 @@ mutable state; the network runs in the thread pool so the event loop stays free.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -244,8 +246,17 @@ def serve(bundle: str, host: str = "127.0.0.1", port: int = 8000, threshold: flo
     import uvicorn
 
     model = ServedModel.from_bundle(bundle, threshold=threshold)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True)
-    log.setLevel(logging.INFO)
-    log.info("serving %s (%s, threshold %.6g from %s) on http://%s:%d", bundle, type(model.detector).__name__,
-             model.threshold.value, model.threshold.source, host, port)
-    uvicorn.run(create_app(model, limits), host=host, port=port, access_log=False, log_level="info")
+    print(f"serving {bundle} ({type(model.detector).__name__}, threshold {model.threshold.value:.6g} from the {model.threshold.source}) "
+          f"on http://{host}:{port}", file=sys.stderr, flush=True)
+    uvicorn.run(create_app(model, limits), host=host, port=port, access_log=False, log_level="info", log_config=_log_config())
+
+
+def _log_config() -> dict[str, Any]:
+    """Uvicorn's logging set-up plus the service's one line per request, with a timestamp."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["requests"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["requests"] = {"class": "logging.StreamHandler", "formatter": "requests", "stream": "ext://sys.stderr"}
+    config["loggers"][log.name] = {"handlers": ["requests"], "level": "INFO", "propagate": False}
+    return config

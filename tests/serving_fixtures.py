@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +16,14 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "sample_data" / "machine_sensors.csv"
+
+
+@functools.lru_cache(maxsize=1)
+def shared_bundle() -> Path:
+    """One small bundle per test process, for every serving, Spark and MLflow test (read-only)."""
+    folder = Path(tempfile.mkdtemp(prefix="anomaly-lab-serving-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return train_bundle(folder)
 
 
 def train_bundle(folder: Path, epochs: int = 3) -> Path:

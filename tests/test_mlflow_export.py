@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from tests.serving_fixtures import SAMPLE, train_bundle
+from tests.serving_fixtures import SAMPLE, shared_bundle
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    return train_bundle(tmp_path_factory.mktemp("mlflow"))
+def bundle():
+    return shared_bundle()
 
 
 def test_exported_model_loads_with_mlflow_and_scores_identically(bundle, tmp_path, capsys):

@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from core.cli import main
 from core.serve import Limits, create_app
 from core.served_model import ServedModel
-from tests.serving_fixtures import SAMPLE, running_server, train_bundle
+from tests.serving_fixtures import SAMPLE, running_server, shared_bundle
 
 LIMITS = Limits(max_body_bytes=1_000_000, max_rows=4000)
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    return train_bundle(tmp_path_factory.mktemp("serve"))
+def bundle():
+    return shared_bundle()
 
 
 @pytest.fixture(scope="module")

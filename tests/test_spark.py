@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from tests.serving_fixtures import SAMPLE, train_bundle
+from tests.serving_fixtures import SAMPLE, shared_bundle
 
 pyspark = pytest.importorskip("pyspark")
 if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
@@ -34,8 +34,8 @@ def spark():
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    return train_bundle(tmp_path_factory.mktemp("spark"))
+def bundle():
+    return shared_bundle()
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,14 @@ def test_each_python_worker_loads_the_model_once_and_reuses_it(bundle):
         assert Broadcast.reads == 1
     finally:
         spark_module._WORKER_MODELS.clear()
+
+
+def test_spark_engine_without_java_says_how_to_get_it(monkeypatch):
+    from core import spark as spark_module
+    from core.errors import DataError
+
+    monkeypatch.setattr(spark_module.shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(DataError) as caught:
+        spark_module.spark_session("local[1]")
+    assert "openjdk-17-jre-headless" in str(caught.value) and "--engine local" in str(caught.value)
