@@ -74,22 +74,25 @@ def _worker_model(key: str, source, threshold: float | None):
     return model
 
 
-def feature_frame(batch: pd.DataFrame, model) -> pd.DataFrame:
+def feature_frame(batch: pd.DataFrame, model, decimal: str = ".") -> pd.DataFrame:
     """The model's columns as the local engine parses them: numbers from text (unparseable → missing), text kept."""
     data = {}
     for feature in model.features:
         values = batch[feature.name]
         if feature.kind == "number":
+            if decimal != "." and not pd.api.types.is_numeric_dtype(values):
+                values = values.astype("string").str.replace(decimal, ".", regex=False)
             data[feature.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             data[feature.name] = values.astype(object).where(values.notna(), np.nan).to_numpy(dtype=object)
     return pd.DataFrame(data)
 
 
-def _score_batches(batches: Iterator[pd.DataFrame], key: str, source, threshold: float | None, escape: bool, counters=None) -> Iterator[pd.DataFrame]:
+def _score_batches(batches: Iterator[pd.DataFrame], key: str, source, threshold: float | None, escape: bool, counters=None,
+                   decimal: str = ".") -> Iterator[pd.DataFrame]:
     model = _worker_model(key, source, threshold)
     for batch in batches:
-        scores = model.score(feature_frame(batch, model))
+        scores = model.score(feature_frame(batch, model, decimal))
         flags = model.flags(scores).astype(np.int32)
         if counters is not None:
             counters[0].add(len(batch))
@@ -101,7 +104,8 @@ def _score_batches(batches: Iterator[pd.DataFrame], key: str, source, threshold:
         yield batch.assign(anomaly_score=scores, is_anomaly=flags)
 
 
-def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = None, escape_text: bool = False, counters=None):
+def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = None, escape_text: bool = False, counters=None,
+                    decimal: str = "."):
     """``df`` plus ``anomaly_score`` (double) and ``is_anomaly`` (0/1), computed on the executors.
 
     Lazy, like any Spark transformation: nothing runs until the result is written
@@ -118,22 +122,35 @@ def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = No
     _ship_code(sc)
     key = hashlib.sha256(raw).hexdigest()
     schema = StructType(list(df.schema.fields) + [StructField("anomaly_score", DoubleType(), False), StructField("is_anomaly", IntegerType(), False)])
-    work = functools.partial(_score_batches, key=key, source=sc.broadcast(raw), threshold=threshold, escape=escape_text, counters=counters)
+    work = functools.partial(_score_batches, key=key, source=sc.broadcast(raw), threshold=threshold, escape=escape_text, counters=counters, decimal=decimal)
     return df.mapInPandas(work, schema)
 
 
-def _csv_layout(path: Path) -> tuple[str, list[str], bool]:
-    """Delimiter, column names and header presence, found as the local engine finds them."""
-    from core.scoring import (
-        _sniff_file,  # the one dialect detector; issue 13 may rename it
-    )
+def _csv_layout(path: Path) -> tuple[str, list[str], bool, str, str]:
+    """Delimiter, column names, header presence, decimal mark and encoding, found by the local engine's own code."""
+    try:  # the one dialect detector once the reader records a Dialect (issue 13)
+        from core.scoring import _open_path
+    except ImportError:
+        _open_path = None
+    if _open_path is not None:
+        stream, names, dialect = _open_path(path)
+        stream.close()
+        return dialect.delimiter, list(names), bool(dialect.header), dialect.decimal, dialect.encoding
+    from core.scoring import _sniff_file
 
     delimiter, header, n_columns = _sniff_file(path)
     if not header:
-        return delimiter, [f"col_{i}" for i in range(n_columns)], False
-    with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+        return delimiter, [f"col_{i}" for i in range(n_columns)], False, ".", "utf-8"
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
         first = next(line for line in fh if line.strip())
-    return delimiter, [n.strip() for n in next(csv.reader([first], delimiter=delimiter))], True
+    return delimiter, [n.strip() for n in next(csv.reader([first], delimiter=delimiter))], True, ".", "utf-8"
+
+
+def _java_charset(encoding: str) -> str:
+    name = encoding.lower().replace("_", "-")
+    if name.startswith("utf-8"):
+        return "UTF-8"
+    return {"latin-1": "ISO-8859-1", "latin1": "ISO-8859-1", "iso-8859-1": "ISO-8859-1", "cp1252": "windows-1252"}.get(name, encoding)
 
 
 def score_csv_spark(bundle: str | Path, source: str | Path, dest: str | Path, master: str = "local[*]",
@@ -151,21 +168,23 @@ def score_csv_spark(bundle: str | Path, source: str | Path, dest: str | Path, ma
     if not path.is_file():
         raise DataError(f"File not found: {path}. Check the path and try again.")
     checked = ServedModel.from_bundle(bundle, threshold=threshold)
-    delimiter, names, header = _csv_layout(path)
+    delimiter, names, header, decimal, encoding = _csv_layout(path)
     missing = [f.name for f in checked.features if f.name not in names]
     if missing:
         raise DataError(f"The table lacks column(s) the model needs: {', '.join(map(repr, missing))}. Use a table with the same columns as the training data.")
     spark = spark or spark_session(master)
     frame = (spark.read.option("header", header).option("sep", delimiter).option("quote", '"').option("escape", '"')
+             .option("encoding", _java_charset(encoding))
              .option("inferSchema", False).option("mode", "FAILFAST").csv(str(path)))
     frame = frame.toDF(*names)
     rows, flagged = spark.sparkContext.accumulator(0), spark.sparkContext.accumulator(0)
-    scored = score_dataframe(frame, Path(bundle).read_bytes(), threshold, escape_text=True, counters=(rows, flagged))
+    scored = score_dataframe(frame, Path(bundle).read_bytes(), threshold, escape_text=True, counters=(rows, flagged), decimal=decimal)
     parts = Path(tempfile.mkdtemp(prefix="anomaly-lab-spark-", dir=Path(dest).resolve().parent))
     try:
-        scored.write.mode("overwrite").option("header", False).option("quote", '"').option("escape", '"').csv(str(parts / "out"))
+        (scored.write.mode("overwrite").option("header", False).option("sep", delimiter).option("quote", '"').option("escape", '"')
+         .csv(str(parts / "out")))
         with open(dest, "wb") as out:
-            writer = csv.writer(_TextOut(out), lineterminator="\n")
+            writer = csv.writer(_TextOut(out), delimiter=delimiter, lineterminator="\n")
             writer.writerow(list(names) + list(SCORE_COLUMNS))
             for part in sorted((parts / "out").glob("part-*")):
                 with open(part, "rb") as fh:

@@ -109,3 +109,16 @@ def test_spark_engine_without_java_says_how_to_get_it(monkeypatch):
     with pytest.raises(DataError) as caught:
         spark_module.spark_session("local[1]")
     assert "openjdk-17-jre-headless" in str(caught.value) and "--engine local" in str(caught.value)
+
+
+def test_workers_parse_numbers_as_the_local_engine_does():
+    from core.served_model import Feature
+    from core.spark import feature_frame
+
+    class Model:
+        features = (Feature("x", "number"), Feature("kind", "string"))
+
+    batch = pd.DataFrame({"x": ["1,5", "oops", None], "kind": ["a", None, "b"]})
+    out = feature_frame(batch, Model(), decimal=",")
+    assert out["x"].tolist()[0] == 1.5 and np.isnan(out["x"].tolist()[1:]).all()
+    assert out["kind"].tolist()[0] == "a" and pd.isna(out["kind"].tolist()[1])
