@@ -1,4 +1,4 @@
-"""The command line: ``python -m core train | score | evaluate``.
+"""The command line: ``python -m core train | score | evaluate | serve | export-mlflow``.
 
 Exit code 0 on success, 2 with a one-line message on bad input; progress goes to stderr.
 """
@@ -18,6 +18,8 @@ EXAMPLES = {
     "train": "python -m core train sample_data/machine_sensors.csv --label status --normal normal --out model.zip",
     "score": "python -m core score model.zip new_rows.csv --out scored.csv",
     "evaluate": "python -m core evaluate model.zip labelled.csv --label status --normal normal",
+    "serve": "python -m core serve model.zip --port 8000",
+    "export-mlflow": "python -m core export-mlflow model.zip mlflow_model/",
 }
 
 
@@ -44,13 +46,57 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("model", help="model bundle (.zip) from 'train' or the app")
     score.add_argument("data", help="CSV file to score (labels not needed)")
     score.add_argument("--out", required=True, help="where to write the scored CSV")
+    score.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default) or spark (mapInPandas; needs pyspark and Java)")
+    score.add_argument("--master", default="local[*]", help="Spark master URL with --engine spark (default local[*])")
 
     evaluate = sub.add_parser("evaluate", help="print metrics of a model on a labelled CSV as JSON", epilog=f"Example:\n  {EXAMPLES['evaluate']}", formatter_class=argparse.RawDescriptionHelpFormatter)
     evaluate.add_argument("model", help="model bundle (.zip)")
     evaluate.add_argument("data", help="labelled CSV file")
     evaluate.add_argument("--label", required=True, help="label column")
     evaluate.add_argument("--normal", action="append", default=[], help="a normal class (repeat for several)")
+    _add_serving_commands(sub)
     return parser
+
+
+def _add_serving_commands(sub) -> None:
+    serve = sub.add_parser("serve", help="serve a model bundle over HTTP (MLflow scoring protocol and more)", epilog=f"Example:\n  {EXAMPLES['serve']}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("model", help="model bundle (.zip)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--threshold", type=float, help="use this threshold instead of the bundle's")
+    serve.add_argument("--max-body-mb", type=float, default=16.0, help="largest request body in MB (default 16)")
+    serve.add_argument("--max-rows", type=int, default=50_000, help="most rows per request (default 50000)")
+
+    export = sub.add_parser("export-mlflow", help="write an MLflow pyfunc model directory (needs mlflow-skinny)", epilog=f"Example:\n  {EXAMPLES['export-mlflow']}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("model", help="model bundle (.zip)")
+    export.add_argument("out", help="new directory to write the MLflow model to")
+
+
+def _serve(args) -> int:
+    from core.serve import Limits, serve
+
+    serve(args.model, host=args.host, port=args.port, threshold=args.threshold,
+          limits=Limits(max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_rows=args.max_rows))
+    return 0
+
+
+def _export_mlflow(args) -> int:
+    from core.mlflow_export import export_mlflow
+
+    path = export_mlflow(args.model, args.out)
+    print(f"wrote an MLflow model to {path}; load it with mlflow.pyfunc.load_model({str(path)!r})", file=sys.stderr)
+    return 0
+
+
+def _score_spark(args) -> int:
+    from core.spark import score_csv_spark
+
+    t0 = time.perf_counter()
+    summary = score_csv_spark(args.model, args.data, args.out, master=args.master)
+    elapsed = time.perf_counter() - t0
+    print(f"{summary['flagged']:,} of {summary['rows']:,} rows flagged ({summary['flagged'] / max(summary['rows'], 1):.2%}) "
+          f"on Spark in {elapsed:.1f}s ({summary['rows'] / max(elapsed, 1e-9):,.0f} rows/s); wrote {args.out}", file=sys.stderr)
+    return 0
 
 
 def _progress(report) -> None:
@@ -76,6 +122,8 @@ def _score(args) -> int:
     from core.bundle import load_bundle
     from core.scoring import score_csv
 
+    if getattr(args, "engine", "local") == "spark":
+        return _score_spark(args)
     detector, _ = load_bundle(args.model)
     t0 = time.perf_counter()
 
@@ -113,7 +161,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
-        return {"train": _train, "score": _score, "evaluate": _evaluate}[args.command](args)
+        return {"train": _train, "score": _score, "evaluate": _evaluate, "serve": _serve, "export-mlflow": _export_mlflow}[args.command](args)
     except DataError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
