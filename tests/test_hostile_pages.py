@@ -11,6 +11,7 @@ import pytest
 from core.bundle import bundle_bytes
 from core.pipeline import begin_training, load_sample, prepare
 from tests.test_app import app, session, texts, trained_state  # noqa: F401 - the fixture is shared
+from ui.text import plain
 
 PAGES = ["pages/data.py", "pages/train.py", "pages/threshold.py", "pages/inspect.py", "pages/score.py", "pages/compare.py"]
 
@@ -137,3 +138,33 @@ def test_a_hostile_bundle_gets_a_message_and_no_page_raises(case, bundles, train
         assert any("Could not restore" in e.value for e in at.error), texts(at)
         assert now.run is run_before
         _walk(at, ["pages/threshold.py"])
+
+
+def test_the_whole_hostile_catalogue_through_the_data_page(trained_state, monkeypatch):  # noqa: F811
+    """Every table and bundle of tests/hostile.py uploaded one after another in one session:
+    never an exception element; a refused file says so by name and changes nothing."""
+    import core.bundle
+    from tests.hostile import BUNDLES, SMALL_CAP, hostile_tables
+
+    _, prepared, detector, _ = trained_state
+    good = bundle_bytes(detector, prepared.context())
+    at = app(None, trained_state)
+    for i, (name, raw, filename) in enumerate(hostile_tables()):
+        before = session(at)
+        table, run = before.table, before.run
+        if not filename.endswith((".csv", ".txt", ".tsv")):  # the browser's file picker allows these only
+            filename += ".csv"
+        at.file_uploader(key="data_upload").set_value((f"{i}-{filename}", raw, "text/csv"))
+        at.run()
+        assert not at.exception, (name, at.exception)
+        if session(at).table is table and raw:  # (an empty file is no upload at all to Streamlit)
+            assert any(f"Could not use '{plain(f'{i}-')}" in e.value for e in at.error), (name, texts(at))
+            assert session(at).run is run
+    for i, case in enumerate(BUNDLES):
+        monkeypatch.setattr(core.bundle, "MAX_MEMBER_BYTES", case.max_bytes or core.bundle.MAX_BUNDLE_BYTES)
+        run = session(at).run
+        at.file_uploader(key="data_bundle").set_value((f"{i}-{case.name}.zip", case.build(good), "application/zip"))
+        at.run()
+        assert not at.exception, (case.name, at.exception)
+        if case.expect != "ok":
+            assert any(f"Could not restore '{plain(f'{i}-')}" in e.value for e in at.error) or session(at).run.study is None, (case.name, texts(at))
