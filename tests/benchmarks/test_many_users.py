@@ -11,6 +11,17 @@
    sessions within 100 MB of the one-session figure.
 2. Latency of GET /_stcore/health while three sessions train at once (target p95 ≤ 250 ms).
 
+Measured 2026-11-24 on the 2-core machine at load average ~20 (five engineers): start
+70 MB; 1 session: peak 760, settled 761 MB; 10: 873 / 841 MB; 30: 1034 / 1009 MB
+(+247 MB, ~8.5 MB a session: target missed); health p50 40 ms, p95 182 ms, max 652 ms.
+Why settled RSS grows: not the sessions (they are dropped, and the same growth, ~7 MB a
+model, shows in a bare loop of ``begin_training``/``end_fit``/``score_all`` with
+``gc.collect()`` and no Streamlit). The Keras models are collected (weak references die),
+but every ``tf.function`` a model traced (train step, predict step per input shape) stays
+in TensorFlow's process-wide eager context: ``context.context().list_function_names()``
+grows by ~16 a model with plain Keras, ~32 with ``core``. Only ``keras.backend.clear_session``
+(global: not while another session trains) or training in a separate process frees them.
+
 Run: TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -m pytest -p no:cacheprovider -q -s -m benchmark tests/benchmarks/test_many_users.py
 """
 
