@@ -261,3 +261,32 @@ def test_closing_the_tab_during_training_stops_the_work_on_the_server():
         idle = _cpu_seconds(pid)
         time.sleep(5)
         assert _cpu_seconds(pid) - idle < 0.5, "the server kept working after the browser tab was closed"
+
+
+def test_markdown_and_html_in_file_and_column_names_stay_plain_text(tmp_path):
+    """A file named with a Markdown link and image, and columns named with them: no link or
+    image from them appears anywhere in the page, only their characters."""
+    need_browser()
+    name = "[click me](http://evil.example) ![x](http://evil.example/x.png) <b>bold</b>.csv"
+    header = "[col](http://evil.example/a),![img](http://evil.example/i.png),<img src=http://evil.example/h.png>,status"
+    rows = [f"{i % 7}.{i % 10},{(i * 3) % 11}.5,{(i * 5) % 13},{'bad' if i % 10 == 0 else 'ok'}" for i in range(120)]
+    path = tmp_path / "hostile.csv"
+    path.write_text("\n".join([header] + rows) + "\n")
+    with running_app() as url, browser_page() as page:
+        remote = []
+        page.on("request", lambda request: remote.append(request.url) if "evil.example" in request.url else None)
+        page.goto(url)
+        settle(page, "Ready to train")
+        page.locator('[data-testid="stFileUploader"]').filter(has_text="upload a CSV").locator('input[type="file"]').set_input_files(
+            files=[{"name": name, "mimeType": "text/csv", "buffer": path.read_bytes()}])
+        settle(page, "click me")
+        page.wait_for_timeout(1000)
+        assert page.locator('a[href*="evil.example"]').count() == 0
+        assert page.locator('img[src*="evil.example"]').count() == 0
+        assert page.get_by_text("[click me](http://evil.example)").first.is_visible()
+        shoot(page, "8-data-markdown-names")
+        for link in ("2 · Train", "6 · Compare detectors"):
+            page.get_by_role("link", name=link).click()
+            settle(page)
+            assert page.locator('a[href*="evil.example"]').count() == 0 and page.locator('img[src*="evil.example"]').count() == 0
+        assert remote == []

@@ -328,7 +328,17 @@ def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, defa
         if valid is not None and not valid(value):
             value = default
         state[key] = value
-    value = widget(label, key=key, **kwargs)
+    then = kwargs.pop("on_change", None)
+
+    def remember(*args: Any, **kw: Any) -> None:
+        # Also when the change arrives with a click that leaves the page: callbacks run
+        # before the next page's script, so the value is kept even then.
+        if key in state:
+            owner.values[name] = state[key]
+        if then is not None:
+            then(*args, **kw)
+
+    value = widget(label, key=key, on_change=remember, **kwargs)
     owner.values[name] = value
     return value
 
