@@ -26,9 +26,9 @@ def comparison(session: state.Session, study: state.Study) -> None:
     default = [k for k in ("ae:dense", "ae:variational", "iforest", "lof", "pca") if k in options]
     owner = study.widgets
     with st.form("compare_form"):
-        keys = state.kept(st.multiselect, "Detectors", owner=owner, name="compare_keys", default=default, valid=lambda v: all(k in options for k in v),
+        keys = state.kept(st.multiselect, "Detectors", owner=owner, name="compare_keys", in_form=True, default=default, valid=lambda v: all(k in options for k in v),
                           options=list(options), format_func=lambda k: options[k][0])
-        epochs = state.kept(st.number_input, "Most epochs per autoencoder", owner=owner, name="compare_epochs", default=60, min_value=1, max_value=500,
+        epochs = state.kept(st.number_input, "Most epochs per autoencoder", owner=owner, name="compare_epochs", in_form=True, default=60, min_value=1, max_value=500,
                             help="Early stopping may end sooner. The LSTM is slow on a CPU. The model trained on the Train page is shown as its own row.")
         run_it = st.form_submit_button("Compare", type="primary", icon=":material/play_arrow:")
     if run_it:
@@ -67,9 +67,9 @@ def search(session: state.Session, study: state.Study) -> None:
     owner = study.widgets
     with st.form("search_form"):
         a, b, c = st.columns(3)
-        trials = state.kept(a.number_input, "Trials", owner=owner, name="search_trials", default=6, min_value=1, max_value=50)
-        epochs = state.kept(b.number_input, "Most epochs per trial", owner=owner, name="search_epochs", default=30, min_value=1, max_value=300)
-        architecture = state.kept(c.selectbox, "Architecture", owner=owner, name="search_arch", default=architectures[0], valid=lambda v: v in architectures, options=architectures)
+        trials = state.kept(a.number_input, "Trials", owner=owner, name="search_trials", in_form=True, default=6, min_value=1, max_value=50)
+        epochs = state.kept(b.number_input, "Most epochs per trial", owner=owner, name="search_epochs", in_form=True, default=30, min_value=1, max_value=300)
+        architecture = state.kept(c.selectbox, "Architecture", owner=owner, name="search_arch", in_form=True, default=architectures[0], valid=lambda v: v in architectures, options=architectures)
         go = st.form_submit_button("Search", icon=":material/travel_explore:")
     if go:
         bar = st.progress(0.0, text="Starting…")

@@ -12,7 +12,7 @@ from core.target import class_counts, feature_choice, likely_label_columns
 from ui import session as state
 from ui.guard import run_page
 from ui.paths import SCORE_PAGE, THRESHOLD_PAGE, TRAIN_PAGE
-from ui.text import names, plain
+from ui.text import message, names, plain
 
 NO_LABEL = "(no label)"
 
@@ -32,7 +32,7 @@ def load_controls(session: state.Session) -> None:
             try:
                 session.set_table(read_table(upload.getvalue(), name=upload.name))
             except DataError as exc:
-                session.notices["upload"] = ("error", f"Could not use '{plain(upload.name)}': {exc} Still using the previous table, {plain(session.table.name)}.")
+                session.notices["upload"] = ("error", f"Could not use '{plain(upload.name)}': {message(exc)} Still using the previous table, {plain(session.table.name)}.")
             else:
                 session.notices.pop("upload", None)
         if "upload" in session.notices:
@@ -50,12 +50,12 @@ def restore_controls(session: state.Session) -> None:
             try:
                 run = session.restore(bundle.getvalue(), bundle.name)
             except DataError as exc:
-                session.notices["bundle"] = ("error", f"Could not restore '{plain(bundle.name)}': {exc} Nothing in this session was changed.")
+                session.notices["bundle"] = ("error", f"Could not restore '{plain(bundle.name)}': {message(exc)} Nothing in this session was changed.")
             else:
-                session.notices["bundle"] = ("success" if run.study is not None else "warning", run.note)
+                session.notices["bundle"] = ("success" if run.study is not None else "warning", plain(run.note, 4000))
         if "bundle" in session.notices:
-            kind, message = session.notices["bundle"]
-            {"error": st.error, "success": st.success, "warning": st.warning}[kind](message)
+            kind, notice = session.notices["bundle"]
+            {"error": st.error, "success": st.success, "warning": st.warning}[kind](notice)
             if kind != "error":
                 scored = session.scored_run is not None
                 st.page_link(THRESHOLD_PAGE if scored else SCORE_PAGE, label="Go to Threshold" if scored else "Go to Score", icon=":material/arrow_forward:")
@@ -114,7 +114,7 @@ def choice_controls(session: state.Session) -> None:
         session.choose(label, normal, features, int(seed))
     except DataError as exc:
         kept_note = " The last valid choice stays in use until this is fixed." if session.study is not None else ""
-        st.error(f"{exc}{kept_note}", icon=":material/error:")
+        st.error(f"{message(exc)}{kept_note}", icon=":material/error:")
 
 
 def body() -> None:
@@ -136,7 +136,7 @@ def body() -> None:
     for finding in table.findings:
         st.info(plain(finding, 400), icon=":material/info:")
     if session.workspace.problem and session.study is not None:
-        st.warning(session.workspace.problem, icon=":material/warning:")
+        st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")
     st.dataframe(table.frame.head(20), width="stretch", height=260)
     choice_controls(session)
 

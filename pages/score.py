@@ -13,7 +13,7 @@ from core.target import make_target
 from ui import session as state
 from ui.guard import run_page, stop_with
 from ui.paths import TRAIN_PAGE
-from ui.text import names, plain
+from ui.text import message, names, plain
 
 CHUNK_ROWS = 50_000
 
@@ -32,7 +32,7 @@ def score_upload(session: state.Session, run: state.ModelRun) -> None:
         scores = score_table(run.detector, table.frame, chunk_rows=CHUNK_ROWS, progress=lambda done: bar.progress(done / n, text=f"Scored {done:,} of {n:,} rows"))
         bar.empty()
     except DataError as exc:
-        run.cache["score_error"] = f"Could not score '{plain(upload.name)}': {exc} Nothing was scored; the previous result (if any) stays below."
+        run.cache["score_error"] = f"Could not score '{plain(upload.name)}': {message(exc)} Nothing was scored; the previous result (if any) stays below."
         return
     run.cache.pop("score_error", None)
     prepared = run.prepared
@@ -52,7 +52,7 @@ def label_check(session: state.Session, run: state.ModelRun, table, scores: np.n
     try:
         target = make_target(table.frame, label, normal)
     except DataError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(message(exc), icon=":material/error:")
         return
     conf = ThresholdCurve(scores, target.y).at(threshold)
     m = conf.metrics()

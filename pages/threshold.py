@@ -16,6 +16,7 @@ from ui import session as state
 from ui.downloads import model_download
 from ui.guard import run_page, stop_with
 from ui.paths import DATA_PAGE, INSPECT_PAGE, TRAIN_PAGE
+from ui.text import message
 from ui.threshold_control import threshold_control
 
 MAX_CACHED_INTERVALS = 500
@@ -42,7 +43,7 @@ class View:
         try:
             chosen = apply_rule(self.run.detector, self.parts, state.widget_value(self.owner, "thr_rule"))
         except DataError as exc:
-            self.owner.values["rule_error"] = str(exc)
+            self.owner.values["rule_error"] = message(exc)
         else:
             self.owner.values.pop("rule_error", None)
             self.jump(chosen.value, chosen.rule, chosen.reason)

@@ -16,6 +16,7 @@ from ui.downloads import model_download
 from ui.guard import run_page, stop_with
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 from ui.sidebar import model_line
+from ui.text import message
 
 #: Redraw the chart at most this often; epochs of a small table can take 50 ms.
 MIN_REDRAW_SECONDS = 0.5
@@ -163,7 +164,7 @@ def body() -> None:
         if params is not None:
             session.start_training(begin_training(study.prepared, params))
     except DataError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(message(exc), icon=":material/error:")
     if study.training is not None:
         live_training(session, study)
     run = session.scored_run

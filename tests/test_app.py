@@ -4,6 +4,7 @@ Widgets whose values outlive a page visit carry their owner's tag in their key, 
 tests find them by label."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -59,8 +60,17 @@ def plotly_values(values) -> list[float]:
     return list(values)
 
 
+def shown(text: str) -> str:
+    """Text as the reader sees it: Markdown escapes and invisible link breaks removed."""
+    return re.sub(r"\\(.)", r"\1", str(text)).replace("\u200b", "")
+
+
 def texts(at) -> str:
-    return " ".join(str(el.value) for el in list(at.markdown) + list(at.info) + list(at.success) + list(at.error) + list(at.warning) + list(at.caption))
+    return " ".join(shown(el.value) for el in list(at.markdown) + list(at.info) + list(at.success) + list(at.error) + list(at.warning) + list(at.caption))
+
+
+def errors(at) -> list[str]:
+    return [shown(e.value) for e in at.error]
 
 
 def test_app_opens_on_a_sample_with_a_label_chosen_ready_to_train():
@@ -77,7 +87,7 @@ def test_malformed_upload_shows_an_error_and_keeps_the_previous_table():
     at.file_uploader(key="data_upload").set_value(("broken.csv", b"only_one_column\n1\n2\n", "text/csv"))
     at.run()
     assert not at.exception
-    assert any("Could not use 'broken" in e.value and "one column" in e.value for e in at.error)
+    assert any("Could not use 'broken" in e and "one column" in e for e in errors(at))
     assert session(at).table.sha256 == before and session(at).prepared is not None
 
 
@@ -86,7 +96,7 @@ def test_a_csv_with_one_data_row_is_refused_with_a_message_and_the_sidebar_stays
     at.file_uploader(key="data_upload").set_value(("one.csv", b"a,b,label\n1,2,x\n", "text/csv"))
     at.run()
     assert not at.exception, at.exception
-    assert any("Could not use 'one" in e.value and "data row" in e.value for e in at.error)
+    assert any("Could not use 'one" in e and "data row" in e for e in errors(at))
     assert session(at).table.name == "machine_sensors.csv"
     assert any("Dataset" in m.value for m in at.sidebar.markdown)
 
@@ -95,7 +105,7 @@ def test_label_with_every_class_normal_keeps_the_last_valid_choice():
     at = app()
     widget(at, "multiselect", "Normal class(es)").set_value(["normal", "bearing_fault", "overheat", "sensor_drift"])
     at.run()
-    assert any("Every class" in e.value for e in at.error)
+    assert any("Every class" in e for e in errors(at))
     assert session(at).prepared.target.normal_classes == ("normal",)
 
 
@@ -122,7 +132,7 @@ def test_an_identifier_column_added_back_as_a_feature_is_refused_by_name():
     widget(at, "multiselect", "Feature columns").set_value(["id", "a", "b"])
     at.run()
     assert not at.exception, at.exception
-    assert any("'id'" in e.value for e in at.error)
+    assert any("'id'" in e for e in errors(at))
     assert list(session(at).prepared.features) == ["a", "b"]
 
 
@@ -267,7 +277,7 @@ def test_score_page_names_the_missing_columns(trained_state):
     at = app("pages/score.py", trained_state)
     at.file_uploader(key="score_upload").set_value(("few.csv", b"rpm,power_kw\n1,2\n3,4\n", "text/csv"))
     at.run()
-    assert any("lacks column(s)" in e.value and "'flow_lpm'" in e.value for e in at.error)
+    assert any("lacks column(s)" in e and "'flow_lpm'" in e for e in errors(at))
     assert "scored" not in session(at).run.cache
 
 
@@ -296,7 +306,7 @@ def test_a_damaged_bundle_changes_nothing():
     before = session(at).table.sha256
     at.file_uploader(key="data_bundle").set_value(("model.zip", b"not a zip", "application/zip"))
     at.run()
-    assert any("Could not restore 'model" in e.value and "Nothing in this session was changed" in e.value for e in at.error)
+    assert any("Could not restore 'model" in e and "Nothing in this session was changed" in e for e in errors(at))
     assert session(at).table.sha256 == before and session(at).run is None and session(at).prepared is not None
 
 

@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from core.errors import DataError
 from ui.sidebar import sidebar
+from ui.text import message
 
 log = logging.getLogger("anomaly_lab")
 
@@ -25,7 +26,7 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
         sidebar(show_threshold=sidebar_threshold)
         raise
     except DataError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(message(exc), icon=":material/error:")
     except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, say it plainly
         log.exception("Unexpected error on a page")
         st.error(f"Something went wrong that the app did not expect ({type(exc).__name__}). Your table, choices and model are kept; "

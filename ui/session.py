@@ -315,11 +315,13 @@ def get() -> Session:
     return session
 
 
-def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, default: Any, valid: Optional[Callable[[Any], bool]] = None, **kwargs: Any) -> Any:
+def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, default: Any, valid: Optional[Callable[[Any], bool]] = None,
+         in_form: bool = False, **kwargs: Any) -> Any:
     """Draw ``widget`` whose value survives leaving the page; ``owner`` holds it.
 
     ``default`` is used the first time (or when the kept value is no longer ``valid``,
-    e.g. an option that is gone).
+    e.g. an option that is gone). Inside a form (``in_form``) the value is kept when
+    the form is submitted.
     """
     key = owner.key(name)
     state = st.session_state
@@ -338,7 +340,7 @@ def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, defa
         if then is not None:
             then(*args, **kw)
 
-    value = widget(label, key=key, on_change=remember, **kwargs)
+    value = widget(label, key=key, **kwargs) if in_form else widget(label, key=key, on_change=remember, **kwargs)  # forms allow no callbacks
     owner.values[name] = value
     return value
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=^])")
+#: Where Markdown would turn bare text into a link (GFM autolinks: scheme://, www., e-mail):
+#: an invisible zero-width space there keeps the characters and breaks the link.
+_AUTOLINK = re.compile(r"(?i)(://|www(?=\.)|@)")
+_ZWSP = "\u200b"
 
 
 def plain(value: object, limit: int = 200) -> str:
@@ -16,7 +20,13 @@ def plain(value: object, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("\r", " ").replace("\n", " ")
+    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZWSP + m.group(1)[1:], text)
     return _MARKDOWN.sub(r"\\\1", text)
+
+
+def message(exc: BaseException) -> str:
+    """A library message (which may quote file names, columns and cells), safe to show."""
+    return plain(str(exc), 4000)
 
 
 def names(values, limit: int = 10) -> str:
