@@ -79,7 +79,6 @@ def comparison_table(results: list[Candidate]) -> pd.DataFrame:
     return pd.DataFrame([r.row() for r in results])
 
 
-@dataclass(frozen=True)
 # -- random search ----------------------------------------------------------------------------
 SEARCH_SPACE = {
     "code_size": (2, 3, 4, 6, 8, 12, 16),
