@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Optional, Union
 
-import keras
 
 from core.errors import DataError
 from core.thresholds import Threshold
@@ -35,6 +34,7 @@ def _versions() -> dict[str, str]:
     import pandas
     import sklearn
 
+    import keras
     import tensorflow
 
     return {"keras": keras.__version__, "tensorflow": tensorflow.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__}
@@ -131,6 +131,8 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
         model_path.write_bytes(model_bytes)
         del model_bytes
         try:
+            import keras
+
             model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
         except Exception as exc:  # Keras raises many types for damaged or unsafe files
             detail = " ".join(str(exc).split())
@@ -239,6 +241,7 @@ DETECTOR = {
     "best_epoch": int,
     "best_val_loss": NUMBER,
     "stopped_by_user": bool,
+    "early_stopped?": bool,
     "fit_seconds": NUMBER,
     "threshold": {"value": NUMBER, "rule": str, "reason": str},
     "score_parts?": [str],
