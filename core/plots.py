@@ -175,6 +175,15 @@ def roc_figure(points: CurvePoints, conf: Optional[Confusion] = None) -> go.Figu
     return fig
 
 
+def move_threshold_marker(fig: go.Figure, conf: Confusion, kind: str) -> go.Figure:
+    """Move the "current threshold" marker of a figure from :func:`roc_figure` (``kind`` "roc") or
+    :func:`pr_figure` ("pr") in place: the curve is drawn once per model, a move changes one point."""
+    m = conf.metrics()
+    x, y = {"roc": (m["fpr"], m["recall"]), "pr": (m["recall"], m["precision"])}[kind]
+    fig.update_traces(x=[x], y=[y], selector=dict(name="current threshold"))
+    return fig
+
+
 def pr_figure(points: CurvePoints, conf: Optional[Confusion] = None) -> go.Figure:
     fig = go.Figure(go.Scatter(x=points.recall, y=points.precision, mode="lines", name=f"PR (AP {points.average_precision:.3f})", line=dict(color=ANOMALY_COLOR), line_shape="vh"))
     if conf is not None:
