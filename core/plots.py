@@ -226,10 +226,17 @@ def reconstruction_figure(names: Sequence[str], original: np.ndarray, reconstruc
     return fig
 
 
-def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[float] = None, best: Optional[float] = None, log_x: bool = False) -> go.Figure:
-    """Expected cost per 1,000 rows against the threshold, minimum and current marked."""
+def cost_points(thresholds: np.ndarray, cost: np.ndarray, log_x: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The cost curve thinned for drawing (a pass over every cut point: keep it per curve)."""
     keep = np.isfinite(thresholds) & ((thresholds > 0) if log_x else True)
-    x, y = _thin(thresholds[keep], cost[keep])
+    return _thin(thresholds[keep], cost[keep])
+
+
+def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[float] = None, best: Optional[float] = None, log_x: bool = False,
+                points: Optional[tuple[np.ndarray, np.ndarray]] = None) -> go.Figure:
+    """Expected cost per 1,000 rows against the threshold, minimum and current marked (``points``:
+    :func:`cost_points` of the same curve, when kept)."""
+    x, y = points if points is not None else cost_points(thresholds, cost, log_x)
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="expected cost per 1,000 rows", line=dict(color="#9467bd"), line_shape="hv"))
     for value, name, color, symbol in ((best, "minimum cost", ANOMALY_COLOR, "star"), (current, "current threshold", THRESHOLD_COLOR, "x")):
         if value is not None:

@@ -9,7 +9,7 @@ from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply
                              honest_comparison, metric_deltas, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
-from core.plots import cost_figure, move_threshold_marker, pr_figure, roc_figure
+from core.plots import cost_figure, cost_points, move_threshold_marker, pr_figure, roc_figure
 from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
 from ui import session as state
@@ -77,6 +77,16 @@ class View:
                 cache.clear()
             cache[key] = cost_view(self.parts, costs, threshold)
         return cache[key].at(threshold)
+
+    def cost_points(self, costs: Costs, log_x: bool, result):
+        """The cost curve thinned for drawing, once per model, costs and axis scale."""
+        cache = self.run.cached("cost_points", dict)
+        key = (costs.false_alarm, costs.miss, costs.prevalence, log_x)
+        if key not in cache:
+            if len(cache) >= 2 * MAX_CACHED_COST_CURVES:
+                cache.clear()
+            cache[key] = cost_points(result.thresholds, result.cost, log_x)
+        return cache[key]
 
     def curve_figure(self, kind: str, part: str, conf):
         """The ROC or PR figure built once per model and part; a move only moves its marker."""
@@ -149,7 +159,8 @@ def costs_tab(view: View, log_x: bool, threshold: float) -> None:
         return
     costs = Costs(fa, miss, prevalence)
     result = view.cost_view(costs, threshold)
-    st.plotly_chart(cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x), key="thr_cost")
+    points = view.cost_points(costs, log_x, result)
+    st.plotly_chart(cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x, points=points), key="thr_cost")
     st.markdown(f"On the validation rows, the expected cost at the current threshold is **{result.current_cost:.1f}** per 1,000 rows; the minimum is "
                 f"**{result.cost.min():.1f}** at threshold **{result.best.value:.6g}**.")
     st.button("Move the threshold to the minimum cost", key="cost_jump", on_click=view.jump_to_cost, args=(result.best.value, result.best.rule, result.best.reason),
@@ -200,11 +211,12 @@ def report_tab(view: View, threshold) -> None:
                 "a JSON of the same numbers beside it.")
     # The downloads are built on another thread when clicked: capture plain values, not session state.
     run, parts = view.run, view.parts
-    costs, low, boot = current_costs(view), band_low(view, threshold.value), view.bootstrap("test")
+    costs, low = current_costs(view), band_low(view, threshold.value)
     detector, prepared, name = run.detector, run.prepared, view.session.table.name.rsplit(".", 1)[0]
+    bootstrap = view.bootstrap  # the test rows' resamples (seconds at a million rows) are drawn when a download is asked for, once per model
 
     def evaluation():
-        return evaluate(parts, threshold, "test", bootstrap=boot, costs=costs, band_low=low)
+        return evaluate(parts, threshold, "test", bootstrap=bootstrap("test"), costs=costs, band_low=low)
 
     a, b = st.columns(2)
     with a:
