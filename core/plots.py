@@ -232,11 +232,9 @@ def cost_points(thresholds: np.ndarray, cost: np.ndarray, log_x: bool = False) -
     return _thin(thresholds[keep], cost[keep])
 
 
-def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[float] = None, best: Optional[float] = None, log_x: bool = False,
-                points: Optional[tuple[np.ndarray, np.ndarray]] = None) -> go.Figure:
-    """Expected cost per 1,000 rows against the threshold, minimum and current marked (``points``:
-    :func:`cost_points` of the same curve, when kept)."""
-    x, y = points if points is not None else cost_points(thresholds, cost, log_x)
+def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[float] = None, best: Optional[float] = None, log_x: bool = False) -> go.Figure:
+    """Expected cost per 1,000 rows against the threshold, minimum and current marked (the current one last)."""
+    x, y = cost_points(thresholds, cost, log_x)
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="expected cost per 1,000 rows", line=dict(color="#9467bd"), line_shape="hv"))
     for value, name, color, symbol in ((best, "minimum cost", ANOMALY_COLOR, "star"), (current, "current threshold", THRESHOLD_COLOR, "x")):
         if value is not None:
@@ -245,6 +243,13 @@ def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[floa
     fig.update_layout(title="Expected cost per 1,000 rows", xaxis_title="threshold" + (" — log scale" if log_x else ""), yaxis_title="cost per 1,000 rows", **_LAYOUT)
     if log_x:
         fig.update_xaxes(type="log")
+    return fig
+
+
+def move_cost_marker(fig: go.Figure, thresholds: np.ndarray, cost: np.ndarray, current: float) -> go.Figure:
+    """Move the current-threshold marker of a :func:`cost_figure` (drawn with a current value) in place."""
+    i = int(np.clip(np.searchsorted(thresholds, current, side="right") - 1, 0, len(thresholds) - 1))
+    fig.data[-1].update(x=[current], y=[cost[i]], name=f"current threshold ({cost[i]:.1f})")
     return fig
 
 

@@ -9,7 +9,7 @@ from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply
                              honest_comparison, metric_deltas, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
-from core.plots import cost_figure, cost_points, move_threshold_marker, pr_figure, roc_figure
+from core.plots import cost_figure, move_cost_marker, move_threshold_marker, pr_figure, roc_figure
 from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
 from ui import session as state
@@ -78,15 +78,16 @@ class View:
             cache[key] = cost_view(self.parts, costs, threshold)
         return cache[key].at(threshold)
 
-    def cost_points(self, costs: Costs, log_x: bool, result):
-        """The cost curve thinned for drawing, once per model, costs and axis scale."""
-        cache = self.run.cached("cost_points", dict)
+    def cost_figure(self, costs: Costs, log_x: bool, result, threshold: float):
+        """The cost figure built once per model, costs and axis scale (thinning a million cut points and
+        Plotly's template take far longer than a move); a move only moves its marker."""
+        cache = self.run.cached("cost_figures", dict)
         key = (costs.false_alarm, costs.miss, costs.prevalence, log_x)
         if key not in cache:
             if len(cache) >= 2 * MAX_CACHED_COST_CURVES:
                 cache.clear()
-            cache[key] = cost_points(result.thresholds, result.cost, log_x)
-        return cache[key]
+            cache[key] = cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x)
+        return move_cost_marker(cache[key], result.thresholds, result.cost, threshold)
 
     def curve_figure(self, kind: str, part: str, conf):
         """The ROC or PR figure built once per model and part; a move only moves its marker."""
@@ -159,8 +160,7 @@ def costs_tab(view: View, log_x: bool, threshold: float) -> None:
         return
     costs = Costs(fa, miss, prevalence)
     result = view.cost_view(costs, threshold)
-    points = view.cost_points(costs, log_x, result)
-    st.plotly_chart(cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x, points=points), key="thr_cost")
+    st.plotly_chart(view.cost_figure(costs, log_x, result, threshold), key="thr_cost")
     st.markdown(f"On the validation rows, the expected cost at the current threshold is **{result.current_cost:.1f}** per 1,000 rows; the minimum is "
                 f"**{result.cost.min():.1f}** at threshold **{result.best.value:.6g}**.")
     st.button("Move the threshold to the minimum cost", key="cost_jump", on_click=view.jump_to_cost, args=(result.best.value, result.best.rule, result.best.reason),

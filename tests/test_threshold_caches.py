@@ -33,3 +33,15 @@ def test_a_kept_cost_curve_read_at_any_threshold_equals_a_fresh_one():
     for t in np.quantile(parts["val"].scores, [0.0, 0.3, 0.9, 0.999, 1.0]).tolist() + [-1.0, 1e9]:
         fresh, read = cost_view(parts, costs, t), kept.at(t)
         assert read.current_cost == fresh.current_cost and read.best == fresh.best
+
+
+def test_a_moved_cost_marker_equals_a_cost_figure_drawn_afresh():
+    from core.plots import cost_figure, move_cost_marker
+    from core.thresholds import cost_per_1000
+
+    part = _val_part()
+    thresholds, cost = cost_per_1000(part.curve, 1.0, 25.0)
+    best = float(thresholds[int(np.argmin(cost))])
+    first, later = (float(np.quantile(part.scores, q)) for q in (0.5, 0.97))
+    moved = move_cost_marker(cost_figure(thresholds, cost, first, best, log_x=True), thresholds, cost, later).to_plotly_json()
+    assert moved == cost_figure(thresholds, cost, later, best, log_x=True).to_plotly_json()

@@ -17,7 +17,7 @@ import pytest
 from core.evaluation import Costs, cost_view, decision_sentence, honest_comparison, metric_deltas
 from core.metrics import ThresholdCurve
 from core.pipeline import PartScores
-from core.plots import cost_figure, cost_points, curve_points, histogram_bins, move_threshold_marker, pr_figure, roc_figure
+from core.plots import cost_figure, curve_points, histogram_bins, move_cost_marker, move_threshold_marker, pr_figure, roc_figure
 from core.thresholds import Threshold
 from core.uncertainty import Bootstrap
 
@@ -71,8 +71,12 @@ def test_threshold_page_rerun_after_a_committed_move_at_a_million_rows():
             figures = timed("ROC + PR figures", lambda: [roc_figure(shown.points, conf), pr_figure(shown.points, conf)])
         timed("ROC + PR sent", lambda: [pio.to_json(f, validate=False) for f in figures])
         result = timed("cost curve", lambda: once("cost", lambda: cost_view(parts, costs, value)).at(value) if cached else cost_view(parts, costs, value))
-        points = timed("cost points", lambda: once("cost_points", lambda: cost_points(result.thresholds, result.cost, True)) if cached else None)
-        timed("cost figure", lambda: pio.to_json(cost_figure(result.thresholds, result.cost, value, result.best.value, log_x=True, points=points), validate=False))
+        if cached:
+            cost_fig = timed("cost figure", lambda: move_cost_marker(once("cost_figure", lambda: cost_figure(result.thresholds, result.cost, value, result.best.value, log_x=True)),
+                                                                     result.thresholds, result.cost, value))
+        else:
+            cost_fig = timed("cost figure", lambda: cost_figure(result.thresholds, result.cost, value, result.best.value, log_x=True))
+        timed("cost figure sent", lambda: pio.to_json(cost_fig, validate=False))
         timed("validation vs test", lambda: honest_comparison(parts, Threshold(value, "manual", ""), "val"))
         return time.perf_counter() - t_start
 
