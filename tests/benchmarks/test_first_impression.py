@@ -43,7 +43,11 @@ def _start_to_interactive(page) -> tuple[float, float]:
         return healthy, time.perf_counter() - t0
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def test_server_start_to_data_page_interactive():
