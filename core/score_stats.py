@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 import numpy as np
-
-from core.neighbours import nearest_distances
+from sklearn.neighbors import NearestNeighbors
 
 #: The three parts a combined score adds.
 SCORE_PARTS = ("reconstruction", "latent", "neighbours")
@@ -59,6 +58,7 @@ class ScoreStats:
     neighbour_scale: float = 1.0
     parts: tuple[str, ...] = SCORE_PARTS
     selection: dict[str, float] = field(default_factory=dict)
+    _index: Optional[NearestNeighbors] = field(default=None, repr=False, compare=False)
 
     @classmethod
     def fit(cls, cells: np.ndarray, codes: np.ndarray, seed: int) -> tuple["ScoreStats", np.ndarray]:
@@ -83,13 +83,16 @@ class ScoreStats:
         """Mean distance from each code to its nearest normal training codes."""
         if len(codes) == 0:
             return np.empty(0)
-        distances = nearest_distances(codes.astype(np.float32), self.reference_codes, min(CODE_NEIGHBOURS, len(self.reference_codes)))
+        if self._index is None:
+            self._index = NearestNeighbors(n_neighbors=min(CODE_NEIGHBOURS, len(self.reference_codes))).fit(self.reference_codes)
+        distances, _ = self._index.kneighbors(codes.astype(np.float32))
         return distances.mean(axis=1)
 
     def _training_neighbour_distance(self, codes: np.ndarray, in_reference: np.ndarray) -> np.ndarray:
         """As :meth:`neighbour_distance`, but a training row kept as a neighbour does not count itself."""
         k = min(CODE_NEIGHBOURS, max(len(self.reference_codes) - 1, 1))
-        distances = nearest_distances(codes.astype(np.float32), self.reference_codes, min(k + 1, len(self.reference_codes)))
+        index = NearestNeighbors(n_neighbors=min(k + 1, len(self.reference_codes))).fit(self.reference_codes)
+        distances, _ = index.kneighbors(codes.astype(np.float32))
         is_reference = np.zeros(len(codes), bool)
         is_reference[in_reference] = True
         own_dropped = distances[:, 1:k + 1] if distances.shape[1] > 1 else distances
