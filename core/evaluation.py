@@ -90,6 +90,12 @@ class CostView:
     best: Threshold
     current_cost: float
 
+    def at(self, threshold: float) -> "CostView":
+        """The same curve with the current cost read at ``threshold`` (a binary search: the curve
+        depends only on the costs, so the Threshold page keeps it per model and costs)."""
+        j = int(np.clip(np.searchsorted(self.thresholds, threshold, side="right") - 1, 0, len(self.thresholds) - 1))
+        return CostView(self.thresholds, self.cost, self.best, float(self.cost[j]))
+
 
 def cost_view(parts: dict[str, PartScores], costs: Costs, threshold: float, part: str = "val") -> CostView:
     """The cost curve on ``part`` (validation rows, where thresholds are chosen) and its minimum."""
@@ -98,8 +104,7 @@ def cost_view(parts: dict[str, PartScores], costs: Costs, threshold: float, part
     i = int(np.argmin(cost))
     best = Threshold(float(thresholds[i]), f"cost:{costs.false_alarm:g}:{costs.miss:g}" + (f":{costs.prevalence:g}" if costs.prevalence is not None else ""),
                      f"lowest expected cost ({cost[i]:.1f} per 1,000 rows; {costs.describe()}) on {curve.n:,} {PART_NAMES.get(part, part)}")
-    j = int(np.clip(np.searchsorted(thresholds, threshold, side="right") - 1, 0, len(thresholds) - 1))
-    return CostView(thresholds, cost, best, float(cost[j]))
+    return CostView(thresholds, cost, best, float("nan")).at(threshold)
 
 
 @dataclass

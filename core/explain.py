@@ -12,9 +12,7 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 
-from core.detector import sequence_problem
 from core.pipeline import PartScores, Prepared
 
 OUTCOMES = {"TP": "anomaly caught", "FP": "false alarm", "FN": "missed anomaly", "TN": "normal kept"}
@@ -70,6 +68,8 @@ def feature_importance(per_feature: pd.DataFrame, y: Optional[np.ndarray]) -> pd
 
 def is_sequence(prepared: Prepared, detector) -> bool:
     """Rows are signals when every feature is numeric, there are many, and they share one scale."""
+    from core.detector import sequence_problem  # Keras: imported where a row is shown, not when the Threshold page loads
+
     return sequence_problem(detector.preprocessor_) is None
 
 
@@ -116,6 +116,8 @@ def latent_points(detector, prepared: Prepared, part: PartScores, max_points: in
     elif codes.shape[1] == 1:
         xy, axes = np.column_stack([codes[:, 0], np.zeros(len(codes))]), ("code 1", "")
     else:
+        from sklearn.decomposition import PCA
+
         pca = PCA(n_components=2, random_state=seed).fit(codes)
         xy = pca.transform(codes)
         ratio = pca.explained_variance_ratio_

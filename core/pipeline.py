@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
 from core.data import Table, name_list, read_table
 from core.errors import DataError
-from core.detector import AutoencoderDetector
 from core.metrics import ThresholdCurve
 from core.plots import CurvePoints, HistogramBins, curve_points, histogram_bins
 from core.split import Split, make_split
 from core.target import Target, feature_choice, make_target, validate_features
-from core.training import ProgressHook
+
+if TYPE_CHECKING:  # Keras loads only where a network is built or trained
+    from core.detector import AutoencoderDetector
+    from core.training import ProgressHook
 
 
 @dataclass
@@ -131,6 +133,8 @@ def prepare_from_context(table: Table, context: dict[str, Any]) -> Prepared:
 
 
 def new_detector(prepared: Prepared, params: Optional[dict[str, Any]] = None) -> AutoencoderDetector:
+    from core.detector import AutoencoderDetector
+
     params = dict(params or {})
     params.setdefault("random_state", prepared.split.seed)
     return AutoencoderDetector(**params)
@@ -248,7 +252,7 @@ def signal_problem(prepared: Prepared) -> Optional[str]:
 def suggested_params(prepared: Prepared) -> dict[str, Any]:
     """The detector's defaults, with the sizes it would pick for this data filled in,
     and ``sequence_problem``: why rows are not signals (None when they are)."""
-    from core.detector import default_batch_size, sequence_problem
+    from core.detector import AutoencoderDetector, default_batch_size, sequence_problem
     from core.preprocess import Preprocessor
 
     detector = AutoencoderDetector(random_state=prepared.split.seed)

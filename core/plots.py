@@ -175,6 +175,15 @@ def roc_figure(points: CurvePoints, conf: Optional[Confusion] = None) -> go.Figu
     return fig
 
 
+def move_threshold_marker(fig: go.Figure, conf: Confusion, kind: str) -> go.Figure:
+    """Move the "current threshold" marker of a figure from :func:`roc_figure` (``kind`` "roc") or
+    :func:`pr_figure` ("pr") in place: the curve is drawn once per model, a move changes one point."""
+    m = conf.metrics()
+    x, y = {"roc": (m["fpr"], m["recall"]), "pr": (m["recall"], m["precision"])}[kind]
+    fig.update_traces(x=[x], y=[y], selector=dict(name="current threshold"))
+    return fig
+
+
 def pr_figure(points: CurvePoints, conf: Optional[Confusion] = None) -> go.Figure:
     fig = go.Figure(go.Scatter(x=points.recall, y=points.precision, mode="lines", name=f"PR (AP {points.average_precision:.3f})", line=dict(color=ANOMALY_COLOR), line_shape="vh"))
     if conf is not None:
@@ -217,10 +226,15 @@ def reconstruction_figure(names: Sequence[str], original: np.ndarray, reconstruc
     return fig
 
 
-def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[float] = None, best: Optional[float] = None, log_x: bool = False) -> go.Figure:
-    """Expected cost per 1,000 rows against the threshold, minimum and current marked."""
+def cost_points(thresholds: np.ndarray, cost: np.ndarray, log_x: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The cost curve thinned for drawing (a pass over every cut point: keep it per curve)."""
     keep = np.isfinite(thresholds) & ((thresholds > 0) if log_x else True)
-    x, y = _thin(thresholds[keep], cost[keep])
+    return _thin(thresholds[keep], cost[keep])
+
+
+def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[float] = None, best: Optional[float] = None, log_x: bool = False) -> go.Figure:
+    """Expected cost per 1,000 rows against the threshold, minimum and current marked (the current one last)."""
+    x, y = cost_points(thresholds, cost, log_x)
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="expected cost per 1,000 rows", line=dict(color="#9467bd"), line_shape="hv"))
     for value, name, color, symbol in ((best, "minimum cost", ANOMALY_COLOR, "star"), (current, "current threshold", THRESHOLD_COLOR, "x")):
         if value is not None:
@@ -229,6 +243,13 @@ def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[floa
     fig.update_layout(title="Expected cost per 1,000 rows", xaxis_title="threshold" + (" — log scale" if log_x else ""), yaxis_title="cost per 1,000 rows", **_LAYOUT)
     if log_x:
         fig.update_xaxes(type="log")
+    return fig
+
+
+def move_cost_marker(fig: go.Figure, thresholds: np.ndarray, cost: np.ndarray, current: float) -> go.Figure:
+    """Move the current-threshold marker of a :func:`cost_figure` (drawn with a current value) in place."""
+    i = int(np.clip(np.searchsorted(thresholds, current, side="right") - 1, 0, len(thresholds) - 1))
+    fig.data[-1].update(x=[current], y=[cost[i]], name=f"current threshold ({cost[i]:.1f})")
     return fig
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from core.errors import DataError
-from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES
+from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 
 #: The one-class SVM is quadratic in the training rows: offered up to this many.
 OCSVM_MAX_TRAIN_ROWS = 20_000

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from core.errors import DataError
 
@@ -34,6 +33,8 @@ def make_split(
     seed: int = 0,
 ) -> Split:
     """Split ``n_rows`` row positions, stratified on ``y`` when given."""
+    from sklearn.model_selection import train_test_split  # here, not at import: the Data page loads this module
+
     train_f, val_f, test_f = fractions
     if min(fractions) < 0 or abs(train_f + val_f + test_f - 1) > 1e-6 or train_f <= 0:
         raise DataError(f"Split fractions must be non-negative and sum to 1 (got {fractions}).")

@@ -9,7 +9,7 @@ from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply
                              honest_comparison, metric_deltas, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
-from core.plots import cost_figure, pr_figure, roc_figure
+from core.plots import cost_figure, move_cost_marker, move_threshold_marker, pr_figure, roc_figure
 from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
 from ui import session as state
@@ -20,6 +20,8 @@ from ui.text import message
 from ui.threshold_control import threshold_control
 
 MAX_CACHED_INTERVALS = 500
+#: Cost curves kept per model (each holds two float arrays as long as the validation rows).
+MAX_CACHED_COST_CURVES = 4
 
 
 class View:
@@ -67,6 +69,33 @@ class View:
             cache[(part, threshold)] = self.bootstrap(part).intervals(threshold)
         return cache[(part, threshold)]
 
+    def cost_view(self, costs: Costs, threshold: float):
+        """The cost curve once per model and costs (a pass over every cut point); the current cost per move."""
+        cache = self.run.cached("cost_views", dict)
+        key = (costs.false_alarm, costs.miss, costs.prevalence)
+        if key not in cache:
+            if len(cache) >= MAX_CACHED_COST_CURVES:
+                cache.clear()
+            cache[key] = cost_view(self.parts, costs, threshold)
+        return cache[key].at(threshold)
+
+    def cost_figure(self, costs: Costs, log_x: bool, result, threshold: float):
+        """The cost figure built once per model, costs and axis scale (thinning a million cut points and
+        Plotly's template take far longer than a move); a move only moves its marker."""
+        cache = self.run.cached("cost_figures", dict)
+        key = (costs.false_alarm, costs.miss, costs.prevalence, log_x)
+        if key not in cache:
+            if len(cache) >= 2 * MAX_CACHED_COST_CURVES:
+                cache.clear()
+            cache[key] = cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x)
+        return move_cost_marker(cache[key], result.thresholds, result.cost, threshold)
+
+    def curve_figure(self, kind: str, part: str, conf):
+        """The ROC or PR figure built once per model and part; a move only moves its marker."""
+        draw = {"roc": roc_figure, "pr": pr_figure}[kind]
+        fig = self.run.cached(f"{kind}_figure_{part}", lambda: draw(self.parts[part].points, conf))
+        return move_threshold_marker(fig, conf, kind)
+
     def kept(self, widget, label, name, default, column=st, **kwargs):
         return state.kept(getattr(column, widget), label, owner=self.owner, name=name, default=default, **kwargs)
 
@@ -105,8 +134,8 @@ def metrics_tab(view: View, part: str, conf, threshold: float) -> None:
             view.run.widgets.set("inspect_part", part)
             st.switch_page(INSPECT_PAGE)
     roc_col, pr_col = st.columns(2)
-    roc_col.plotly_chart(roc_figure(shown.points, conf), key="thr_roc")
-    pr_col.plotly_chart(pr_figure(shown.points, conf), key="thr_pr")
+    roc_col.plotly_chart(view.curve_figure("roc", part, conf), key="thr_roc")
+    pr_col.plotly_chart(view.curve_figure("pr", part, conf), key="thr_pr")
 
 
 def current_costs(view: View) -> Costs | None:
@@ -131,8 +160,8 @@ def costs_tab(view: View, log_x: bool, threshold: float) -> None:
         st.info("Give at least one cost above zero.")
         return
     costs = Costs(fa, miss, prevalence)
-    result = cost_view(view.parts, costs, threshold)
-    st.plotly_chart(cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x), key="thr_cost")
+    result = view.cost_view(costs, threshold)
+    st.plotly_chart(view.cost_figure(costs, log_x, result, threshold), key="thr_cost")
     st.markdown(f"On the validation rows, the expected cost at the current threshold is **{result.current_cost:.1f}** per 1,000 rows; the minimum is "
                 f"**{result.cost.min():.1f}** at threshold **{result.best.value:.6g}**.")
     st.button("Move the threshold to the minimum cost", key="cost_jump", on_click=view.jump_to_cost, args=(result.best.value, result.best.rule, result.best.reason),
@@ -183,11 +212,12 @@ def report_tab(view: View, threshold) -> None:
                 "a JSON of the same numbers beside it.")
     # The downloads are built on another thread when clicked: capture plain values, not session state.
     run, parts = view.run, view.parts
-    costs, low, boot = current_costs(view), band_low(view, threshold.value), view.bootstrap("test")
+    costs, low = current_costs(view), band_low(view, threshold.value)
     detector, prepared, name = run.detector, run.prepared, view.session.table.name.rsplit(".", 1)[0]
+    bootstrap = view.bootstrap  # the test rows' resamples (seconds at a million rows) are drawn when a download is asked for, once per model
 
     def evaluation():
-        return evaluate(parts, threshold, "test", bootstrap=boot, costs=costs, band_low=low)
+        return evaluate(parts, threshold, "test", bootstrap=bootstrap("test"), costs=costs, band_low=low)
 
     a, b = st.columns(2)
     with a:

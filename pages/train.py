@@ -4,10 +4,10 @@ import time
 
 import streamlit as st
 
+from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.detector import ACTIVATIONS, SCORES
 from core.errors import DataError
 from core.losses import LOSSES
-from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.pipeline import begin_training, parse_hidden_sizes, suggested_params
 from core.plots import loss_figure
 from core.preprocess import SCALERS
@@ -98,7 +98,7 @@ def live_training(session: state.Session, study: state.Study) -> None:
     stop_slot, progress, chart = st.empty(), st.empty(), st.empty()
     if stop_slot.button("Stop training", key="train_stop", icon=":material/stop_circle:", disabled=trainer.finished):
         trainer.stop()
-    last = {"draw": 0.0, "charts": 0, "progress": 0.0}
+    last = {"draw": 0.0, "charts": 0, "progress": 0.0, "epochs_drawn": 0}
 
     def draw(report=None, final=False) -> None:
         done, total = run_state.epochs_done, trainer.epochs
@@ -109,8 +109,11 @@ def live_training(session: state.Session, study: state.Study) -> None:
             last["progress"] = now
             eta = f", about {report.remaining:.0f} s left at most" if report is not None and not final else ""
             progress.progress(min(done / total, 1.0), text=f"{training.architecture} autoencoder · epoch {done} of {total} · {run_state.seconds:.1f} s{eta}")
-        if final or now - last["draw"] >= MIN_REDRAW_SECONDS:
-            last["draw"], last["charts"] = now, last["charts"] + 1
+        # The first epoch's point is drawn the moment it exists (the empty chart drawn just before
+        # must not hold it back for MIN_REDRAW_SECONDS); later points at most every MIN_REDRAW_SECONDS.
+        first_point = done > 0 and last["epochs_drawn"] == 0
+        if final or first_point or now - last["draw"] >= MIN_REDRAW_SECONDS:
+            last["draw"], last["charts"], last["epochs_drawn"] = now, last["charts"] + 1, done
             chart.plotly_chart(loss_figure(run_state.history(), run_state.best_epoch or None), key=f"train_chart_{last['charts']}")
 
     draw()

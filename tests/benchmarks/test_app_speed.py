@@ -22,6 +22,7 @@ from core.evaluation import metric_deltas
 from core.pipeline import begin_training, prepare, score_all
 from core.plots import confusion_figure, histogram_figure, pr_figure, roc_figure
 from tests.conftest import ROOT
+from ui.session import Session
 
 pytestmark = pytest.mark.benchmark
 APP = str(ROOT / "app.py")
@@ -39,15 +40,16 @@ def _table(n_rows: int, n_features: int, seed: int = 0) -> Table:
 
 
 def _seeded_app(table, prepared, detector, scores) -> AppTest:
+    """The app with one session key, ``session``, holding the split (and the model, when given)."""
     at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["table"] = table
-    at.session_state["prepared"] = prepared
-    at.session_state["prepared_key"] = (table.sha256, "label", ("normal",), tuple(prepared.features), 0)
-    at.session_state["choice"] = {"label": "label", "normal": ["normal"], "features": list(prepared.features), "seed": 0}
-    if detector is not None:
-        at.session_state["detector"] = detector
-        at.session_state["scores"] = scores
+    at.session_state["session"] = Session.seeded(prepared, detector, scores)
     return at
+
+
+def _widget(at, kind: str, label: str):
+    found = [w for w in getattr(at, kind) if w.label == label]
+    assert len(found) == 1, f"{len(found)} {kind} labelled {label!r}"
+    return found[0]
 
 
 def test_threshold_fragment_rerun_with_100k_rows():
@@ -83,7 +85,7 @@ def test_threshold_fragment_rerun_with_100k_rows():
     at.run()
     page_times = []
     for t in thresholds[:5]:
-        at.number_input(key="thr_num").set_value(float(t))
+        _widget(at, "number_input", "Exact value").set_value(float(t))
         t0 = time.perf_counter()
         at.run()
         page_times.append(time.perf_counter() - t0)
@@ -114,13 +116,15 @@ def test_training_as_the_page_runs_it_against_a_bare_fit(n_rows, n_features, epo
     at.run()
     at.switch_page("pages/train.py")
     at.run()
-    at.number_input(key="train_epochs").set_value(epochs)
-    at.number_input(key="train_patience").set_value(0)
-    at.form_submit_button[0].click()
+    _widget(at, "number_input", "Epochs (most)").set_value(epochs)
+    _widget(at, "number_input", "Early-stopping patience").set_value(0)
+    at.run()
+    next(b for b in at.button if b.label.startswith("Train the")).click()
     t0 = time.perf_counter()
     at.run()
     t_page = time.perf_counter() - t0
-    assert not at.exception and at.session_state["detector"].epochs_run_ == epochs
+    assert not at.exception, at.exception
+    assert at.session_state["session"].run.detector.epochs_run_ == epochs
     print(f"\n{n_rows}×{n_features}, {epochs} epochs: bare {t_bare:.2f} s, as the Train page runs it {t_page:.2f} s, ratio {t_page / t_bare:.2f} (target ≤ 1.3)")
 
 
