@@ -8,8 +8,8 @@ from core.evaluation import PART_NAMES
 from core.explain import OUTCOMES, explain_row, feature_importance, filter_rows, is_sequence, latent_points, per_feature_errors, row_table
 from core.plots import contributions_figure, feature_importance_figure, histogram_figure, latent_figure, mark_score, reconstruction_figure
 from ui import session as state
-from ui.guard import run_page, stop_with
-from ui.paths import COMPARE_PAGE, DATA_PAGE, TRAIN_PAGE
+from ui.guard import require_scored_run, run_page, stop_with
+from ui.paths import COMPARE_PAGE
 
 
 def filters(run: state.ModelRun) -> tuple[str, list[str], str]:
@@ -45,11 +45,7 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
 def body() -> None:
     session = state.get()
     st.title("Inspect")
-    run = session.scored_run
-    if run is None:
-        if session.run is not None:
-            stop_with("The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
-        stop_with("Train a model first: this page explains its scores.", TRAIN_PAGE, "Go to Train")
+    run = require_scored_run(session, "this page explains its scores.")
     if not run.is_autoencoder:
         stop_with(f"The model in use is {run.name}, a baseline from the Compare page: per-feature explanations need an autoencoder's reconstruction. "
                   "Choose an autoencoder on the Compare page or train one.", COMPARE_PAGE, "Go to Compare")

@@ -14,8 +14,8 @@ from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
 from ui import session as state
 from ui.downloads import model_download
-from ui.guard import run_page, stop_with
-from ui.paths import DATA_PAGE, INSPECT_PAGE, TRAIN_PAGE
+from ui.guard import require_scored_run, run_page
+from ui.paths import INSPECT_PAGE
 from ui.text import message
 from ui.threshold_control import threshold_control
 
@@ -270,11 +270,7 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
 def body() -> None:
     session = state.get()
     st.title("Threshold")
-    run = session.scored_run
-    if run is None:
-        if session.run is not None:
-            stop_with("The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
-        stop_with("Train a model first: the threshold is set on its anomaly scores.", TRAIN_PAGE, "Go to Train")
+    run = require_scored_run(session, "the threshold is set on its anomaly scores.")
     with st.expander("What am I looking at?"):
         st.markdown(
             "Each row gets an anomaly score: how badly the autoencoder rebuilds it (higher = more unusual). "

@@ -39,3 +39,15 @@ def stop_with(message: str, page: str, label: str) -> None:
     st.info(message)
     st.page_link(page, label=label, icon=":material/arrow_forward:")
     st.stop()
+
+
+def require_scored_run(session, why: str):
+    """The model in use with scored rows of this table, or stop with the step that gives one."""
+    from ui.paths import DATA_PAGE, TRAIN_PAGE
+
+    run = session.scored_run
+    if run is None:
+        if session.run is not None:
+            stop_with("The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
+        stop_with(f"Train a model first: {why}", TRAIN_PAGE, "Go to Train")
+    return run
