@@ -1,9 +1,14 @@
 """Ideas for the default autoencoder, measured beside it on the same splits.
 
-Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N]``. Develop on four
+Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--parts | --ensemble K]``. Develop on four
 sets and keep two aside (cardio, ctg), reported separately. For each fit it records test
 ROC-AUC with the score parts ``score="auto"`` chose and with all three parts (so the part
 choice is judged without refitting), the validation anomalies the choice had, epochs and fit time.
+``--parts`` compares three ways of choosing the score parts on the same fitted networks: ``auto``
+(best validation average precision), all three parts, and a guarded choice that leaves all three
+only when a subset beats them in at least 95 % of 200 bootstrap resamples of the validation rows.
+``--ensemble K`` averages K networks (seeds) after scaling each one's scores to average 1 on its
+normal training rows, against the first network alone.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import numpy as np
 from core.metrics import ThresholdCurve
 from core.pipeline import prepare
 from core.registry import fit_on_split
-from core.score_stats import SCORE_PARTS
+from core.losses import elementwise_loss
+from core.score_stats import PART_SUBSETS, SCORE_PARTS
 from tests.benchmarks.datasets import available, load
 
 HELD_OUT = ("cardio", "ctg")
@@ -58,10 +64,81 @@ def table(results: dict[str, dict[str, dict[str, list[float]]]]) -> str:
     return "\n".join(lines)
 
 
+def _average_precision(scores: np.ndarray, y: np.ndarray) -> float:
+    order = np.argsort(-scores, kind="stable")
+    hits = y[order]
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / max(hits.sum(), 1))
+
+
+def guarded_parts(parts: dict[str, np.ndarray], y: np.ndarray, seed: int, resamples: int = 200, level: float = 0.95) -> tuple[str, ...]:
+    """All parts, unless a subset beats them on at least ``level`` of bootstrap resamples of the validation rows."""
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, len(y), len(y)) for _ in range(resamples)]
+    every = sum(parts.values())
+    base = np.array([_average_precision(every[i], y[i]) for i in draws])
+    best, best_gain = SCORE_PARTS, 0.0
+    for subset in PART_SUBSETS[1:]:
+        scores = sum(parts[p] for p in subset)
+        gain = np.array([_average_precision(scores[i], y[i]) for i in draws]) - base
+        if (gain > 0).mean() >= level and gain.mean() > best_gain:
+            best, best_gain = subset, float(gain.mean())
+    return best
+
+
+def measure_part_choices(name: str, seeds) -> dict[str, list[float]]:
+    """Test ROC-AUC of the default network's score with the parts chosen three ways (one fit per seed)."""
+    table, label, normal, features = load(name)
+    out: dict[str, list[float]] = {}
+    for seed in seeds:
+        prepared = prepare(table, label, normal, features, seed=seed)
+        det = fit_on_split(prepared, "ae:dense", {})
+
+        def parts(rows):
+            x = det.transform_features(rows)
+            recon, codes = det._network_outputs(x)
+            return det.score_stats_.scaled_parts(elementwise_loss(det.loss, x, recon), codes, SCORE_PARTS)
+
+        val, test = parts(prepared.rows("val")), parts(prepared.rows("test"))
+        y_test = np.asarray(prepared.labels("test"))
+        guarded = guarded_parts(val, np.asarray(prepared.labels("val")), seed)
+        for choice, subset in (("auto", det.score_parts_), ("all parts", SCORE_PARTS), ("guarded", guarded)):
+            out.setdefault(choice, []).append(ThresholdCurve(sum(test[p] for p in subset), y_test).roc_auc)
+        print(f"  {name} seed {seed}: auto {det.score_parts_} guarded {guarded}", file=sys.stderr, flush=True)
+    return out
+
+
+def measure_ensemble(name: str, seeds, k: int) -> dict[str, list[float]]:
+    """Test ROC-AUC of one network against the mean of ``k`` (seeds s·100 … s·100+k−1), and the ensemble's fit seconds."""
+    table, label, normal, features = load(name)
+    out: dict[str, list[float]] = {}
+    for seed in seeds:
+        prepared = prepare(table, label, normal, features, seed=seed)
+        X_te, y_te = prepared.rows("test"), prepared.labels("test")
+        scores, t0 = [], time.perf_counter()
+        for member in range(k):
+            det = fit_on_split(prepared, "ae:dense", {"score": "combined", "random_state": seed * 100 + member})
+            scores.append(det.decision_function(X_te) / det.decision_scores_.mean())
+        out.setdefault("one network", []).append(ThresholdCurve(scores[0], y_te).roc_auc)
+        out.setdefault(f"mean of {k}", []).append(ThresholdCurve(np.mean(scores, axis=0), y_te).roc_auc)
+        out.setdefault("fit s", []).append(time.perf_counter() - t0)
+    return out
+
+
+def summary(name: str, results: dict[str, list[float]]) -> str:
+    return f"| {name}{' (held out)' if name in HELD_OUT else ''} | " + " | ".join(f"{np.mean(v):.4f} ± {np.std(v):.4f}" for v in results.values()) + " |"
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     n_seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 5
     names = [a for a in args if not a.startswith("--") and not a.isdigit()] or [n for n in available() if n not in HELD_OUT]
+    if "--parts" in args or "--ensemble" in args:
+        k = int(args[args.index("--ensemble") + 1]) if "--ensemble" in args else 0
+        for n in names:
+            results = measure_part_choices(n, range(n_seeds)) if k == 0 else measure_ensemble(n, range(n_seeds), k)
+            print("| dataset | " + " | ".join(results) + " |" if n == names[0] else "", summary(n, results), sep="\n", flush=True)
+        sys.exit(0)
     collected = {}
     for n in names:
         collected[n] = measure(n, range(n_seeds))
