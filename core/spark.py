@@ -89,7 +89,7 @@ def feature_frame(batch: pd.DataFrame, model, decimal: str = ".") -> pd.DataFram
 
 
 def _score_batches(batches: Iterator[pd.DataFrame], key: str, source, threshold: float | None, escape: bool, counters=None,
-                   decimal: str = ".") -> Iterator[pd.DataFrame]:
+                   decimal: str = ".", written_decimal: str | None = None) -> Iterator[pd.DataFrame]:
     model = _worker_model(key, source, threshold)
     for batch in batches:
         scores = model.score(feature_frame(batch, model, decimal))
@@ -101,18 +101,25 @@ def _score_batches(batches: Iterator[pd.DataFrame], key: str, source, threshold:
             from core.scoring import escape_formulas
 
             batch = escape_formulas(batch)
-        yield batch.assign(anomaly_score=scores, is_anomaly=flags)
+        if written_decimal is not None:  # written as the local engine writes it: text with the file's own decimal mark
+            from core.scoring import _format_numbers
+
+            yield batch.assign(anomaly_score=_format_numbers(scores, written_decimal).to_pandas(), is_anomaly=flags)
+        else:
+            yield batch.assign(anomaly_score=scores, is_anomaly=flags)
 
 
 def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = None, escape_text: bool = False, counters=None,
-                    decimal: str = "."):
+                    decimal: str = ".", written_decimal: str | None = None):
     """``df`` plus ``anomaly_score`` (double) and ``is_anomaly`` (0/1), computed on the executors.
 
     Lazy, like any Spark transformation: nothing runs until the result is written
     or collected. ``escape_text`` prefixes text cells that a spreadsheet would run
-    as formulas (what the command line does for CSV output).
+    as formulas (what the command line does for CSV output). ``written_decimal``
+    makes ``anomaly_score`` text with that decimal mark, as the local engine writes
+    a file whose numbers use it.
     """
-    from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
+    from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
     raw = bytes(bundle) if isinstance(bundle, (bytes, bytearray)) else Path(bundle).read_bytes()
     clash = [c for c in SCORE_COLUMNS if c in df.columns]
@@ -121,8 +128,9 @@ def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = No
     sc = df.sparkSession.sparkContext
     _ship_code(sc)
     key = hashlib.sha256(raw).hexdigest()
-    schema = StructType(list(df.schema.fields) + [StructField("anomaly_score", DoubleType(), False), StructField("is_anomaly", IntegerType(), False)])
-    work = functools.partial(_score_batches, key=key, source=sc.broadcast(raw), threshold=threshold, escape=escape_text, counters=counters, decimal=decimal)
+    schema = StructType(list(df.schema.fields) + [StructField("anomaly_score", StringType() if written_decimal else DoubleType(), False), StructField("is_anomaly", IntegerType(), False)])
+    work = functools.partial(_score_batches, key=key, source=sc.broadcast(raw), threshold=threshold, escape=escape_text, counters=counters, decimal=decimal,
+                             written_decimal=written_decimal)
     return df.mapInPandas(work, schema)
 
 
@@ -178,7 +186,8 @@ def score_csv_spark(bundle: str | Path, source: str | Path, dest: str | Path, ma
              .option("inferSchema", False).option("mode", "FAILFAST").csv(str(path)))
     frame = frame.toDF(*names)
     rows, flagged = spark.sparkContext.accumulator(0), spark.sparkContext.accumulator(0)
-    scored = score_dataframe(frame, Path(bundle).read_bytes(), threshold, escape_text=True, counters=(rows, flagged), decimal=decimal)
+    scored = score_dataframe(frame, Path(bundle).read_bytes(), threshold, escape_text=True, counters=(rows, flagged), decimal=decimal,
+                             written_decimal=decimal if decimal != "." else None)
     parts = Path(tempfile.mkdtemp(prefix="anomaly-lab-spark-", dir=Path(dest).resolve().parent))
     try:
         (scored.write.mode("overwrite").option("header", False).option("sep", delimiter).option("quote", '"').option("escape", '"')

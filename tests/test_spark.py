@@ -122,3 +122,17 @@ def test_workers_parse_numbers_as_the_local_engine_does():
     out = feature_frame(batch, Model(), decimal=",")
     assert out["x"].tolist()[0] == 1.5 and np.isnan(out["x"].tolist()[1:]).all()
     assert out["kind"].tolist()[0] == "a" and pd.isna(out["kind"].tolist()[1])
+
+
+def test_a_decimal_comma_file_gets_its_scores_written_with_a_comma_by_both_engines(spark, bundle, table, tmp_path):
+    source = tmp_path / "semicolons.csv"
+    pd.read_csv(table).to_csv(source, index=False, sep=";", decimal=",")
+    local, remote = tmp_path / "local.csv", tmp_path / "spark.csv"
+    assert main(["score", str(bundle), str(source), "--out", str(local)]) == 0
+    assert main(["score", str(bundle), str(source), "--out", str(remote), "--engine", "spark", "--master", "local[2]"]) == 0
+    raw_local, raw_remote = (pd.read_csv(p, sep=";", dtype=str, keep_default_na=False) for p in (local, remote))
+    assert raw_remote["anomaly_score"].str.contains(",").all() and not raw_remote["anomaly_score"].str.contains(r"\.").any()
+    assert raw_local["anomaly_score"].str.contains(",").all()
+    a, b = (pd.read_csv(p, sep=";", decimal=",", keep_default_na=False) for p in (local, remote))
+    pd.testing.assert_frame_equal(b.drop(columns=["anomaly_score"]), a.drop(columns=["anomaly_score"]))
+    np.testing.assert_allclose(b["anomaly_score"], a["anomaly_score"], **FLOAT32)
