@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.data import (
     BLOCK_BYTES, Dialect, Table, _file_chunks, _refuse_non_text, detect, detect_encoding, head_of, name_list,
-    open_batches, parse_numbers, sniff, text_series,
+    cast_numbers, open_batches, parse_numbers, sniff, text_series,
 )
 from core.errors import DataError
 
@@ -65,14 +65,21 @@ def escape_name(name: str, decimal: str = ".") -> str:
     return "'" + name if re.match(FORMULA_START, name) and not re.match(_plain_number(decimal), name) else name
 
 
-def _feature_frame(batch, preprocessor, decimal: str = ".") -> pd.DataFrame:
-    """The model's columns of an all-text Arrow batch, parsed by the reader's own rule."""
+def _feature_frame(batch, preprocessor, decimal: str = ".", plain: Optional[dict[str, bool]] = None) -> pd.DataFrame:
+    """The model's columns of an all-text Arrow batch, parsed by the reader's own rule.
+
+    ``plain`` (when given) learns, for each numeric feature, whether every cell is empty or a
+    finite number as written: the writer then copies those cells without checking them again.
+    """
     data = {}
     numeric = {c.name for c in preprocessor.numeric}
     for name in preprocessor.required_columns:
         column = batch.column(batch.schema.get_field_index(name))
         if name in numeric:
-            data[name] = parse_numbers(column, decimal)[0]
+            values = cast_numbers(column, decimal)
+            if plain is not None:
+                plain[name] = values is not None and int(np.isfinite(values).sum()) == len(column) - column.null_count
+            data[name] = values if values is not None else parse_numbers(column, decimal)[0]
         else:
             data[name] = text_series(column)
     return pd.DataFrame(data)
@@ -143,17 +150,21 @@ def _all_plain_numbers(column, decimal: str) -> bool:
 
     text = pc.replace_substring(column, ",", ".") if decimal == "," else column
     try:
+        text.slice(0, 64).cast(pa.float64())  # a text column fails here, before a costly cast of every cell
         values = text.cast(pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
     return values.null_count == column.null_count and pc.all(pc.is_finite(values)).as_py() in (True, None)
 
 
-def _cell_text(column, dialect: Dialect):
-    """One input column as output cells: numbers as they were; text escaped and quoted where needed."""
+def _cell_text(column, dialect: Dialect, plain: Optional[bool] = None):
+    """One input column as output cells: numbers as they were; text escaped and quoted where needed.
+
+    ``plain``: already known to be plain numbers (True) or not (False); None checks.
+    """
     import pyarrow.compute as pc
 
-    if _all_plain_numbers(column, dialect.decimal):
+    if plain if plain is not None else _all_plain_numbers(column, dialect.decimal):
         return pc.fill_null(column, "") if column.null_count else column
     return _quoted(_escape_arrow(column, dialect.decimal), dialect.delimiter)
 
@@ -173,14 +184,19 @@ def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes:
     return data.to_pybytes()[offsets[0]:offsets[-1]] if data is not None else b""
 
 
-def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float):
-    """Each all-text batch as CSV bytes: text escaped, ``anomaly_score``/``is_anomaly`` appended."""
+def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float, plain: Optional[dict[str, bool]] = None):
+    """Each all-text batch as CSV bytes: text escaped, ``anomaly_score``/``is_anomaly`` appended.
+
+    ``plain``: what ``score_batch`` learnt of this batch's columns (see :func:`_feature_frame`).
+    """
     import pyarrow as pa
 
+    plain = {} if plain is None else plain
     for batch in batches:
+        plain.clear()
         scores = np.asarray(score_batch(batch), dtype=np.float64)
         flags = (scores > threshold).astype(np.int8)
-        columns = [_cell_text(batch.column(i), dialect) for i in range(batch.num_columns)]
+        columns = [_cell_text(batch.column(i), dialect, plain.get(names[i])) for i in range(batch.num_columns)]
         columns += [_format_numbers(scores, dialect.decimal), pa.array(flags).cast(pa.string())]
         yield _csv_bytes(columns, dialect.delimiter, quote=False), scores, flags
 
@@ -293,8 +309,10 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
             for start in range(0, batch.num_rows, chunk_rows):
                 yield batch.slice(start, chunk_rows)
 
+    plain: dict[str, bool] = {}
+
     def score_batch(batch):
-        scores = detector.decision_function(_feature_frame(batch, detector.preprocessor_, dialect.decimal))
+        scores = detector.decision_function(_feature_frame(batch, detector.preprocessor_, dialect.decimal, plain))
         done[0] += batch.num_rows
         if progress:
             progress(done[0])
@@ -302,7 +320,7 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
 
     try:
         with stream, open(dest, "wb") as out:
-            rows, flagged = _write(_scored_batches(chunks(), names, dialect, score_batch, detector.threshold_), out, names, dialect)
+            rows, flagged = _write(_scored_batches(chunks(), names, dialect, score_batch, detector.threshold_, plain), out, names, dialect)
     except BaseException:
         Path(dest).unlink(missing_ok=True)
         raise

@@ -24,3 +24,16 @@ def test_chunked_csv_scores_equal_in_memory_scores(fitted, tmp_path):
     assert seen[-1] == len(X) and len(seen) == int(np.ceil(len(X) / 100))
     assert out["note"][0] == "'=1+1" and str(out["note"][1]) == "-7"
     assert list(out.columns[:-2]) == list(X.columns) + ["note"]
+
+
+def test_feature_cells_that_are_not_plain_numbers_are_written_back_escaped(fitted, tmp_path):
+    det, X, _ = fitted
+    src, dest = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = X.iloc[:300].astype(object)
+    rows.iloc[0, 0], rows.iloc[1, 0], rows.iloc[2, 1] = "=1+1", "\t-2.5", "nan"
+    rows.to_csv(src, index=False)
+    score_csv(det, src, dest, chunk_rows=100)
+    cells = dest.read_text().splitlines()
+    assert cells[1].split(",")[0] == "'=1+1" and cells[2].split(",")[0] == "'\t-2.5"
+    assert cells[3].split(",")[1] == "nan"  # not a formula: kept as written
+    assert cells[4].split(",")[:8] == [str(v) for v in X.iloc[3]]  # plain numbers copied as they were
