@@ -37,3 +37,17 @@ def test_feature_cells_that_are_not_plain_numbers_are_written_back_escaped(fitte
     assert cells[1].split(",")[0] == "'=1+1" and cells[2].split(",")[0] == "'\t-2.5"
     assert cells[3].split(",")[1] == "nan"  # not a formula: kept as written
     assert cells[4].split(",")[:8] == [str(v) for v in X.iloc[3]]  # plain numbers copied as they were
+
+
+def test_scoring_batches_in_parallel_writes_the_same_file_as_one_at_a_time(fitted, tmp_path):
+    from core.scoring import scoring_workers
+
+    det, X, _ = fitted
+    src = tmp_path / "in.csv"
+    X.assign(note=["=1+1", "a,b"] + ["ok"] * (len(X) - 2)).to_csv(src, index=False)
+    seen: dict[int, list] = {1: [], 3: []}
+    for workers in (1, 3):
+        score_csv(det, src, tmp_path / f"out{workers}.csv", chunk_rows=50, progress=seen[workers].append, workers=workers)
+    assert (tmp_path / "out1.csv").read_bytes() == (tmp_path / "out3.csv").read_bytes()
+    assert seen[1] == seen[3] == sorted(seen[3]) and seen[3][-1] == len(X)
+    assert scoring_workers(det) >= 1
