@@ -169,7 +169,7 @@ def _cell_text(column, dialect: Dialect, plain: Optional[bool] = None):
     return _quoted(_escape_arrow(column, dialect.decimal), dialect.delimiter)
 
 
-def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes:
+def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes | memoryview:
     """Rows of text columns joined into CSV lines by Arrow (no per-row Python)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -181,7 +181,7 @@ def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes:
     width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
     offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset: lines.offset + len(lines) + 1]
     data = lines.buffers()[2]
-    return data.to_pybytes()[offsets[0]:offsets[-1]] if data is not None else b""
+    return memoryview(data)[offsets[0]:offsets[-1]] if data is not None else b""  # no copy: written as it is
 
 
 def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float, workers: int = 1):
