@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
-import keras
 import numpy as np
 
 from core.preprocess import Preprocessor
 from core.score_stats import ScoreStats
 from core.thresholds import Threshold
+
+if TYPE_CHECKING:
+    import keras
+
+    from core.dense_forward import DenseForward
 
 #: Bundles keep at most this many training scores (quantiles beyond), enough for label-free rules.
 MAX_STORED_SCORES = 10001
@@ -42,21 +46,32 @@ def autoencoder_state(det) -> dict[str, Any]:
     }
 
 
-def autoencoder_from_state(state: dict[str, Any], model: keras.Model):
-    """The fitted detector again; raises ValueError when the state does not fit the model."""
+def autoencoder_from_state(state: dict[str, Any], model: Optional["keras.Model"] = None, *,
+                           archive: Optional[bytes] = None, forward: Optional["DenseForward"] = None):
+    """The fitted detector again, from a Keras ``model`` or from a ``.keras`` ``archive`` (with its NumPy
+    ``forward`` for the dense family: then Keras is not imported); raises ValueError when the state does
+    not fit the network."""
     from core.detector import AutoencoderDetector
-    from core.network import encoder_of
 
     params = dict(state["params"])
     known = AutoencoderDetector().get_params()
     det = AutoencoderDetector(**{k: v for k, v in params.items() if k in known})
     det.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
     n_inputs = len(det.preprocessor_.output_names)
-    if tuple(model.input_shape[1:]) != (n_inputs,) or tuple(model.output_shape[1:]) != (n_inputs,):
-        raise ValueError(f"the model takes {model.input_shape[1:]} but the preprocessing makes {n_inputs} columns")
-    det.model_ = model
-    det._outputs_model = None
-    det.encoder_ = encoder_of(model)
+    if model is None and archive is None:
+        raise ValueError("a detector needs its network (a Keras model or a .keras archive)")
+    if model is not None:
+        shapes = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    elif forward is not None:
+        shapes = (forward.n_inputs,), (forward.n_outputs,)
+    else:
+        shapes = None  # read by Keras when first needed
+    if shapes is not None and shapes != ((n_inputs,), (n_inputs,)):
+        raise ValueError(f"the model takes {shapes[0]} but the preprocessing makes {n_inputs} columns")
+    if model is not None:
+        det.model_ = model
+    else:
+        det.use_keras_archive(archive, forward)
     det.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
     det.n_features_in_ = len(det.feature_names_in_)
     det.history_ = {k: list(map(float, v)) for k, v in state["history"].items()}

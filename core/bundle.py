@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Optional, Union
 
 
+from core.architectures import DENSE_FAMILY
 from core.errors import DataError
 from core.thresholds import Threshold
 
@@ -29,15 +30,25 @@ MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 Dest = Union[str, Path, BinaryIO]
 
 
+def _version(module: str, *distributions: str) -> str:
+    """A library's version without importing it (TensorFlow takes seconds to import)."""
+    import sys
+    from importlib import metadata
+
+    loaded = sys.modules.get(module)
+    if loaded is not None and getattr(loaded, "__version__", None):
+        return str(loaded.__version__)
+    for name in distributions or (module,):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
 def _versions() -> dict[str, str]:
-    import numpy
-    import pandas
-    import sklearn
-
-    import keras
-    import tensorflow
-
-    return {"keras": keras.__version__, "tensorflow": tensorflow.__version__, "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__}
+    return {"keras": _version("keras"), "tensorflow": _version("tensorflow", "tensorflow", "tensorflow-cpu", "tensorflow-intel"),
+            "numpy": _version("numpy"), "pandas": _version("pandas"), "scikit-learn": _version("sklearn", "scikit-learn")}
 
 
 def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, threshold: Threshold | None = None) -> None:
@@ -64,6 +75,12 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
     if baseline:  # a scikit-learn model, saved with skops (see core.baseline_bundle)
         with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(BASELINE_MEMBER, baseline_model_bytes(detector))
+            zf.writestr(META_MEMBER, json.dumps(meta, indent=1))
+        return
+    archive = detector.keras_archive() if hasattr(detector, "keras_archive") else None
+    if archive is not None:  # loaded from a bundle and not retrained: the same network, without Keras
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(MODEL_MEMBER, archive)
             zf.writestr(META_MEMBER, json.dumps(meta, indent=1))
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,27 +143,41 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
         _smoke_test(detector)
         return detector, meta.get("context", {})
     check_keras_archive(model_bytes, max_bytes)
-    with tempfile.TemporaryDirectory() as tmp:
-        model_path = Path(tmp) / MODEL_MEMBER
-        model_path.write_bytes(model_bytes)
-        del model_bytes
-        try:
-            import keras
+    forward = None
+    if meta["detector"]["params"].get("architecture", "dense") in DENSE_FAMILY:
+        from core.dense_forward import DenseForward
 
-            model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
-        except Exception as exc:  # Keras raises many types for damaged or unsafe files
-            detail = " ".join(str(exc).split())
-            detail = detail if len(detail) <= 300 else detail[:300].rsplit(" ", 1)[0] + " …"
-            raise DataError(f"The model inside the bundle could not be loaded safely ({type(exc).__name__}: {detail}). "
-                            "Use a bundle saved by Anomaly Lab; custom or Lambda layers are refused.") from None
+        forward = DenseForward.from_keras_archive(model_bytes)
+    if forward is None:  # conv1d, LSTM, or anything the NumPy reader does not recognise: Keras reads it
+        network = {"model": load_keras_model(model_bytes)}
+    else:  # scored in NumPy; Keras reads the archive only if something needs the Keras model
+        network = {"archive": model_bytes, "forward": forward}
     try:
-        detector = autoencoder_from_state(meta["detector"], model)
+        detector = autoencoder_from_state(meta["detector"], **network)
         _smoke_test(detector)
     except DataError:
         raise
     except Exception as exc:  # any mismatch between settings and model is damage, said in words
         raise DataError(f"The bundle's settings do not fit its model ({type(exc).__name__}: {str(exc)[:200]}); the file is damaged.") from None
     return detector, meta.get("context", {})
+
+
+def load_keras_model(model_bytes: bytes):
+    """A ``.keras`` file's bytes as a Keras model, in safe mode (no Lambda or unknown layers); DataError when refused."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model_path = Path(tmp) / MODEL_MEMBER
+        model_path.write_bytes(model_bytes)
+        try:
+            import keras
+
+            import core.network  # noqa: F401  (registers the variational model's sampling layer)
+
+            return keras.saving.load_model(model_path, safe_mode=True, compile=False)
+        except Exception as exc:  # Keras raises many types for damaged or unsafe files
+            detail = " ".join(str(exc).split())
+            detail = detail if len(detail) <= 300 else detail[:300].rsplit(" ", 1)[0] + " …"
+            raise DataError(f"The model inside the bundle could not be loaded safely ({type(exc).__name__}: {detail}). "
+                            "Use a bundle saved by Anomaly Lab; custom or Lambda layers are refused.") from None
 
 
 def check_archive(zf: zipfile.ZipFile, max_bytes: int, what: str) -> list[str]:

@@ -427,20 +427,34 @@ def parse_numbers(column, decimal: str = ".") -> tuple[np.ndarray, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    values = cast_numbers(column, decimal)
+    if values is not None:
+        return values, 0
     if decimal == ",":
         column = pc.replace_substring(column, ",", ".")
-    for attempt in (column, None):
-        try:
-            if attempt is None:
-                attempt = pc.utf8_trim_whitespace(column)
-            return attempt.cast(pa.float64()).to_numpy(zero_copy_only=False), 0
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
+    try:
+        return pc.utf8_trim_whitespace(column).cast(pa.float64()).to_numpy(zero_copy_only=False), 0
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     text = pd.Series(pc.utf8_trim_whitespace(column).to_numpy(zero_copy_only=False), dtype=object)
     tokens = text.isin(MISSING_TOKENS) | text.isna()
     values = pd.to_numeric(text.where(~tokens), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = int((np.isnan(values) & ~tokens.to_numpy()).sum())
     return values, bad
+
+
+def cast_numbers(column, decimal: str = ".") -> Optional[np.ndarray]:
+    """The first step of :func:`parse_numbers`: Arrow's cast of the cells exactly as written (missing → NaN),
+    or None when a cell is not a number that way."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if decimal == ",":
+        column = pc.replace_substring(column, ",", ".")
+    try:
+        return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def text_series(column) -> pd.Series:

@@ -10,19 +10,23 @@ and its score parts (whose statistics live in :mod:`core.score_stats`).
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-import keras
 import numpy as np
 import pandas as pd
 
+from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES, default_architecture
 from core.base import BaseDetector, as_frame, normal_mask
+from core.dense_forward import CODE_LAYER, DenseForward
 from core.errors import DataError
 from core.losses import LOSSES, elementwise_loss, keras_loss
-from core.network import ARCHITECTURES, SEQUENCE_ARCHITECTURES, build_autoencoder, default_architecture, encoder_of
 from core.preprocess import SCALERS, Preprocessor
 from core.score_stats import SCORE_PARTS, ScoreStats
-from core.training import ProgressHook, StopFlag, Trainer
+
+if TYPE_CHECKING:  # Keras and the trainer load only when a network is built or trained
+    import keras
+
+    from core.training import ProgressHook, StopFlag
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +108,9 @@ class AutoencoderDetector(BaseDetector):
 
     Attributes
     ----------
-    Those of :class:`core.base.BaseDetector`, and ``model_`` (the Keras network),
-    ``encoder_``, ``score_stats_`` (:class:`core.score_stats.ScoreStats`),
+    Those of :class:`core.base.BaseDetector`, and ``model_`` (the Keras network; a loaded
+    bundle reads it, importing Keras, only when first asked for), ``encoder_``, ``code_size_``,
+    ``n_parameters_``, ``score_stats_`` (:class:`core.score_stats.ScoreStats`),
     ``score_parts_``, ``score_selection_``, ``history_``, ``epochs_run_``,
     ``best_epoch_``, ``best_val_loss_``, ``stopped_by_user_``, ``early_stopped_``.
     A row is an anomaly (``predict`` 1) when ``decision_function`` exceeds ``threshold_``.
@@ -218,8 +223,13 @@ class AutoencoderDetector(BaseDetector):
 
     def begin_fit(self, X: Any, y: Optional[np.ndarray] = None, *, validation_data=None) -> "AutoencoderDetector":
         """Prepare data and network; then call ``trainer_.run`` (any number of times) and :meth:`end_fit`."""
+        import keras
+
+        from core.network import build_autoencoder
+        from core.training import Trainer
+
         self._check_params()
-        for name in ("score_stats_", "encoder_"):  # a refit starts unfitted
+        for name in ("score_stats_", "_encoder"):  # a refit starts unfitted
             self.__dict__.pop(name, None)
         train = self._intake(X, y)
         x_all = self.preprocessor_.transform(train)
@@ -276,6 +286,7 @@ class AutoencoderDetector(BaseDetector):
         if state.epochs_done == 0:
             raise DataError("Training stopped before the first epoch finished, so there is no model. Train again.")
         self.trainer_.restore_best()
+        self.__dict__.pop("_forward", None)  # the weights changed: the NumPy forward is read again from them
         self.history_ = state.history()
         self.epochs_run_ = state.epochs_done
         self.best_epoch_ = state.best_epoch
@@ -283,7 +294,7 @@ class AutoencoderDetector(BaseDetector):
         self.stopped_by_user_ = state.stopped_by_user
         self.early_stopped_ = state.early_stopped
         self.fit_seconds_ = state.seconds
-        self.encoder_ = encoder_of(self.model_)
+        self.__dict__.pop("_encoder", None)
         recon, codes = self._network_outputs(self._x_fit)
         cells = elementwise_loss(self.loss, self._x_fit, recon)
         stats, own_neighbours = ScoreStats.fit(cells, codes, seed=int(self.random_state))
@@ -322,11 +333,79 @@ class AutoencoderDetector(BaseDetector):
         self._check_fitted()
         return self.score_stats_.selection
 
+    # -- the network: Keras for training, NumPy for scoring the dense family --------------------
+    @property
+    def model_(self) -> "keras.Model":
+        """The Keras network. A detector loaded from a bundle reads it (importing Keras) on first use only."""
+        model = self.__dict__.get("_model")
+        if model is None:
+            archive = self.__dict__.get("_keras_archive")
+            if archive is None:
+                raise AttributeError(f"This {type(self).__name__} has no network yet; call 'fit' first.")
+            from core.bundle import load_keras_model
+
+            model = self.__dict__["_model"] = load_keras_model(archive)
+        return model
+
+    @model_.setter
+    def model_(self, model: "keras.Model") -> None:
+        self.__dict__["_model"] = model
+        for name in ("_keras_archive", "_forward", "_encoder"):
+            self.__dict__.pop(name, None)
+        self._outputs_model = None
+
+    def use_keras_archive(self, archive: bytes, forward: Optional[DenseForward]) -> None:
+        """Take the network as a ``.keras`` file's bytes and, for the dense family, its NumPy forward:
+        scoring then never imports Keras, and ``model_`` is read from the bytes when something needs it."""
+        for name in ("_model", "_forward", "_encoder"):
+            self.__dict__.pop(name, None)
+        self.__dict__["_keras_archive"] = bytes(archive)
+        if forward is not None:
+            self.__dict__["_forward"] = forward
+        self._outputs_model = None
+
+    def keras_archive(self) -> Optional[bytes]:
+        """The ``.keras`` bytes this detector was loaded from (None once it holds a network it built or retrained)."""
+        return self.__dict__.get("_keras_archive")
+
+    @property
+    def encoder_(self) -> "keras.Model":
+        """The encoder half (input to code) as a Keras model, built on first use."""
+        encoder = self.__dict__.get("_encoder")
+        if encoder is None:
+            from core.network import encoder_of
+
+            encoder = self.__dict__["_encoder"] = encoder_of(self.model_)
+        return encoder
+
+    def dense_forward(self) -> Optional[DenseForward]:
+        """The network's inference in NumPy for the dense family (None for conv1d and LSTM).
+
+        Fit statistics, thresholds and every later score come from it, so the app, the command
+        line, the HTTP service and Spark give the same numbers, with or without Keras loaded.
+        """
+        if self.architecture in SEQUENCE_ARCHITECTURES:
+            return None
+        if "_forward" not in self.__dict__:
+            self.__dict__["_forward"] = DenseForward.from_model(self.model_)
+        return self.__dict__["_forward"]
+
+    @property
+    def code_size_(self) -> int:
+        """Width of the fitted code (the bottleneck)."""
+        forward = self.dense_forward()
+        return forward.code_size if forward is not None else int(self.model_.get_layer(CODE_LAYER).units)
+
     def _network_outputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        forward = self.dense_forward()
+        if forward is not None:
+            return forward(x)
+        import keras
+
         if len(x) == 0:
-            return np.empty_like(x), np.empty((0, self.model_.get_layer("code").units), np.float32)
+            return np.empty_like(x), np.empty((0, self.model_.get_layer(CODE_LAYER).units), np.float32)
         if getattr(self, "_outputs_model", None) is None:
-            self._outputs_model = keras.Model(self.model_.input, [self.model_.output, self.model_.get_layer("code").output])
+            self._outputs_model = keras.Model(self.model_.input, [self.model_.output, self.model_.get_layer(CODE_LAYER).output])
         if len(x) <= SMALL_BATCH:
             # A direct call skips predict's per-call set-up (tens of ms), which dominates for a few rows.
             recon, codes = self._outputs_model(x, training=False)
@@ -396,7 +475,8 @@ class AutoencoderDetector(BaseDetector):
     @property
     def n_parameters_(self) -> int:
         self._check_fitted()
-        return int(self.model_.count_params())
+        forward = self.dense_forward()
+        return forward.n_parameters if forward is not None else int(self.model_.count_params())
 
     # -- persistence lives in core.autoencoder_state; these two remain for older callers ---------
     def get_state(self) -> dict[str, Any]:
@@ -406,7 +486,7 @@ class AutoencoderDetector(BaseDetector):
         return autoencoder_state(self)
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], model: keras.Model) -> "AutoencoderDetector":
+    def from_state(cls, state: dict[str, Any], model: "keras.Model") -> "AutoencoderDetector":
         from core.autoencoder_state import autoencoder_from_state
 
         return autoencoder_from_state(state, model)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 
 #: The three parts a combined score adds.
 SCORE_PARTS = ("reconstruction", "latent", "neighbours")
@@ -46,6 +45,27 @@ def decode_array(stored: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(raw, dtype="<f4").reshape(stored["shape"]).astype(np.float32)
 
 
+def _code_tree(reference_codes: np.ndarray):
+    """A k-d tree over the reference codes.
+
+    SciPy's ``cKDTree`` answers the same exact Euclidean distances as scikit-learn's
+    ``NearestNeighbors`` did (both in float64; equal in tests/test_detector.py), about
+    twice as fast on one core and on every core with ``workers=-1``: on a million rows
+    the neighbour part was the largest stage of scoring (tests/benchmarks/test_scoring_speed.py).
+    Exact distances by blocked matrix products were measured slower at code sizes 3-4.
+    """
+    from scipy.spatial import cKDTree
+
+    return cKDTree(np.asarray(reference_codes, dtype=np.float64))
+
+
+def _nearest_distances(tree, codes: np.ndarray, k: int) -> np.ndarray:
+    """Distances from each code (read as float32, as stored) to its ``k`` nearest reference codes, nearest first."""
+    query = np.asarray(codes, dtype=np.float32).astype(np.float64)
+    distances, _ = tree.query(query, k=k, workers=-1)
+    return distances.reshape(len(query), k)
+
+
 @dataclass
 class ScoreStats:
     """Scales, code statistics, reference codes and the chosen parts of a combined score."""
@@ -58,7 +78,7 @@ class ScoreStats:
     neighbour_scale: float = 1.0
     parts: tuple[str, ...] = SCORE_PARTS
     selection: dict[str, float] = field(default_factory=dict)
-    _index: Optional[NearestNeighbors] = field(default=None, repr=False, compare=False)
+    _index: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def fit(cls, cells: np.ndarray, codes: np.ndarray, seed: int) -> tuple["ScoreStats", np.ndarray]:
@@ -84,15 +104,13 @@ class ScoreStats:
         if len(codes) == 0:
             return np.empty(0)
         if self._index is None:
-            self._index = NearestNeighbors(n_neighbors=min(CODE_NEIGHBOURS, len(self.reference_codes))).fit(self.reference_codes)
-        distances, _ = self._index.kneighbors(codes.astype(np.float32))
-        return distances.mean(axis=1)
+            self._index = _code_tree(self.reference_codes)
+        return _nearest_distances(self._index, codes, min(CODE_NEIGHBOURS, len(self.reference_codes))).mean(axis=1)
 
     def _training_neighbour_distance(self, codes: np.ndarray, in_reference: np.ndarray) -> np.ndarray:
         """As :meth:`neighbour_distance`, but a training row kept as a neighbour does not count itself."""
         k = min(CODE_NEIGHBOURS, max(len(self.reference_codes) - 1, 1))
-        index = NearestNeighbors(n_neighbors=min(k + 1, len(self.reference_codes))).fit(self.reference_codes)
-        distances, _ = index.kneighbors(codes.astype(np.float32))
+        distances = _nearest_distances(_code_tree(self.reference_codes), codes, min(k + 1, len(self.reference_codes)))
         is_reference = np.zeros(len(codes), bool)
         is_reference[in_reference] = True
         own_dropped = distances[:, 1:k + 1] if distances.shape[1] > 1 else distances

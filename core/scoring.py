@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.data import (
     BLOCK_BYTES, Dialect, Table, _file_chunks, _refuse_non_text, detect, detect_encoding, head_of, name_list,
-    open_batches, parse_numbers, sniff, text_series,
+    cast_numbers, open_batches, parse_numbers, sniff, text_series,
 )
 from core.errors import DataError
 
@@ -65,14 +65,21 @@ def escape_name(name: str, decimal: str = ".") -> str:
     return "'" + name if re.match(FORMULA_START, name) and not re.match(_plain_number(decimal), name) else name
 
 
-def _feature_frame(batch, preprocessor, decimal: str = ".") -> pd.DataFrame:
-    """The model's columns of an all-text Arrow batch, parsed by the reader's own rule."""
+def _feature_frame(batch, preprocessor, decimal: str = ".", plain: Optional[dict[str, bool]] = None) -> pd.DataFrame:
+    """The model's columns of an all-text Arrow batch, parsed by the reader's own rule.
+
+    ``plain`` (when given) learns, for each numeric feature, whether every cell is empty or a
+    finite number as written: the writer then copies those cells without checking them again.
+    """
     data = {}
     numeric = {c.name for c in preprocessor.numeric}
     for name in preprocessor.required_columns:
         column = batch.column(batch.schema.get_field_index(name))
         if name in numeric:
-            data[name] = parse_numbers(column, decimal)[0]
+            values = cast_numbers(column, decimal)
+            if plain is not None:
+                plain[name] = values is not None and int(np.isfinite(values).sum()) == len(column) - column.null_count
+            data[name] = values if values is not None else parse_numbers(column, decimal)[0]
         else:
             data[name] = text_series(column)
     return pd.DataFrame(data)
@@ -143,22 +150,26 @@ def _all_plain_numbers(column, decimal: str) -> bool:
 
     text = pc.replace_substring(column, ",", ".") if decimal == "," else column
     try:
+        text.slice(0, 64).cast(pa.float64())  # a text column fails here, before a costly cast of every cell
         values = text.cast(pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
     return values.null_count == column.null_count and pc.all(pc.is_finite(values)).as_py() in (True, None)
 
 
-def _cell_text(column, dialect: Dialect):
-    """One input column as output cells: numbers as they were; text escaped and quoted where needed."""
+def _cell_text(column, dialect: Dialect, plain: Optional[bool] = None):
+    """One input column as output cells: numbers as they were; text escaped and quoted where needed.
+
+    ``plain``: already known to be plain numbers (True) or not (False); None checks.
+    """
     import pyarrow.compute as pc
 
-    if _all_plain_numbers(column, dialect.decimal):
+    if plain if plain is not None else _all_plain_numbers(column, dialect.decimal):
         return pc.fill_null(column, "") if column.null_count else column
     return _quoted(_escape_arrow(column, dialect.decimal), dialect.delimiter)
 
 
-def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes:
+def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes | memoryview:
     """Rows of text columns joined into CSV lines by Arrow (no per-row Python)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -170,19 +181,52 @@ def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes:
     width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
     offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset: lines.offset + len(lines) + 1]
     data = lines.buffers()[2]
-    return data.to_pybytes()[offsets[0]:offsets[-1]] if data is not None else b""
+    return memoryview(data)[offsets[0]:offsets[-1]] if data is not None else b""  # no copy: written as it is
 
 
-def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float):
-    """Each all-text batch as CSV bytes: text escaped, ``anomaly_score``/``is_anomaly`` appended."""
+def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float, workers: int = 1):
+    """Each all-text batch as CSV bytes: text escaped, ``anomaly_score``/``is_anomaly`` appended.
+
+    ``score_batch`` returns the batch's scores, or (scores, plain) where ``plain`` says which
+    columns it found to be plain numbers (see :func:`_feature_frame`). With ``workers`` > 1
+    that many batches are scored and formatted at once, results still in order.
+    """
     import pyarrow as pa
 
-    for batch in batches:
-        scores = np.asarray(score_batch(batch), dtype=np.float64)
+    def one(batch):
+        result = score_batch(batch)
+        scores, plain = result if isinstance(result, tuple) else (result, {})
+        scores = np.asarray(scores, dtype=np.float64)
         flags = (scores > threshold).astype(np.int8)
-        columns = [_cell_text(batch.column(i), dialect) for i in range(batch.num_columns)]
+        columns = [_cell_text(batch.column(i), dialect, plain.get(names[i])) for i in range(batch.num_columns)]
         columns += [_format_numbers(scores, dialect.decimal), pa.array(flags).cast(pa.string())]
-        yield _csv_bytes(columns, dialect.delimiter, quote=False), scores, flags
+        return _csv_bytes(columns, dialect.delimiter, quote=False), scores, flags
+
+    return in_order(one, batches, workers)
+
+
+def in_order(work: Callable, items, workers: int):
+    """``work(item)`` for each item, in order, ``workers`` at a time in threads.
+
+    Scoring's heavy steps (Arrow's casts and joins, NumPy's products, the k-d tree) release
+    the GIL, so two batches on two cores take about the time of one. At most ``workers`` + 1
+    batches are in flight, so memory stays flat.
+    """
+    if workers <= 1:
+        for item in items:
+            yield work(item)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="score") as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _write(chunks, out, names, dialect: Dialect) -> tuple[int, int]:
@@ -268,7 +312,18 @@ def _open_path(path: Path):
     return stream, sniffed.names, sniffed.dialect
 
 
-def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = None) -> dict[str, int]:
+def scoring_workers(detector) -> int:
+    """Batches scored at once: every core for the NumPy-scored dense family (thread-safe, GIL released), else one."""
+    import os
+
+    forward = getattr(detector, "dense_forward", None)
+    if forward is None or forward() is None:
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+
+
+def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = None,
+              workers: Optional[int] = None) -> dict[str, int]:
     """Score a CSV file chunk by chunk, so memory stays flat whatever its size.
 
     The dialect is detected once by the same code as :func:`core.data.read_table`
@@ -276,7 +331,8 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
     identically. Every input cell is written back exactly as it was (the
     training label among them), in the input's delimiter and decimal mark, with
     cells (and header cells) a spreadsheet would run escaped; only the model's
-    feature columns are parsed for scoring.
+    feature columns are parsed for scoring. ``workers`` batches are scored at once
+    (default :func:`scoring_workers`); the output is the same for any number.
     """
     path = Path(source)
     if not path.is_file():
@@ -294,15 +350,21 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
                 yield batch.slice(start, chunk_rows)
 
     def score_batch(batch):
-        scores = detector.decision_function(_feature_frame(batch, detector.preprocessor_, dialect.decimal))
-        done[0] += batch.num_rows
-        if progress:
-            progress(done[0])
-        return scores
+        plain: dict[str, bool] = {}
+        return detector.decision_function(_feature_frame(batch, detector.preprocessor_, dialect.decimal, plain)), plain
 
+    def reported(scored):
+        for data, scores, flags in scored:
+            done[0] += len(scores)
+            if progress:
+                progress(done[0])
+            yield data, scores, flags
+
+    workers = scoring_workers(detector) if workers is None else int(workers)
     try:
         with stream, open(dest, "wb") as out:
-            rows, flagged = _write(_scored_batches(chunks(), names, dialect, score_batch, detector.threshold_), out, names, dialect)
+            scored = _scored_batches(chunks(), names, dialect, score_batch, detector.threshold_, workers)
+            rows, flagged = _write(reported(scored), out, names, dialect)
     except BaseException:
         Path(dest).unlink(missing_ok=True)
         raise

@@ -121,14 +121,18 @@ class ServedModel:
         det = self.detector
         if capability == "explain":
             return hasattr(det, "score_parts") and hasattr(det, "split_by_feature")
-        return hasattr(det, "reconstruct") and hasattr(det, "encode") and hasattr(det, "model_")
+        return hasattr(det, "reconstruct") and hasattr(det, "encode") and hasattr(det, "code_size_")
 
     def _build_decoder(self):
         """The network from its code to its output.
 
         A variational model's sampled code is its mean outside training, so its
-        decoder is the chain of layers after the sampling layer.
+        decoder is the chain of layers after the sampling layer. The dense family
+        decodes in NumPy (:mod:`core.dense_forward`), without Keras.
         """
+        forward = self.detector.dense_forward()
+        if forward is not None:
+            return lambda codes, training=False: forward.decode(codes)
         import keras
 
         model = self.detector.model_
@@ -153,7 +157,7 @@ class ServedModel:
     @property
     def code_size(self) -> int:
         self.require("encode")
-        return int(self.detector.model_.get_layer("code").units)
+        return int(self.detector.code_size_)
 
     @property
     def code_names(self) -> list[str]:
@@ -287,8 +291,11 @@ class _CompiledOutputs:
 def _compile_forward(detector) -> None:
     """Swap in the traced call where the detector keeps its two-output model (autoencoders after warm-up).
 
-    An optimisation only: a detector without that attribute scores as before.
+    An optimisation only: a detector without that attribute scores as before, and the
+    dense family, scored in NumPy, needs none (and must not import TensorFlow for it).
     """
+    if getattr(detector, "dense_forward", lambda: None)() is not None:
+        return
     import keras
 
     outputs = getattr(detector, "_outputs_model", None)

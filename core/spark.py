@@ -3,8 +3,9 @@
 The bundle's bytes travel to the executors once, as a broadcast of bytes (a
 Keras model does not pickle, and should not). Each Python worker loads the
 model on its first batch, keeps it in a cache keyed by the bundle's hash and
-reuses it for every later batch; TensorFlow is imported there, inside the
-worker, never on the driver. The ``core`` package travels with the job
+reuses it for every later batch. A dense-family model scores in NumPy
+(:mod:`core.dense_forward`), so a worker never imports TensorFlow for it; a
+conv1d or LSTM model imports it there, inside the worker, never on the driver. The ``core`` package travels with the job
 (``addPyFile``) so a cluster needs only the same Python libraries installed.
 """
 
@@ -64,7 +65,7 @@ def _ship_code(sc) -> None:
 
 
 def _worker_model(key: str, source, threshold: float | None):
-    """The model for ``key``, loaded once per Python worker (TensorFlow is imported here)."""
+    """The model for ``key``, loaded once per Python worker (TensorFlow is imported here for conv1d and LSTM only)."""
     model = _WORKER_MODELS.get(key)
     if model is None:
         from core.served_model import ServedModel

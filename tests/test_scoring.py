@@ -24,3 +24,30 @@ def test_chunked_csv_scores_equal_in_memory_scores(fitted, tmp_path):
     assert seen[-1] == len(X) and len(seen) == int(np.ceil(len(X) / 100))
     assert out["note"][0] == "'=1+1" and str(out["note"][1]) == "-7"
     assert list(out.columns[:-2]) == list(X.columns) + ["note"]
+
+
+def test_feature_cells_that_are_not_plain_numbers_are_written_back_escaped(fitted, tmp_path):
+    det, X, _ = fitted
+    src, dest = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = X.iloc[:300].astype(object)
+    rows.iloc[0, 0], rows.iloc[1, 0], rows.iloc[2, 1] = "=1+1", "\t-2.5", "nan"
+    rows.to_csv(src, index=False)
+    score_csv(det, src, dest, chunk_rows=100)
+    cells = dest.read_text().splitlines()
+    assert cells[1].split(",")[0] == "'=1+1" and cells[2].split(",")[0] == "'\t-2.5"
+    assert cells[3].split(",")[1] == "nan"  # not a formula: kept as written
+    assert cells[4].split(",")[:8] == [str(v) for v in X.iloc[3]]  # plain numbers copied as they were
+
+
+def test_scoring_batches_in_parallel_writes_the_same_file_as_one_at_a_time(fitted, tmp_path):
+    from core.scoring import scoring_workers
+
+    det, X, _ = fitted
+    src = tmp_path / "in.csv"
+    X.assign(note=["=1+1", "a,b"] + ["ok"] * (len(X) - 2)).to_csv(src, index=False)
+    seen: dict[int, list] = {1: [], 3: []}
+    for workers in (1, 3):
+        score_csv(det, src, tmp_path / f"out{workers}.csv", chunk_rows=50, progress=seen[workers].append, workers=workers)
+    assert (tmp_path / "out1.csv").read_bytes() == (tmp_path / "out3.csv").read_bytes()
+    assert seen[1] == seen[3] == sorted(seen[3]) and seen[3][-1] == len(X)
+    assert scoring_workers(det) >= 1
