@@ -81,6 +81,18 @@ def test_app_opens_on_a_sample_with_a_label_chosen_ready_to_train():
     assert "Ready to train" in texts(at)
 
 
+def test_rows_per_class_is_a_table_whose_roles_follow_the_normal_classes_and_no_chart_is_drawn():
+    at = app()
+    classes = next(d.value for d in at.dataframe if list(d.value.columns) == ["class", "role", "rows", "share"])
+    assert classes.set_index("class")["role"].to_dict() == {"normal": "normal", "bearing_fault": "anomaly", "overheat": "anomaly", "sensor_drift": "anomaly"}
+    assert classes["rows"].sum() == session(at).table.shape[0] and abs(classes["share"].sum() - 1) < 1e-9
+    assert not at.get("plotly_chart")  # a chart would load Plotly's 4.7 MB script on the first view
+    widget(at, "multiselect", "Normal class(es)").set_value(["normal", "overheat"])
+    at.run()
+    classes = next(d.value for d in at.dataframe if list(d.value.columns) == ["class", "role", "rows", "share"])
+    assert set(classes[classes["role"] == "normal"]["class"]) == {"normal", "overheat"}
+
+
 def test_malformed_upload_shows_an_error_and_keeps_the_previous_table():
     at = app()
     before = session(at).table.sha256
