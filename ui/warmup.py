@@ -56,14 +56,21 @@ def _run(work: Callable[[], None], delay: float) -> None:
 
 
 def warm() -> None:
-    """Import the training stack and train a tiny network once (it is thrown away), then freeze the GC."""
-    import numpy as np
-    import pandas as pd
+    """Import the training stack and train a tiny network once (it is thrown away), then freeze the GC.
 
-    from core.detector import AutoencoderDetector  # Keras, TensorFlow, scikit-learn and the training modules
+    When Keras is already loaded (a Train page or a test got there first), training has taken or is
+    taking that path itself: a second network would only compete with it for the cores.
+    """
+    import sys
 
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.normal(size=(64, 4)), columns=list("abcd"))
-    AutoencoderDetector(hidden_sizes=(4,), code_size=2, epochs=1, batch_size=16, patience=0).fit(frame)
+    if "keras" not in sys.modules:
+        import numpy as np
+        import pandas as pd
+
+        from core.detector import AutoencoderDetector  # Keras, TensorFlow, scikit-learn and the training modules
+
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame(rng.normal(size=(64, 4)), columns=list("abcd"))
+        AutoencoderDetector(hidden_sizes=(4,), code_size=2, epochs=1, batch_size=16, patience=0).fit(frame)
     gc.collect()
     gc.freeze()
