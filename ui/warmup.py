@@ -56,7 +56,8 @@ def _run(work: Callable[[], None], delay: float) -> None:
 
 
 def warm() -> None:
-    """Import the training stack and train a tiny network once (it is thrown away), then freeze the GC.
+    """Import the training stack, train a tiny network once (it is thrown away) and draw a loss figure,
+    then freeze the GC.
 
     When Keras is already loaded (a Train page or a test got there first), training has taken or is
     taking that path itself: a second network would only compete with it for the cores.
@@ -72,5 +73,8 @@ def warm() -> None:
         rng = np.random.default_rng(0)
         frame = pd.DataFrame(rng.normal(size=(64, 4)), columns=list("abcd"))
         AutoencoderDetector(hidden_sizes=(4,), code_size=2, epochs=1, batch_size=16, patience=0).fit(frame)
+    from core.plots import loss_figure
+
+    loss_figure({"loss": [1.0], "val_loss": [1.0]}, 1)  # Plotly's first figure in a process loads its template (~0.3 s)
     gc.collect()
     gc.freeze()
