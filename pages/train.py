@@ -180,6 +180,9 @@ def body() -> None:
             st.info(f"The model in use is {session.run.name}, restored from a file whose columns do not match this table. Train here to replace it.")
         else:
             st.info("Press **Train** to start. The loss chart draws itself as the epochs finish.")
+            # The empty chart is drawn before the click so that the browser has loaded Plotly's script (4.7 MB,
+            # seconds to start on a busy machine) by the time the first epoch's point arrives.
+            st.plotly_chart(loss_figure({}), key="train_chart_empty")
         return
     summary(session, run)
 

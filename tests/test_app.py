@@ -175,6 +175,14 @@ def test_train_page_trains_from_the_form_and_names_the_architecture_in_the_summa
     assert any("dense autoencoder" in m.value for m in at.sidebar.markdown)
 
 
+def test_the_train_page_draws_its_empty_loss_chart_before_training_starts():
+    """So the browser has Plotly's script when the first point arrives (the Data page draws no Plotly chart)."""
+    at = app("pages/train.py")
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 1 and "Loss per epoch" in charts[0]["layout"]["title"]["text"]
+    assert all(not t.get("y") for t in charts[0]["data"])
+
+
 def test_train_settings_survive_a_visit_to_another_page():
     at = app("pages/train.py")
     widget(at, "selectbox", "Architecture").set_value("sparse")
