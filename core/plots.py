@@ -48,6 +48,29 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
     return fig
 
 
+def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best_epoch: Optional[int] = None) -> go.Figure:
+    """What :func:`loss_figure` would draw, made by changing ``fig`` (one of its figures) in place.
+
+    A live chart redraws every half second; a new Plotly figure validates its whole template
+    each time (~45 ms), moving the points of an existing one takes ~10 ms. A figure that lacks
+    a trace or the best-epoch line it now needs is built anew. For the default log-scale figure.
+    """
+    val = history.get("val_loss")
+    has_val = len(fig.data) > 1
+    if bool(val) != has_val or bool(best_epoch) != bool(fig.layout.shapes):
+        return loss_figure(history, best_epoch)
+    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+    with fig.batch_update():
+        fig.data[0].x, fig.data[0].y = epochs, list(history.get("loss", []))
+        if val:
+            fig.data[1].x, fig.data[1].y = epochs, list(val)
+        if best_epoch:
+            fig.layout.shapes[0].x0 = fig.layout.shapes[0].x1 = best_epoch
+            fig.layout.annotations[0].x = best_epoch
+            fig.layout.annotations[0].text = f"best epoch {best_epoch}"
+    return fig
+
+
 @dataclass(frozen=True)
 class HistogramBins:
     """Counts of normal and anomalous scores on shared bins, computed once per model."""

@@ -1,13 +1,11 @@
 """Data: choose a table, its label column, the normal classes and the features."""
 
-import plotly.express as px
 import streamlit as st
 
 from core.data import read_table
-from core.describe import column_summary
+from core.describe import class_table, column_summary
 from core.errors import DataError
 from core.pipeline import SAMPLES, load_sample
-from core.plots import safe_label
 from core.target import class_counts, feature_choice, likely_label_columns
 from ui import session as state
 from ui.guard import run_page
@@ -82,13 +80,9 @@ def choice_controls(session: state.Session) -> None:
                                 default=default_normal or [counts.index[0]], valid=lambda v: all(c in counts.index for c in v),
                                 options=list(counts.index), format_func=str,
                                 help="Rows of these classes are normal (0); every other class is an anomaly (1).")
-            shown = counts.iloc[:50]
-            fig = px.bar(x=[safe_label(c) for c in shown.index], y=shown.values, labels={"x": "class", "y": "rows"},
-                         color=["normal" if c in normal else "anomaly" for c in shown.index],
-                         color_discrete_map={"normal": "#1f77b4", "anomaly": "#d62728"}, title="Rows per class" + (" (the 50 largest)" if len(counts) > 50 else ""),
-                         text_auto=True)
-            fig.update_layout(template="plotly_white", height=300, margin=dict(l=40, r=10, t=50, b=40), legend_title_text="")
-            st.plotly_chart(fig, key="data_classes")
+            st.markdown("**Rows per class**" + (" (the 50 largest)" if len(counts) > 50 else ""))
+            st.dataframe(class_table(counts, normal), width="stretch", hide_index=True, height=min(36 + 35 * min(len(counts), 50), 260),
+                         column_config={"share": st.column_config.ProgressColumn("share", format="percent", min_value=0.0, max_value=1.0)})
     with right:
         st.markdown("#### Features")
         suggested = feature_choice(frame, label)

@@ -81,6 +81,18 @@ def test_app_opens_on_a_sample_with_a_label_chosen_ready_to_train():
     assert "Ready to train" in texts(at)
 
 
+def test_rows_per_class_is_a_table_whose_roles_follow_the_normal_classes_and_no_chart_is_drawn():
+    at = app()
+    classes = next(d.value for d in at.dataframe if list(d.value.columns) == ["class", "role", "rows", "share"])
+    assert classes.set_index("class")["role"].to_dict() == {"normal": "normal", "bearing_fault": "anomaly", "overheat": "anomaly", "sensor_drift": "anomaly"}
+    assert classes["rows"].sum() == session(at).table.shape[0] and abs(classes["share"].sum() - 1) < 1e-9
+    assert not at.get("plotly_chart")  # a chart would load Plotly's 4.7 MB script on the first view
+    widget(at, "multiselect", "Normal class(es)").set_value(["normal", "overheat"])
+    at.run()
+    classes = next(d.value for d in at.dataframe if list(d.value.columns) == ["class", "role", "rows", "share"])
+    assert set(classes[classes["role"] == "normal"]["class"]) == {"normal", "overheat"}
+
+
 def test_malformed_upload_shows_an_error_and_keeps_the_previous_table():
     at = app()
     before = session(at).table.sha256
@@ -161,6 +173,14 @@ def test_train_page_trains_from_the_form_and_names_the_architecture_in_the_summa
     summary = texts(at)
     assert "dense autoencoder" in summary and "Score:" in summary
     assert any("dense autoencoder" in m.value for m in at.sidebar.markdown)
+
+
+def test_the_train_page_draws_its_empty_loss_chart_before_training_starts():
+    """So the browser has Plotly's script when the first point arrives (the Data page draws no Plotly chart)."""
+    at = app("pages/train.py")
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 1 and "Loss per epoch" in charts[0]["layout"]["title"]["text"]
+    assert all(not t.get("y") for t in charts[0]["data"])
 
 
 def test_train_settings_survive_a_visit_to_another_page():

@@ -56,3 +56,18 @@ def test_loss_and_reconstruction_figures():
     assert bars.data[0].type == "bar"
     lines = reconstruction_figure([f"t{i}" for i in range(10)], np.zeros(10), np.ones(10), sequence=True)
     assert lines.data[0].type == "scatter"
+
+
+def test_a_loss_figure_updated_in_place_equals_one_drawn_anew():
+    import plotly.io as pio
+
+    from core.plots import update_loss_figure
+
+    rng = np.random.default_rng(0)
+    loss, val = list(rng.random(40)), list(rng.random(40))
+    steps = [({}, None), ({"loss": loss[:1]}, None), ({"loss": loss[:1], "val_loss": val[:1]}, 1),
+             ({"loss": loss[:7], "val_loss": val[:7]}, 5), ({"loss": loss, "val_loss": val}, 31)]
+    fig = loss_figure(*steps[0])
+    for history, best in steps[1:]:
+        fig = update_loss_figure(fig, history, best)
+        assert pio.to_json(fig) == pio.to_json(loss_figure(history, best))

@@ -122,3 +122,54 @@ def test_messages_list_at_most_ten_names():
     assert "… and 29 more" in str(err.value) and str(err.value).count("'c") == 10
     with pytest.raises(DataError, match="… and 30 more"):
         validate_features(frame, [f"x{i}" for i in range(40)], None)
+
+
+def _sklearn_make_split(n_rows, y, seed):
+    """The split as scikit-learn drew it before core.split owned the algorithm (bundles rebuild splits from seeds)."""
+    from sklearn.model_selection import train_test_split
+
+    positions = np.arange(n_rows)
+    stratify = y if y is not None and np.bincount(y).min() >= 3 else None
+    train, rest = train_test_split(positions, test_size=0.4, random_state=seed, stratify=stratify)
+    strat_rest = stratify[rest] if stratify is not None and np.bincount(stratify[rest]).min() >= 2 else None
+    val, test = train_test_split(rest, test_size=0.5, random_state=seed, stratify=strat_rest)
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+@pytest.mark.parametrize("n_rows, n_anomalies, seed", [(34, 0, 0), (40, 3, 1), (50, 4, 7), (101, 2, 3), (1000, 100, 3), (3000, 150, 0), (997, 1, 42), (640, 640 - 40, 5)])
+@pytest.mark.parametrize("labelled", [True, False])
+def test_split_rows_are_the_ones_scikit_learn_drew_for_the_same_seed(n_rows, n_anomalies, seed, labelled):
+    y = np.random.default_rng(seed).permutation(np.r_[np.zeros(n_rows - n_anomalies, int), np.ones(n_anomalies, int)]) if labelled else None
+    try:
+        expected = _sklearn_make_split(n_rows, y, seed)
+    except ValueError:
+        return
+    s = make_split(n_rows, y, seed=seed)
+    for ours, theirs in zip((s.train, s.val, s.test), expected):
+        assert np.array_equal(ours, theirs)
+
+
+def test_train_test_split_matches_scikit_learn_in_order_too():
+    from hypothesis import given, settings
+    from hypothesis import strategies as hs
+    from sklearn.model_selection import train_test_split as sk_split
+
+    from core.split import train_test_split
+
+    @settings(max_examples=150, deadline=None)
+    @given(n=hs.integers(4, 400), shares=hs.lists(hs.integers(1, 50), min_size=1, max_size=4), seed=hs.integers(0, 2**31 - 1),
+           test_size=hs.sampled_from([0.2, 0.25, 0.4, 0.5, 0.7]), stratified=hs.booleans())
+    def check(n, shares, seed, test_size, stratified):
+        items = np.arange(100, 100 + n)
+        y = np.repeat(np.arange(len(shares)), np.maximum(1, np.round(np.array(shares) / sum(shares) * n)).astype(int))[:n]
+        y = np.random.default_rng(seed).permutation(np.resize(y, n)) if stratified else None
+        try:
+            expected = sk_split(items, test_size=test_size, random_state=seed, stratify=y)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=str(exc).split(" ")[1]):
+                train_test_split(items, test_size, seed, y)
+            return
+        got = train_test_split(items, test_size, seed, y)
+        assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+
+    check()

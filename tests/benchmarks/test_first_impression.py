@@ -62,9 +62,7 @@ def test_server_start_to_data_page_interactive():
 FIRST_POINT = '[data-testid="stPlotlyChart"] .scatterlayer .points path'
 
 
-def test_press_train_to_first_chart_point():
-    """From the click on Train (bundled sample, default settings) to the loss chart's first marker, in a fresh
-    browser session each time. Keras is imported when the Train page is first drawn, before the click."""
+def _press_train_to_first_point(pause: float) -> list[float]:
     import re
 
     from tests.browser import running_app
@@ -79,11 +77,28 @@ def test_press_train_to_first_chart_point():
             page.get_by_role("link", name="Go to Train").first.click()
             page.get_by_text("Press Train to start").wait_for(timeout=120_000)
             page.wait_for_selector(SETTLED, timeout=120_000)
+            time.sleep(pause)
             t0 = time.perf_counter()
             page.get_by_role("button", name=re.compile("^Train the dense autoencoder")).click()
             page.wait_for_selector(FIRST_POINT, timeout=120_000)
             times.append(time.perf_counter() - t0)
             page.close()
+    return times
+
+
+def test_press_train_to_first_chart_point():
+    """From the click on Train (bundled sample, default settings) to the loss chart's first marker, in a fresh
+    browser session each time, the click the moment the Train page's script has finished."""
+    times = _press_train_to_first_point(0.0)
     later = np.median(times[1:])
     print(f"\npress Train → first chart point: first in a fresh server {times[0]:.2f} s; later sessions median {later:.2f} s "
+          f"(runs {', '.join(f'{t:.2f}' for t in times)}; target ≤ 1 s, ratio {later:.2f})")
+
+
+def test_press_train_after_reading_the_page_to_first_chart_point():
+    """The same, the click 2 s after the Train page's script has finished, as a reader would: the browser has
+    then started the Plotly script for the page's (empty) loss chart, which the Data page no longer loads."""
+    times = _press_train_to_first_point(2.0)
+    later = np.median(times[1:])
+    print(f"\npress Train 2 s after the page → first chart point: first in a fresh server {times[0]:.2f} s; later sessions median {later:.2f} s "
           f"(runs {', '.join(f'{t:.2f}' for t in times)}; target ≤ 1 s, ratio {later:.2f})")
