@@ -56,14 +56,14 @@ def test_the_app_starts_the_warm_up_after_its_first_page(monkeypatch):
 
 def test_warm_loads_the_training_stack_trains_once_and_freezes_the_collector():
     code = ("import gc, sys; from ui import warmup; warmup.warm(); "
-            "print(all(m in sys.modules for m in ('keras', 'tensorflow', 'core.detector', 'sklearn.neighbors')), gc.get_freeze_count() > 100_000)")
+            "print(all(m in sys.modules for m in ('keras', 'tensorflow', 'core.detector', 'core.training', 'scipy.spatial')), gc.get_freeze_count() > 100_000)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["True", "True"]
 
 
 def test_warm_trains_nothing_when_keras_is_already_loaded_but_still_freezes_the_collector():
-    code = ("import gc; import core.detector as d; from ui import warmup\n"
+    code = ("import gc, keras; import core.detector as d; from ui import warmup\n"
             "def boom(*a, **k): raise AssertionError('a second network was trained')\n"
             "d.AutoencoderDetector.fit = boom; warmup.warm(); print(gc.get_freeze_count() > 100_000)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})

@@ -68,7 +68,7 @@ def warm() -> None:
         import numpy as np
         import pandas as pd
 
-        from core.detector import AutoencoderDetector  # Keras, TensorFlow, scikit-learn and the training modules
+        from core.detector import AutoencoderDetector  # Keras and TensorFlow come with its first fit
 
         rng = np.random.default_rng(0)
         frame = pd.DataFrame(rng.normal(size=(64, 4)), columns=list("abcd"))
