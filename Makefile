@@ -27,7 +27,7 @@ RUFF := $(PY) -m ruff check --isolated --no-cache --select E9,F --line-length 20
 
 test: $(VENV)/.installed-dev
 	$(RUFF)
-	$(PY) -m pytest -p no:cacheprovider tests
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile tests
 
 lint: $(VENV)/.installed-dev
 	$(RUFF)
