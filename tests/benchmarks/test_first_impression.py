@@ -15,7 +15,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from tests.browser import SETTLED, browser_page, free_port, need_browser
+from tests.browser import SETTLED, browser_page, free_port, need_browser, stop_process
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.browser]
@@ -42,12 +42,7 @@ def _start_to_interactive(page) -> tuple[float, float]:
         page.wait_for_selector(SETTLED, timeout=120_000)
         return healthy, time.perf_counter() - t0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=30)
 
 
 def test_server_start_to_data_page_interactive():

@@ -138,9 +138,11 @@ if __name__ == "__main__":
     names = [a for a in args if not a.startswith("--") and not a.isdigit()] or [n for n in available() if n not in HELD_OUT]
     if "--parts" in args or "--ensemble" in args:
         k = int(args[args.index("--ensemble") + 1]) if "--ensemble" in args else 0
-        for n in names:
+        for i, n in enumerate(names):
             results = measure_part_choices(n, range(n_seeds)) if k == 0 else measure_ensemble(n, range(n_seeds), k)
-            print("| dataset | " + " | ".join(results) + " |" if n == names[0] else "", summary(n, results), sep="\n", flush=True)
+            if i == 0:
+                print("| dataset | " + " | ".join(results) + " |")
+            print(summary(n, results), flush=True)
         sys.exit(0)
     collected = {}
     for n in names:
