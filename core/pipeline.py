@@ -241,6 +241,16 @@ def parse_hidden_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+#: What the Train form sets, in the detector's terms: a training begun ahead must match the click's parameters.
+TRAIN_FORM_FIELDS = ("hidden_sizes", "code_size", "dropout", "activation", "loss", "scaler", "epochs", "batch_size", "learning_rate",
+                     "patience", "random_state", "score", "architecture")
+
+
+def form_params(defaults: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the Train form gives before anything in it is changed (from :func:`suggested_params`)."""
+    return {name: defaults[name] for name in TRAIN_FORM_FIELDS}
+
+
 def signal_problem(prepared: Prepared) -> Optional[str]:
     """Why the chosen features are not one signal for conv1d / LSTM (None when they are)."""
     from core.detector import sequence_problem

@@ -211,6 +211,33 @@ class Trainer:
         self.model.fit(train, validation_data=val, initial_epoch=start, epochs=end, callbacks=[monitor], verbose=0, shuffle=False)
         return self.state
 
+    def trace_ahead(self) -> None:
+        """Compile the network's training and validation steps now, and leave every variable as it was.
+
+        TensorFlow traces a new model's step functions on their first call: about a second
+        on a small table, before the first epoch can end. Called while the user is still
+        reading the Train form, it moves that second out of the wait after the click. It
+        runs one real call of each step (tracing alone cannot be reached through Keras),
+        then puts back the network's variables (weights and random-seed state), zeroes the
+        optimizer's slots and step count and resets the metrics, so the training that
+        follows is the one it would have been, bit for bit.
+        """
+        model = self.model
+        if self.state.epochs_done or model.train_function is not None:
+            return
+        import tensorflow as tf
+
+        model.optimizer.build(model.trainable_variables)
+        kept = [(v, v.numpy()) for v in list(model.variables) + list(model.optimizer.variables)]
+        model.make_train_function()
+        model.train_function(iter(_shuffled_dataset(self.x_train, self.batch_size, self.seed, tf.Variable(0, dtype=tf.int64, trainable=False))))
+        if len(self.x_val):
+            model.make_test_function()
+            model.test_function(iter(_dataset(self.x_val, max(self.batch_size, 1024))))
+        for variable, value in kept:
+            variable.assign(value)
+        model.reset_metrics()
+
     def stop(self) -> None:
         """Mark training as stopped by the user (for a stop that arrives between runs)."""
         self.state.stopped_by_user = True

@@ -1,6 +1,7 @@
 """Train: set the network's parameters, train with a live loss chart, stop at any time."""
 
 import time
+from typing import Callable
 
 import streamlit as st
 
@@ -8,7 +9,7 @@ from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.detector import ACTIVATIONS, SCORES
 from core.errors import DataError
 from core.losses import LOSSES
-from core.pipeline import begin_training, parse_hidden_sizes, suggested_params
+from core.pipeline import parse_hidden_sizes, suggested_params
 from core.plots import loss_figure, update_loss_figure
 from core.preprocess import SCALERS
 from ui import session as state
@@ -23,8 +24,8 @@ MIN_REDRAW_SECONDS = 0.5
 MIN_PROGRESS_SECONDS = 0.1
 
 
-def settings_form(study: state.Study) -> dict | None:
-    """The form, its values kept on the split; returns the parameters when Train is pressed."""
+def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
+    """The form, its values kept on the split; returns how to read its parameters, and whether Train was pressed."""
     defaults = study.cached("train_defaults", suggested_params)
     owner = study.widgets
     offered = [a for a in ARCHITECTURES if a not in SEQUENCE_ARCHITECTURES or defaults["sequence_problem"] is None]
@@ -80,11 +81,12 @@ def settings_form(study: state.Study) -> dict | None:
         elif architecture == "lstm":
             st.caption("LSTM: the first hidden size is the number of LSTM units (8–64). Slow on a CPU: try few epochs first.")
         submitted = st.button(f"Train the {architecture} autoencoder", key="train_start", type="primary", icon=":material/play_arrow:")
-    if not submitted:
-        return None
-    return dict(hidden_sizes=parse_hidden_sizes(hidden_text), code_size=int(code_size), dropout=float(dropout), activation=activation,
-                loss=loss, scaler=scaler, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                patience=int(patience), random_state=int(seed), score=score, architecture=architecture, **extra)
+
+    def params() -> dict:  # raises DataError when the hidden sizes do not parse
+        return dict(hidden_sizes=parse_hidden_sizes(hidden_text), code_size=int(code_size), dropout=float(dropout), activation=activation,
+                    loss=loss, scaler=scaler, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                    patience=int(patience), random_state=int(seed), score=score, architecture=architecture, **extra)
+    return params, submitted
 
 
 def live_training(session: state.Session, study: state.Study) -> None:
@@ -150,6 +152,14 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
         model_download(run, "train_download", session.table.name)
 
 
+def ahead(study: state.Study, params: Callable[[], dict]) -> None:
+    """Begin the training the form describes while the user reads it, so the click's first epoch comes at once."""
+    try:
+        study.train_ahead(params())
+    except DataError:  # shown when Train is pressed, not while the user is still typing
+        pass
+
+
 def body() -> None:
     session = state.get()
     st.title("Train")
@@ -167,9 +177,11 @@ def body() -> None:
     if study.prepared.train_note:
         st.info(study.prepared.train_note, icon=":material/info:")
     try:
-        params = settings_form(study)
-        if params is not None:
-            session.start_training(begin_training(study.prepared, params))
+        params, submitted = settings_form(study)
+        if submitted:
+            session.start_training(study.begin_training(params()))
+        elif study.training is None:
+            ahead(study, params)
     except DataError as exc:
         st.error(message(exc), icon=":material/error:")
     if study.training is not None:

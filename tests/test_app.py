@@ -424,3 +424,30 @@ def test_random_search_ranks_trials_by_validation_ap():
     assert not at.exception, at.exception
     table = at.dataframe[-1].value
     assert len(table) == 2 and table["AP (validation)"].is_monotonic_decreasing
+
+
+def test_the_train_page_begins_the_forms_training_ahead_and_the_click_uses_it():
+    at = app("pages/train.py")
+    widget(at, "number_input", "Epochs (most)").set_value(2)
+    at.run()
+    study = session(at).study
+    ahead = study.ahead
+    assert ahead is not None and ahead.params["epochs"] == 2
+    begun = ahead.take(dict(ahead.params))
+    ahead._detector = begun  # put it back, as if not yet taken
+    at.button(key="train_start").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert session(at).run.detector is begun and study.ahead is None
+
+
+def test_the_data_page_begins_the_train_forms_default_training_and_the_train_page_keeps_it():
+    at = app()
+    study = session(at).study
+    ahead = study.ahead
+    assert ahead is not None
+    ahead._known.wait(30)
+    at.switch_page("pages/train.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert study.ahead is ahead and ahead.params == study.form_defaults()

@@ -89,3 +89,23 @@ def test_each_epoch_visits_every_row_once_in_an_order_fixed_by_seed_and_epoch():
     assert np.array_equal(first, again) and not np.array_equal(first, second)
     assert sorted(first) == sorted(second) == list(x[:, 0])
     assert not np.array_equal(order(0, seed=4), first)
+
+
+@pytest.mark.parametrize("architecture", ["dense", "denoising"])
+def test_a_training_traced_ahead_is_bit_identical_to_one_that_was_not(architecture):
+    """Tracing ahead runs real steps; dropout's and the noise layer's seed state must come back too."""
+    X, y = planted(n_normal=300, n_anomaly=20, seed=5)
+    tr, va = slice(0, 200), slice(200, 320)
+    params = dict(architecture=architecture, epochs=4, patience=0, dropout=0.1, batch_size=16, random_state=3)
+    plain = AutoencoderDetector(**params).fit(X.iloc[tr], y[tr], validation_data=(X.iloc[va], y[va]))
+
+    ahead = AutoencoderDetector(**params).begin_fit(X.iloc[tr], y[tr], validation_data=(X.iloc[va], y[va]))
+    ahead.trainer_.trace_ahead()
+    assert ahead.model_.train_function is not None and ahead.model_.test_function is not None
+    ahead.trainer_.run()
+    ahead.end_fit()
+
+    for a, b in zip(plain.model_.get_weights(), ahead.model_.get_weights()):
+        assert np.array_equal(a, b)
+    assert plain.history_ == ahead.history_
+    assert np.array_equal(plain.decision_function(X), ahead.decision_function(X))

@@ -27,9 +27,12 @@ import streamlit as st
 from core.bundle import load_bundle
 from core.data import Table
 from core.errors import DataError
-from core.pipeline import SAMPLES, Prepared, guess_label, load_sample, prepare, prepare_from_context, score_all
+from core.pipeline import (SAMPLES, Prepared, begin_training, form_params, guess_label, load_sample, prepare, prepare_from_context, score_all,
+                           suggested_params)
 from core.target import class_counts
 from core.thresholds import Threshold
+from core.training_ahead import TrainingAhead
+from ui import warmup
 
 SESSION_KEY = "session"
 DEFAULT_SAMPLE = "machine_sensors.csv"
@@ -77,6 +80,7 @@ class Study:
 
     prepared: Prepared
     training: Any = None  # an autoencoder between begin_fit and end_fit
+    ahead: Optional[TrainingAhead] = None  # the training the Train form describes, begun before the click
     comparison: Optional[list] = None
     search: Optional[tuple] = None
     widgets: Kept = field(default_factory=Kept)
@@ -87,6 +91,31 @@ class Study:
         if name not in self.cache:
             self.cache[name] = compute(self.prepared)
         return self.cache[name]
+
+    def train_ahead(self, params: Optional[dict[str, Any]] = None) -> None:
+        """Begin, in the background, the training ``params`` describe (once per parameters; after the one before).
+
+        ``params=None``: the Train form's defaults, worked out in the background (the Data page
+        begins with these, before the form exists; the form keeps them if they still match).
+        """
+        if self.training is not None or (self.ahead is not None and (params is None or self.ahead.params == params)):
+            return
+        previous = self.ahead
+        if previous is not None:
+            previous.cancel()
+        self.ahead = TrainingAhead(self.prepared, params if params is not None else self.form_defaults,
+                                   after=previous.thread if previous is not None else warmup.start(),
+                                   delay=0.0 if params is not None else warmup.DELAY_SECONDS)
+
+    def form_defaults(self) -> dict[str, Any]:
+        """The parameters the Train form gives for this split before anything in it is changed."""
+        return form_params(self.cached("train_defaults", suggested_params))
+
+    def begin_training(self, params: dict[str, Any]) -> Any:
+        """A detector ready to train with ``params``: the one begun ahead when it matches, else a new one."""
+        ready = self.ahead.take(params) if self.ahead is not None else None
+        self.ahead = None
+        return ready if ready is not None else begin_training(self.prepared, params)
 
 
 @dataclass(eq=False)

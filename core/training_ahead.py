@@ -1,0 +1,88 @@
+"""A training begun in the background before it is asked for.
+
+Pressing Train should show the first epoch at once, but a new network's step functions
+take TensorFlow about a second to trace. While the user reads the Data page or the
+Train form, the training the form's values describe is begun here (data prepared,
+network built, steps traced: :meth:`core.training.Trainer.trace_ahead`); the click takes
+it if the values still match, else begins anew. Either way the model is the same, bit
+for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Optional, Union
+
+log = logging.getLogger(__name__)
+
+Params = dict[str, Any]
+
+
+class TrainingAhead:
+    """One training begun in a thread with fixed parameters; taken at most once.
+
+    ``params``: the parameters, or a function that gives them (run in the thread, for
+    defaults that are slow to work out). ``after``: a thread to let finish first: the
+    server's warm-up (two threads importing TensorFlow at once can deadlock on import
+    locks) or the training begun before this one (one at a time on the cores). ``delay``:
+    seconds to leave the cores to the page that started it. The thread is not a daemon,
+    so an exiting interpreter waits for it instead of stopping TensorFlow mid-call.
+    """
+
+    def __init__(self, prepared: Any, params: Union[Params, Callable[[], Params]], after: Optional[threading.Thread] = None,
+                 delay: float = 0.0) -> None:
+        self._prepared, self._after, self._delay = prepared, after, delay
+        self._read = params if callable(params) else None
+        self._params: Optional[Params] = None if callable(params) else dict(params)
+        self._known = threading.Event()
+        if self._read is None:
+            self._known.set()
+        self._detector: Any = None
+        self._cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._begin, name="training-ahead", daemon=False)
+        self.thread.start()
+
+    @property
+    def params(self) -> Optional[Params]:
+        """The parameters, once known (None before, or when working them out failed)."""
+        return self._params
+
+    def _begin(self) -> None:
+        from core.pipeline import begin_training
+
+        try:
+            if self._cancelled.wait(self._delay):
+                return
+            if self._read is not None:
+                self._params = dict(self._read())
+        except Exception:
+            log.debug("the parameters for a training ahead could not be worked out", exc_info=True)
+            return
+        finally:
+            self._known.set()
+        if self._after is not None and self._after is not threading.current_thread():
+            self._after.join()
+        try:
+            if self._cancelled.is_set():
+                return
+            detector = begin_training(self._prepared, self._params)
+            if not self._cancelled.is_set():
+                detector.trainer_.trace_ahead()
+                self._detector = detector
+        except Exception:  # the click begins the training itself and shows what is wrong
+            log.debug("training ahead with %r failed", self._params, exc_info=True)
+
+    def cancel(self) -> None:
+        """Not wanted any more (the form changed): skip whatever has not begun."""
+        self._cancelled.set()
+        self._detector = None
+
+    def take(self, params: Params) -> Optional[Any]:
+        """The begun detector if it was begun with ``params`` (waiting for it if need be), else None."""
+        self._known.wait()
+        if self._params is None or dict(params) != self._params or self._cancelled.is_set():
+            return None
+        self.thread.join()
+        detector, self._detector = self._detector, None
+        return detector
