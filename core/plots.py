@@ -30,6 +30,9 @@ def safe_label(value: object, limit: int = 80) -> str:
     return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+#: A log axis whose in-between ticks read as numbers ("0.2", "0.05"), not Plotly's bare digits ("2", "5").
+LOG_AXIS = dict(type="log", minorloglabels="complete")
+
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 
 
@@ -44,7 +47,7 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
         fig.add_vline(x=best_epoch, line=dict(color=THRESHOLD_COLOR, dash="dot"), annotation_text=f"best epoch {best_epoch}")
     fig.update_layout(title="Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(**LOG_AXIS, dtick="D2")  # 1-2-5 ticks: a loss falls over a decade or three
     return fig
 
 
@@ -135,7 +138,7 @@ def histogram_figure(
                                  line=dict(color=THRESHOLD_COLOR, width=3), hoverinfo="name"))
     fig.update_layout(title=title, xaxis_title=x_title + (" — log scale" if bins.log_x else ""), yaxis_title="share of rows" if density else "rows", **_LAYOUT)
     if bins.log_x:
-        fig.update_xaxes(type="log")
+        fig.update_xaxes(**LOG_AXIS)
     return fig
 
 
@@ -265,7 +268,7 @@ def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[floa
             fig.add_trace(go.Scatter(x=[value], y=[cost[i]], mode="markers", name=f"{name} ({cost[i]:.1f})", marker=dict(size=13, color=color, symbol=symbol)))
     fig.update_layout(title="Expected cost per 1,000 rows", xaxis_title="threshold" + (" — log scale" if log_x else ""), yaxis_title="cost per 1,000 rows", **_LAYOUT)
     if log_x:
-        fig.update_xaxes(type="log")
+        fig.update_xaxes(**LOG_AXIS)
     return fig
 
 
