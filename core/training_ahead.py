@@ -18,6 +18,13 @@ log = logging.getLogger(__name__)
 
 Params = dict[str, Any]
 
+#: Parameters that change neither the network nor its traced steps: a begun training takes their values at the click.
+LATE_PARAMS = ("epochs", "patience", "score")
+
+
+def _network_params(params: Params) -> Params:
+    return {name: value for name, value in params.items() if name not in LATE_PARAMS}
+
 
 class TrainingAhead:
     """One training begun in a thread with fixed parameters; taken at most once.
@@ -78,11 +85,20 @@ class TrainingAhead:
         self._cancelled.set()
         self._detector = None
 
+    def serves(self, params: Params) -> bool:
+        """Whether the click with ``params`` can take this training (the same network; the length may differ)."""
+        return self._params is not None and _network_params(params) == _network_params(self._params)
+
     def take(self, params: Params) -> Optional[Any]:
-        """The begun detector if it was begun with ``params`` (waiting for it if need be), else None."""
+        """The begun detector set to ``params`` if it serves them (waiting for it if need be), else None."""
         self._known.wait()
-        if self._params is None or dict(params) != self._params or self._cancelled.is_set():
+        if not self.serves(params) or self._cancelled.is_set():
             return None
         self.thread.join()
         detector, self._detector = self._detector, None
+        if detector is not None:
+            late = {name: params[name] for name in LATE_PARAMS if name in params}
+            detector.set_params(**late)
+            detector._check_params()  # noqa: SLF001 - set_params does not validate
+            detector.trainer_.epochs, detector.trainer_.patience = int(detector.epochs), int(detector.patience)
         return detector

@@ -428,17 +428,19 @@ def test_random_search_ranks_trials_by_validation_ap():
 
 def test_the_train_page_begins_the_forms_training_ahead_and_the_click_uses_it():
     at = app("pages/train.py")
-    widget(at, "number_input", "Epochs (most)").set_value(2)
+    widget(at, "number_input", "Code size").set_value(3)
+    at.run()
+    widget(at, "number_input", "Epochs (most)").set_value(2)  # the length only: the same begun network serves
     at.run()
     study = session(at).study
     ahead = study.ahead
-    assert ahead is not None and ahead.params["epochs"] == 2
+    assert ahead is not None and ahead.params["code_size"] == 3
     begun = ahead.take(dict(ahead.params))
     ahead._detector = begun  # put it back, as if not yet taken
     at.button(key="train_start").click()
     at.run()
     assert not at.exception, at.exception
-    assert session(at).run.detector is begun and study.ahead is None
+    assert session(at).run.detector is begun and study.ahead is None and begun.epochs_run_ == 2
 
 
 def test_the_data_page_begins_the_train_forms_default_training_and_the_train_page_keeps_it():

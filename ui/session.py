@@ -98,7 +98,7 @@ class Study:
         ``params=None``: the Train form's defaults, worked out in the background (the Data page
         begins with these, before the form exists; the form keeps them if they still match).
         """
-        if self.training is not None or (self.ahead is not None and (params is None or self.ahead.params == params)):
+        if self.training is not None or (self.ahead is not None and (params is None or self.ahead.serves(params))):
             return
         previous = self.ahead
         if previous is not None:
