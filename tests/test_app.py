@@ -441,6 +441,8 @@ def test_the_train_page_begins_the_forms_training_ahead_and_the_click_uses_it():
     at.run()
     assert not at.exception, at.exception
     assert session(at).run.detector is begun and study.ahead is None and begun.epochs_run_ == 2
+    at.run()  # the form still describes the model in use: nothing is begun again
+    assert study.ahead is None
 
 
 def test_the_data_page_begins_the_train_forms_default_training_and_the_train_page_keeps_it():
