@@ -16,6 +16,8 @@ from typing import Any, Callable, Optional, Union
 
 log = logging.getLogger(__name__)
 
+_one_at_a_time = threading.Lock()
+
 Params = dict[str, Any]
 
 #: Parameters that change neither the network nor its traced steps: a begun training takes their values at the click.
@@ -29,10 +31,13 @@ def _network_params(params: Params) -> Params:
 class TrainingAhead:
     """One training begun in a thread with fixed parameters; taken at most once.
 
+    One at a time per process: on a server shared by many sessions, trainings begun ahead
+    queue for one core instead of all tracing at once.
+
     ``params``: the parameters, or a function that gives them (run in the thread, for
-    defaults that are slow to work out). ``after``: a thread to let finish first: the
+    defaults that are slow to work out). ``after``: a thread to let finish first, the
     server's warm-up (two threads importing TensorFlow at once can deadlock on import
-    locks) or the training begun before this one (one at a time on the cores). ``delay``:
+    locks). ``delay``:
     seconds to leave the cores to the page that started it. The thread is not a daemon,
     so an exiting interpreter waits for it instead of stopping TensorFlow mid-call.
     """
@@ -79,6 +84,10 @@ class TrainingAhead:
                 self._detector = detector
         except Exception:  # the click begins the training itself and shows what is wrong
             log.debug("training ahead with %r failed", self._params, exc_info=True)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
 
     def cancel(self) -> None:
         """Not wanted any more (the form changed): skip whatever has not begun."""

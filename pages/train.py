@@ -9,7 +9,7 @@ from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.detector import ACTIVATIONS, SCORES
 from core.errors import DataError
 from core.losses import LOSSES
-from core.pipeline import parse_hidden_sizes, suggested_params
+from core.pipeline import parse_hidden_sizes
 from core.plots import loss_figure, update_loss_figure
 from core.preprocess import SCALERS
 from ui import session as state
@@ -26,7 +26,7 @@ MIN_PROGRESS_SECONDS = 0.1
 
 def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
     """The form, its values kept on the split; returns how to read its parameters, and whether Train was pressed."""
-    defaults = study.cached("train_defaults", suggested_params)
+    defaults = study.train_defaults()
     owner = study.widgets
     offered = [a for a in ARCHITECTURES if a not in SEQUENCE_ARCHITECTURES or defaults["sequence_problem"] is None]
     architecture = state.kept(st.selectbox, "Architecture", owner=owner, name="train_architecture", default="dense", valid=lambda v: v in offered,

@@ -100,3 +100,21 @@ def test_each_model_keeps_its_own_page_settings(trained):
     session.study.training.trainer_.run()
     second = session.finish_training()
     assert second.widgets.values == {} and second.widgets.tag != first.widgets.tag
+
+
+def test_a_split_that_is_replaced_cancels_the_training_begun_ahead_for_it(trained, monkeypatch):
+    import gc
+
+    from ui import warmup
+
+    monkeypatch.setattr(warmup, "start", lambda *a, **k: None)  # no warm-up thread in this test
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    session.run = None  # the split is then held by the workspace alone
+    session.study.train_ahead()
+    ahead = session.study.ahead
+    session.workspace.study = None  # what every transition to another split or table does to the old one
+    gc.collect()
+    assert ahead.cancelled
+    ahead.thread.join()
+    assert ahead.take(ahead.params or {}) is None

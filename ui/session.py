@@ -19,7 +19,9 @@ the named transitions below and read attributes; they never build cache keys.
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Optional, Sequence
 
 import streamlit as st
@@ -74,6 +76,17 @@ class Choice:
     seed: int
 
 
+def _train_defaults(prepared: Prepared, cache: dict[str, Any]) -> dict[str, Any]:
+    """The detector's defaults sized for a split, once per split (through its cache: no reference to the Study)."""
+    if "train_defaults" not in cache:
+        cache["train_defaults"] = suggested_params(prepared)
+    return cache["train_defaults"]
+
+
+def _form_defaults(prepared: Prepared, cache: dict[str, Any]) -> dict[str, Any]:
+    return form_params(_train_defaults(prepared, cache))
+
+
 @dataclass(eq=False)
 class Study:
     """One prepared split and everything computed on it."""
@@ -93,23 +106,27 @@ class Study:
         return self.cache[name]
 
     def train_ahead(self, params: Optional[dict[str, Any]] = None) -> None:
-        """Begin, in the background, the training ``params`` describe (once per parameters; after the one before).
+        """Begin, in the background, the training ``params`` describe (once per network; the one before is cancelled).
 
         ``params=None``: the Train form's defaults, worked out in the background (the Data page
         begins with these, before the form exists; the form keeps them if they still match).
+        A split that is replaced (and so dropped) cancels what was begun for it.
         """
         if self.training is not None or (self.ahead is not None and (params is None or self.ahead.serves(params))):
             return
-        previous = self.ahead
-        if previous is not None:
-            previous.cancel()
-        self.ahead = TrainingAhead(self.prepared, params if params is not None else self.form_defaults,
-                                   after=previous.thread if previous is not None else warmup.start(),
-                                   delay=0.0 if params is not None else warmup.DELAY_SECONDS)
+        if self.ahead is not None:
+            self.ahead.cancel()
+        self.ahead = TrainingAhead(self.prepared, params if params is not None else partial(_form_defaults, self.prepared, self.cache),
+                                   after=warmup.start(), delay=0.0 if params is not None else warmup.DELAY_SECONDS)
+        weakref.finalize(self, self.ahead.cancel)
+
+    def train_defaults(self) -> dict[str, Any]:
+        """The detector's defaults with the sizes suggested for this split (:func:`core.pipeline.suggested_params`)."""
+        return _train_defaults(self.prepared, self.cache)
 
     def form_defaults(self) -> dict[str, Any]:
         """The parameters the Train form gives for this split before anything in it is changed."""
-        return form_params(self.cached("train_defaults", suggested_params))
+        return _form_defaults(self.prepared, self.cache)
 
     def begin_training(self, params: dict[str, Any]) -> Any:
         """A detector ready to train with ``params``: the one begun ahead when it matches, else a new one."""
