@@ -47,7 +47,7 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
         fig.add_vline(x=best_epoch, line=dict(color=THRESHOLD_COLOR, dash="dot"), annotation_text=f"best epoch {best_epoch}")
     fig.update_layout(title="Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
-        fig.update_yaxes(**LOG_AXIS, dtick="D2")  # 1-2-5 ticks: a loss falls over a decade or three
+        fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(epochs) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
     return fig
 
 
@@ -65,6 +65,7 @@ def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best
     epochs = np.arange(1, len(history.get("loss", [])) + 1)
     with fig.batch_update():
         fig.data[0].x, fig.data[0].y = epochs, list(history.get("loss", []))
+        fig.layout.yaxis.showticklabels = len(epochs) > 0
         if val:
             fig.data[1].x, fig.data[1].y = epochs, list(val)
         if best_epoch:

@@ -76,3 +76,4 @@ def test_a_loss_figure_updated_in_place_equals_one_drawn_anew():
 def test_log_axes_label_in_between_ticks_with_their_values_not_bare_digits():
     fig = loss_figure({"loss": [0.9, 0.3, 0.08], "val_loss": [0.8, 0.2, 0.07]}, 3)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.minorloglabels == "complete"
+    assert loss_figure({}).layout.yaxis.showticklabels is False  # no made-up decades on the chart drawn before training
