@@ -24,8 +24,9 @@ Params = dict[str, Any]
 LATE_PARAMS = ("epochs", "patience", "score")
 
 
-def _network_params(params: Params) -> Params:
-    return {name: value for name, value in params.items() if name not in LATE_PARAMS}
+def same_network(a: Params, b: Params) -> bool:
+    """Whether two sets of parameters build and train the same network (they may differ in its length or score)."""
+    return {k: v for k, v in a.items() if k not in LATE_PARAMS} == {k: v for k, v in b.items() if k not in LATE_PARAMS}
 
 
 class TrainingAhead:
@@ -46,6 +47,8 @@ class TrainingAhead:
                  delay: float = 0.0) -> None:
         self._prepared, self._after, self._delay = prepared, after, delay
         self._read = params if callable(params) else None
+        #: Whether the parameters come from a function (worked out in the thread, so not known at once).
+        self.deferred = self._read is not None
         self._params: Optional[Params] = None if callable(params) else dict(params)
         self._known = threading.Event()
         if self._read is None:
@@ -96,7 +99,7 @@ class TrainingAhead:
 
     def serves(self, params: Params) -> bool:
         """Whether the click with ``params`` can take this training (the same network; the length may differ)."""
-        return self._params is not None and _network_params(params) == _network_params(self._params)
+        return self._params is not None and same_network(params, self._params)
 
     def take(self, params: Params) -> Optional[Any]:
         """The begun detector set to ``params`` if it serves them (waiting for it if need be), else None."""

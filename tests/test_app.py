@@ -455,3 +455,19 @@ def test_the_data_page_begins_the_train_forms_default_training_and_the_train_pag
     at.run()
     assert not at.exception, at.exception
     assert study.ahead is ahead and ahead.params == study.form_defaults()
+
+
+def test_a_train_page_reached_before_the_data_pages_training_knows_its_parameters_keeps_it(monkeypatch):
+    from ui import warmup
+
+    monkeypatch.setattr(warmup, "DELAY_SECONDS", 60.0)  # the Data page's training stays pending throughout
+    at = app()
+    study = session(at).study
+    ahead = study.ahead
+    try:
+        at.switch_page("pages/train.py")
+        at.run()
+        assert not at.exception, at.exception
+        assert ahead.params is None and study.ahead is ahead
+    finally:
+        ahead.cancel()

@@ -33,7 +33,7 @@ from core.pipeline import (SAMPLES, Prepared, begin_training, form_params, guess
                            suggested_params)
 from core.target import class_counts
 from core.thresholds import Threshold
-from core.training_ahead import TrainingAhead
+from core.training_ahead import TrainingAhead, same_network
 from ui import warmup
 
 SESSION_KEY = "session"
@@ -114,6 +114,8 @@ class Study:
         """
         if self.training is not None or (self.ahead is not None and (params is None or self.ahead.serves(params))):
             return
+        if self.ahead is not None and self.ahead.deferred and self.ahead.params is None and same_network(params, self.form_defaults()):
+            return  # begun from the Data page with the form's defaults, which are still the form's values
         if self.ahead is not None:
             self.ahead.cancel()
         self.ahead = TrainingAhead(self.prepared, params if params is not None else partial(_form_defaults, self.prepared, self.cache),
