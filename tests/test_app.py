@@ -458,9 +458,9 @@ def test_the_data_page_begins_the_train_forms_default_training_and_the_train_pag
 
 
 def test_a_train_page_reached_before_the_data_pages_training_knows_its_parameters_keeps_it(monkeypatch):
-    from ui import warmup
+    from ui import session as state
 
-    monkeypatch.setattr(warmup, "DELAY_SECONDS", 60.0)  # the Data page's training stays pending throughout
+    monkeypatch.setattr(state, "DATA_PAGE_AHEAD_DELAY", 60.0)  # the Data page's training stays pending throughout
     at = app()
     study = session(at).study
     ahead = study.ahead

@@ -37,6 +37,8 @@ from core.training_ahead import TrainingAhead, same_network
 from ui import warmup
 
 SESSION_KEY = "session"
+#: Seconds the Data page's training ahead leaves the cores to the browser drawing the page.
+DATA_PAGE_AHEAD_DELAY = 0.25
 DEFAULT_SAMPLE = "machine_sensors.csv"
 BY_HAND = ("manual", "chosen by hand on the Threshold page")
 _tags = itertools.count(1)
@@ -119,7 +121,7 @@ class Study:
         if self.ahead is not None:
             self.ahead.cancel()
         self.ahead = TrainingAhead(self.prepared, params if params is not None else partial(_form_defaults, self.prepared, self.cache),
-                                   after=warmup.start(), delay=0.0 if params is not None else warmup.DELAY_SECONDS)
+                                   after=warmup.start(), delay=0.0 if params is not None else DATA_PAGE_AHEAD_DELAY)
         weakref.finalize(self, self.ahead.cancel)
 
     def train_defaults(self) -> dict[str, Any]:
