@@ -64,27 +64,29 @@ class TrainingAhead:
         return self._params
 
     def _begin(self) -> None:
+        """Wait (delay, then ``after``), work out the parameters, then begin and trace, one at a time."""
         from core.pipeline import begin_training
 
         try:
             if self._cancelled.wait(self._delay):
                 return
-            if self._read is not None:
+            if self._after is not None and self._after is not threading.current_thread():
+                self._after.join()  # before the parameters too: working them out imports scikit-learn
+            if self._read is not None and not self._cancelled.is_set():
                 self._params = dict(self._read())
         except Exception:
             log.debug("the parameters for a training ahead could not be worked out", exc_info=True)
             return
         finally:
             self._known.set()
-        if self._after is not None and self._after is not threading.current_thread():
-            self._after.join()
         try:
-            if self._cancelled.is_set():
-                return
-            detector = begin_training(self._prepared, self._params)
-            if not self._cancelled.is_set():
-                detector.trainer_.trace_ahead()
-                self._detector = detector
+            with _one_at_a_time:
+                if self._cancelled.is_set() or self._params is None:
+                    return
+                detector = begin_training(self._prepared, self._params)
+                if not self._cancelled.is_set():
+                    detector.trainer_.trace_ahead()
+                    self._detector = detector
         except Exception:  # the click begins the training itself and shows what is wrong
             log.debug("training ahead with %r failed", self._params, exc_info=True)
 
