@@ -12,11 +12,25 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from typing import Any, Callable, Optional, Union
 
 log = logging.getLogger(__name__)
 
+#: Trainings begun ahead queue here for one core, instead of all tracing at once on a shared server.
 _one_at_a_time = threading.Lock()
+#: Seconds a click waits for a begun training to finish tracing before it begins its own.
+TAKE_TIMEOUT = 60.0
+_pending: "weakref.WeakSet[TrainingAhead]" = weakref.WeakSet()
+
+
+def _cancel_all() -> None:
+    """At interpreter exit, before its threads are joined: only a trace already running is waited for."""
+    for ahead in list(_pending):
+        ahead.cancel()
+
+
+threading._register_atexit(_cancel_all)  # noqa: SLF001 - what concurrent.futures uses for the same purpose
 
 Params = dict[str, Any]
 
@@ -33,7 +47,8 @@ class TrainingAhead:
     """One training begun in a thread with fixed parameters; taken at most once.
 
     One at a time per process: on a server shared by many sessions, trainings begun ahead
-    queue for one core instead of all tracing at once.
+    queue for one core instead of all tracing at once. A click never waits in that queue:
+    a training not yet begun is cancelled and the click begins its own.
 
     ``params``: the parameters, or a function that gives them (run in the thread, for
     defaults that are slow to work out). ``after``: a thread to let finish first, the
@@ -55,6 +70,9 @@ class TrainingAhead:
             self._known.set()
         self._detector: Any = None
         self._cancelled = threading.Event()
+        self._started = False
+        self._guard = threading.RLock()  # re-entrant: a split's finalizer may cancel during a collection in this thread
+        _pending.add(self)
         self.thread = threading.Thread(target=self._begin, name="training-ahead", daemon=False)
         self.thread.start()
 
@@ -79,14 +97,20 @@ class TrainingAhead:
             return
         finally:
             self._known.set()
+        if self._cancelled.is_set():
+            return
         try:
             with _one_at_a_time:
-                if self._cancelled.is_set() or self._params is None:
-                    return
+                with self._guard:
+                    if self._cancelled.is_set() or self._params is None:
+                        return
+                    self._started = True
                 detector = begin_training(self._prepared, self._params)
                 if not self._cancelled.is_set():
                     detector.trainer_.trace_ahead()
-                    self._detector = detector
+                with self._guard:
+                    if not self._cancelled.is_set():
+                        self._detector = detector
         except Exception:  # the click begins the training itself and shows what is wrong
             log.debug("training ahead with %r failed", self._params, exc_info=True)
 
@@ -95,21 +119,30 @@ class TrainingAhead:
         return self._cancelled.is_set()
 
     def cancel(self) -> None:
-        """Not wanted any more (the form changed): skip whatever has not begun."""
-        self._cancelled.set()
-        self._detector = None
+        """Not wanted any more (the form changed, the split went): skip what has not begun, keep no model."""
+        with self._guard:
+            self._cancelled.set()
+            self._detector = None
 
     def serves(self, params: Params) -> bool:
         """Whether the click with ``params`` can take this training (the same network; the length may differ)."""
         return self._params is not None and same_network(params, self._params)
 
     def take(self, params: Params) -> Optional[Any]:
-        """The begun detector set to ``params`` if it serves them (waiting for it if need be), else None."""
-        self._known.wait()
-        if not self.serves(params) or self._cancelled.is_set():
-            return None
-        self.thread.join()
-        detector, self._detector = self._detector, None
+        """The begun detector set to ``params`` if it serves them (waiting for its trace if need be), else None.
+
+        Whatever is not taken is cancelled: a training still queued or waiting (not begun), one
+        for another network, or one whose trace outlasts :data:`TAKE_TIMEOUT`.
+        """
+        with self._guard:
+            if not self._started or self._cancelled.is_set() or not self.serves(params):
+                self._cancelled.set()
+                self._detector = None
+                return None
+        self.thread.join(TAKE_TIMEOUT)
+        with self._guard:
+            detector, self._detector = self._detector, None
+            self._cancelled.set()  # taken: it is no one's any more
         if detector is not None:
             late = {name: params[name] for name in LATE_PARAMS if name in params}
             detector.set_params(**late)

@@ -141,7 +141,7 @@ def body() -> None:
         seen = "only the normal training rows" if y is not None else "every training row (there is no label)"
         st.success("Ready to train: " + " · ".join(parts) + f". The network sees {seen}.", icon=":material/check_circle:")
         st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/arrow_forward:")
-        session.study.train_ahead()  # the Train form's default training, begun while this page is read
+        session.train_ahead_from_defaults()  # begun while this page is read
 
 
 run_page(body)

@@ -161,6 +161,7 @@ def ahead(session: state.Session, study: state.Study, params: Callable[[], dict]
         return
     run = session.run
     if run is not None and run.study is study and run.origin == "trained" and all(run.detector.get_params().get(k) == v for k, v in wanted.items()):
+        study.drop_ahead()
         return
     study.train_ahead(wanted)
 

@@ -435,8 +435,9 @@ def test_the_train_page_begins_the_forms_training_ahead_and_the_click_uses_it():
     study = session(at).study
     ahead = study.ahead
     assert ahead is not None and ahead.params["code_size"] == 3
-    begun = ahead.take(dict(ahead.params))
-    ahead._detector = begun  # put it back, as if not yet taken
+    ahead.thread.join()
+    begun = ahead._detector  # built and traced, waiting for the click
+    assert begun is not None
     at.button(key="train_start").click()
     at.run()
     assert not at.exception, at.exception
@@ -450,7 +451,7 @@ def test_the_data_page_begins_the_train_forms_default_training_and_the_train_pag
     study = session(at).study
     ahead = study.ahead
     assert ahead is not None
-    ahead._known.wait(30)
+    assert ahead._known.wait(120)
     at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, at.exception

@@ -118,3 +118,10 @@ def test_a_split_that_is_replaced_cancels_the_training_begun_ahead_for_it(traine
     assert ahead.cancelled
     ahead.thread.join()
     assert ahead.take(ahead.params or {}) is None
+
+
+def test_the_data_page_begins_nothing_ahead_for_a_split_that_has_its_model_in_use(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    session.train_ahead_from_defaults()
+    assert session.study.ahead is None

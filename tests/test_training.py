@@ -91,7 +91,7 @@ def test_each_epoch_visits_every_row_once_in_an_order_fixed_by_seed_and_epoch():
     assert not np.array_equal(order(0, seed=4), first)
 
 
-@pytest.mark.parametrize("architecture", ["dense", "denoising"])
+@pytest.mark.parametrize("architecture", ["dense", "denoising", "sparse", "variational"])
 def test_a_training_traced_ahead_is_bit_identical_to_one_that_was_not(architecture):
     """Tracing ahead runs real steps; dropout's and the noise layer's seed state must come back too."""
     X, y = planted(n_normal=300, n_anomaly=20, seed=5)

@@ -96,6 +96,7 @@ class Study:
     prepared: Prepared
     training: Any = None  # an autoencoder between begin_fit and end_fit
     ahead: Optional[TrainingAhead] = None  # the training the Train form describes, begun before the click
+    _ahead_finalizer: Optional[weakref.finalize] = field(default=None, repr=False)
     comparison: Optional[list] = None
     search: Optional[tuple] = None
     widgets: Kept = field(default_factory=Kept)
@@ -118,11 +119,19 @@ class Study:
             return
         if self.ahead is not None and self.ahead.deferred and self.ahead.params is None and same_network(params, self.form_defaults()):
             return  # begun from the Data page with the form's defaults, which are still the form's values
-        if self.ahead is not None:
-            self.ahead.cancel()
+        self.drop_ahead()
         self.ahead = TrainingAhead(self.prepared, params if params is not None else partial(_form_defaults, self.prepared, self.cache),
                                    after=warmup.start(), delay=0.0 if params is not None else DATA_PAGE_AHEAD_DELAY)
-        weakref.finalize(self, self.ahead.cancel)
+        self._ahead_finalizer = weakref.finalize(self, self.ahead.cancel)
+
+    def drop_ahead(self) -> None:
+        """Cancel the training begun ahead, if any (its model is not wanted)."""
+        if self.ahead is not None:
+            self.ahead.cancel()
+            self.ahead = None
+        if self._ahead_finalizer is not None:
+            self._ahead_finalizer.detach()
+            self._ahead_finalizer = None
 
     def train_defaults(self) -> dict[str, Any]:
         """The detector's defaults with the sizes suggested for this split (:func:`core.pipeline.suggested_params`)."""
@@ -135,7 +144,7 @@ class Study:
     def begin_training(self, params: dict[str, Any]) -> Any:
         """A detector ready to train with ``params``: the one begun ahead when it matches, else a new one."""
         ready = self.ahead.take(params) if self.ahead is not None else None
-        self.ahead = None
+        self.drop_ahead()
         return ready if ready is not None else begin_training(self.prepared, params)
 
 
@@ -298,6 +307,12 @@ class Session:
         else:
             self.run = None
         return True
+
+    def train_ahead_from_defaults(self) -> None:
+        """The Data page's: begin the Train form's default training, unless this split already has a model in use."""
+        study = self._require_study()
+        if self.run is None or self.run.study is not study:
+            study.train_ahead()
 
     def start_training(self, detector: Any) -> None:
         """Training begins: the previous model, its chart and summary go at once."""
