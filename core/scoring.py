@@ -143,6 +143,25 @@ def _quoted(column, delimiter: str):
     return pc.if_else(needs, quoted, column)
 
 
+def _csv_lines(columns: list, delimiter: str) -> bytes | memoryview:
+    """Rows of finished cells (escaped and quoted already) as CSV lines ending in '\n'.
+
+    Arrow's CSV writer with no quoting copies cells as they are, cheaper than joining
+    them; it refuses a cell holding a quote, the delimiter or a line break, which here
+    only a quoted cell holds, and then the cells are joined instead (the same bytes).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    batch = pa.RecordBatch.from_arrays(columns, names=[str(i) for i in range(len(columns))])
+    buffer = io.BytesIO()
+    try:
+        pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none", eol="\n"))
+    except pa.ArrowInvalid:
+        return _csv_bytes(columns, delimiter, quote=False)
+    return buffer.getbuffer()
+
+
 def _all_plain_numbers(column, decimal: str) -> bool:
     """True when every cell is empty or a finite number: nothing to escape or quote (the fast path)."""
     import pyarrow as pa
@@ -174,8 +193,9 @@ def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes | mem
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    lines = pc.binary_join_element_wise(*[_quoted(c, delimiter) if quote else c for c in columns], delimiter)
-    lines = pc.binary_join_element_wise(lines, "", "\n")
+    columns = [_quoted(c, delimiter) if quote else c for c in columns]
+    # The line break joins the last cell (one join pass, not a second one over whole lines).
+    lines = pc.binary_join_element_wise(*columns[:-1], pc.binary_join_element_wise(columns[-1], "\n", ""), delimiter)
     if isinstance(lines, pa.ChunkedArray):
         lines = lines.combine_chunks()
     width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
@@ -200,7 +220,7 @@ def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, thr
         flags = (scores > threshold).astype(np.int8)
         columns = [_cell_text(batch.column(i), dialect, plain.get(names[i])) for i in range(batch.num_columns)]
         columns += [_format_numbers(scores, dialect.decimal), pa.array(flags).cast(pa.string())]
-        return _csv_bytes(columns, dialect.delimiter, quote=False), scores, flags
+        return _csv_lines(columns, dialect.delimiter), scores, flags
 
     return in_order(one, batches, workers)
 
