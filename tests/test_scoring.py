@@ -65,3 +65,22 @@ def test_cells_are_written_as_the_same_bytes_whether_arrow_writes_them_or_they_a
             expected = bytes(_csv_bytes(cells, delimiter, quote=False))
             assert bytes(_csv_lines(cells, delimiter)) == expected
             assert expected.count(b"\n") == 6 and expected.endswith(b"0\n")
+
+
+def test_a_large_file_scored_with_one_blas_thread_writes_the_same_bytes(fitted, tmp_path, monkeypatch):
+    """Above BULK_BYTES the network's products run on one BLAS thread: speed only, the file is the same."""
+    import core.scoring as scoring
+    from threadpoolctl import threadpool_info
+
+    det, X, _ = fitted
+    src = tmp_path / "in.csv"
+    pd.concat([X] * 5).to_csv(src, index=False)
+    score_csv(det, src, tmp_path / "default.csv", chunk_rows=500)
+    seen = []
+    forward = det.dense_forward()
+    monkeypatch.setattr(type(forward), "__call__", lambda self, x, _call=type(forward).__call__: seen.append(
+        max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"], default=1)) or _call(self, x))
+    monkeypatch.setattr(scoring, "BULK_BYTES", 0)
+    score_csv(det, src, tmp_path / "bulk.csv", chunk_rows=500)
+    assert (tmp_path / "bulk.csv").read_bytes() == (tmp_path / "default.csv").read_bytes()
+    assert seen and set(seen) == {1}
