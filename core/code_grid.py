@@ -115,7 +115,8 @@ class CodeGrid:
         squared = None
         to_centre = None
         for j in range(len(self.coordinates)):  # the tree's order: ((d0² + d1²) + d2²) + d3²
-            diff = np.subtract(query[:, j:j + 1], self.coordinates[j, cells], dtype=np.float64)
+            diff = np.take(self.coordinates[j], cells, axis=0).astype(np.float64)  # take: rows at once, then widen
+            np.subtract(query[:, j:j + 1], diff, out=diff)
             diff *= diff
             squared = diff if squared is None else np.add(squared, diff, out=squared)
             offset = query[:, j] - self.centres[j, cells]
