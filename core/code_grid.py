@@ -55,7 +55,11 @@ class CodeGrid:
         extent = np.maximum(np.quantile(z, 1 - BOX_QUANTILE, axis=0) - self.low, 1e-12)
         dims = len(extent)
         self.side = float((np.prod(extent) / GRID_CELLS) ** (1 / dims))
-        self.shape = tuple(int(n) for n in np.clip(np.ceil(extent / self.side), 1, GRID_CELLS))
+        while True:  # codes flat along an axis give few cells there: widen the cells until the grid holds at most 2 × GRID_CELLS
+            self.shape = tuple(int(n) for n in np.clip(np.ceil(extent / self.side), 1, GRID_CELLS))
+            if np.prod(self.shape, dtype=np.float64) <= 2 * GRID_CELLS:
+                break
+            self.side *= 1.25
         cells = int(np.prod(self.shape))
         self.known = np.zeros(cells, dtype=bool)
         #: Per cell and dimension, the candidates' coordinates, stored as float32 when the codes are

@@ -80,6 +80,17 @@ def test_missing_and_infinite_codes_fail_as_the_tree_fails():
             grid.distances(query)
 
 
+@pytest.mark.parametrize("scales", [(1.0, 1e-9, 1e-5), (1.0, 0.0, 0.0), (1.0, 1.0, 0.0, 1e-7)])
+def test_codes_flat_along_some_axes_keep_the_grid_small_and_exact(scales):
+    rng = np.random.default_rng(6)
+    reference = rng.normal(size=(3000, len(scales))) * np.asarray(scales)
+    query = rng.normal(size=(5000, len(scales))) * np.asarray(scales)
+    tree = cKDTree(reference)
+    grid = CodeGrid.build(reference, tree, 5)
+    assert len(grid.known) <= 2 * code_grid.GRID_CELLS
+    assert np.array_equal(grid.distances(query), tree.query(query, k=5)[0])
+
+
 def test_other_code_widths_and_tiny_references_use_the_tree_alone():
     rng = np.random.default_rng(4)
     assert CodeGrid.build(_codes(rng, 2000, 1), None, 5) is None
