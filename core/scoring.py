@@ -84,7 +84,7 @@ def _feature_frame(batch, preprocessor, decimal: str = ".", plain: Optional[dict
             data[name] = values if values is not None else parse_numbers(column, decimal)[0]
         else:
             data[name] = text_series(column)
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # the columns as parsed, not consolidated into one block (a copy)
 
 
 def score_table(detector, frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS, progress: Progress = None) -> np.ndarray:
