@@ -181,14 +181,19 @@ class Preprocessor:
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         self.check_columns(frame)
-        parts = []
+        # Each column is written straight into the float32 result (rounded once, as a float64
+        # matrix cast to float32 would be): no float64 copy of the whole table.
+        width = len(self.numeric) + sum(len(levels) for levels in self.categorical.values())
+        out = np.empty((len(frame), width), dtype=np.float32)
+        at = 0
         for column in self.numeric:
-            values = _numeric_values(frame, column.name)
-            parts.append(column.transform(values)[:, None])
+            out[:, at] = column.transform(_numeric_values(frame, column.name))
+            at += 1
         for name, levels in self.categorical.items():
             text = frame[name].astype(str).to_numpy()
-            parts.append((text[:, None] == np.asarray(levels)[None, :]).astype(np.float64))
-        return np.concatenate(parts, axis=1).astype(np.float32)
+            out[:, at:at + len(levels)] = text[:, None] == np.asarray(levels)[None, :]
+            at += len(levels)
+        return out
 
     def inverse_numeric(self, scaled: np.ndarray) -> pd.DataFrame:
         """Numeric columns of a network-space matrix back in the file's own units."""

@@ -29,6 +29,8 @@ LATENT_RIDGE = 1e-3
 #: Normal training codes kept as neighbours (a seeded sample beyond this), and how many a row is measured against.
 MAX_REFERENCE_CODES = 5000
 CODE_NEIGHBOURS = 5
+#: Rows from which the neighbour part is measured with the grid of :mod:`core.code_grid` (same distances, cheaper in bulk).
+GRID_MIN_ROWS = 4096
 #: ``select`` keeps all parts unless the validation rows hold at least this many anomalies
 #: (1 = any; a larger floor is measured in tests/benchmarks/test_quality.py).
 MIN_SELECTION_ANOMALIES = 1
@@ -79,6 +81,7 @@ class ScoreStats:
     parts: tuple[str, ...] = SCORE_PARTS
     selection: dict[str, float] = field(default_factory=dict)
     _index: Any = field(default=None, repr=False, compare=False)
+    _grid: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def fit(cls, cells: np.ndarray, codes: np.ndarray, seed: int) -> tuple["ScoreStats", np.ndarray]:
@@ -105,7 +108,15 @@ class ScoreStats:
             return np.empty(0)
         if self._index is None:
             self._index = _code_tree(self.reference_codes)
-        return _nearest_distances(self._index, codes, min(CODE_NEIGHBOURS, len(self.reference_codes))).mean(axis=1)
+        k = min(CODE_NEIGHBOURS, len(self.reference_codes))
+        if len(codes) >= GRID_MIN_ROWS:
+            if self._grid is None:
+                from core.code_grid import CodeGrid
+
+                self._grid = CodeGrid.build(self.reference_codes, self._index, k) or False
+            if self._grid:
+                return self._grid.distances(np.asarray(codes, dtype=np.float32).astype(np.float64)).mean(axis=1)
+        return _nearest_distances(self._index, codes, k).mean(axis=1)
 
     def _training_neighbour_distance(self, codes: np.ndarray, in_reference: np.ndarray) -> np.ndarray:
         """As :meth:`neighbour_distance`, but a training row kept as a neighbour does not count itself."""

@@ -51,3 +51,36 @@ def test_scoring_batches_in_parallel_writes_the_same_file_as_one_at_a_time(fitte
     assert (tmp_path / "out1.csv").read_bytes() == (tmp_path / "out3.csv").read_bytes()
     assert seen[1] == seen[3] == sorted(seen[3]) and seen[3][-1] == len(X)
     assert scoring_workers(det) >= 1
+
+
+def test_cells_are_written_as_the_same_bytes_whether_arrow_writes_them_or_they_are_joined():
+    """The fast writer (Arrow's, no quoting) and the join it falls back to give one output, in every delimiter."""
+    import pyarrow as pa
+
+    from core.scoring import _csv_bytes, _csv_lines
+
+    plain = [pa.array(["1.5", "", "-2e3", "ünï", "'=x", "a b"]), pa.array(["0", "1", "0", "1", "1", "0"])]
+    for delimiter in (",", ";", "\t", "|"):
+        for cells in (plain, [pa.array(['"a,b"', "x", "y", '"q""q"', "z", "w"]), plain[1]], [pa.array(["a,b;c|d", "", "x", "y", "z", "w"]), plain[1]]):
+            expected = bytes(_csv_bytes(cells, delimiter, quote=False))
+            assert bytes(_csv_lines(cells, delimiter)) == expected
+            assert expected.count(b"\n") == 6 and expected.endswith(b"0\n")
+
+
+def test_a_large_file_scored_with_one_blas_thread_writes_the_same_bytes(fitted, tmp_path, monkeypatch):
+    """Above BULK_BYTES the network's products run on one BLAS thread: speed only, the file is the same."""
+    import core.scoring as scoring
+    from threadpoolctl import threadpool_info
+
+    det, X, _ = fitted
+    src = tmp_path / "in.csv"
+    pd.concat([X] * 5).to_csv(src, index=False)
+    score_csv(det, src, tmp_path / "default.csv", chunk_rows=500)
+    seen = []
+    forward = det.dense_forward()
+    monkeypatch.setattr(type(forward), "__call__", lambda self, x, _call=type(forward).__call__: seen.append(
+        max([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"], default=1)) or _call(self, x))
+    monkeypatch.setattr(scoring, "BULK_BYTES", 0)
+    score_csv(det, src, tmp_path / "bulk.csv", chunk_rows=500)
+    assert (tmp_path / "bulk.csv").read_bytes() == (tmp_path / "default.csv").read_bytes()
+    assert seen and set(seen) == {1}
