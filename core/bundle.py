@@ -260,7 +260,7 @@ def _number_list(depth: int = 1):
     return [NUMBER] if depth == 1 else [_number_list(depth - 1)]
 
 
-NUMERIC_COLUMN = {"name": str, "median": NUMBER, "kind": str, "a": NUMBER, "b": NUMBER, "knots": [NUMBER], "probs": [NUMBER]}
+NUMERIC_COLUMN = {"name": str, "median": NUMBER, "kind": str, "a": NUMBER, "b": NUMBER, "knots": [NUMBER], "probs": [NUMBER], "lam?": NUMBER}
 PREPROCESSOR = {"scaler": str, "numeric": [NUMERIC_COLUMN], "categorical": {str: [str]}, "findings": [str], "feature_names": [str], "dropped": [str]}
 STORED_ARRAY = {"shape": [int], "float32_base64": str}
 DETECTOR = {

@@ -1,6 +1,6 @@
 """Ideas for the default autoencoder, measured beside it on the same splits.
 
-Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--more | --parts | --ensemble K]``. Develop on four
+Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--more | --next | --parts | --ensemble K]``. Develop on four
 sets and keep two aside (cardio, ctg), reported separately. For each fit it records test
 ROC-AUC with the score parts ``score="auto"`` chose and with all three parts (so the part
 choice is judged without refitting), the validation anomalies the choice had, epochs and fit time.
@@ -8,7 +8,8 @@ choice is judged without refitting), the validation anomalies the choice had, ep
 (best validation average precision), all three parts, and a guarded choice that leaves all three
 only when a subset beats them in at least 95 % of 200 bootstrap resamples of the validation rows.
 ``--ensemble K`` averages K networks (seeds) after scaling each one's scores to average 1 on its
-normal training rows, against the first network alone.
+normal training rows, against the first network alone. ``--next`` measures the ideas of
+2026-11-24 (``NEXT_VARIANTS`` refitted, ``NEXT_STATISTICS`` on the default network).
 """
 
 from __future__ import annotations
@@ -31,8 +32,41 @@ VARIANTS = {"default": {}, "min_delta 1%": {"min_delta": 0.01}, "min_delta 0.1%"
 MORE_VARIANTS = {"default": {}, "epochs 300": {"epochs": 300}, "learning rate 3e-3": {"learning_rate": 3e-3}, "code 2": {"code_size": 2},
                  "code 3": {"code_size": 3}, "hidden 32-16": {"hidden_sizes": [32, 16]}, "quantile scaler": {"scaler": "quantile"}}
 
+#: Ideas measured on 2026-11-24 (``--next``): scalers for skewed columns, weight decay, a cosine learning rate.
+NEXT_VARIANTS = {"default": {}, "power scaler": {"scaler": "power"}, "yeo-johnson scaler": {"scaler": "yeo-johnson"},
+                 "weight decay 1e-3": {"weight_decay": 1e-3}, "weight decay 1e-2": {"weight_decay": 1e-2},
+                 "cosine learning rate": {"lr_schedule": "cosine"}}
+#: Score statistics changed after the default fit (``--next``; no refit): (label, code neighbours, robust column scale).
+NEXT_STATISTICS = (("refit statistics (check)", 5, False), ("median column error scale", 5, True),
+                   ("10 code neighbours", 10, False), ("1 code neighbour", 1, False))
+MIN_CHOICE_ANOMALIES = 30
 
-def measure(name: str, seeds, variants=VARIANTS) -> dict[str, dict[str, list[float]]]:
+
+def refit_statistics(det, prepared, neighbours: int, robust: bool) -> float:
+    """Test ROC-AUC of a fitted detector after refitting its score statistics another way, parts chosen as ``score="auto"`` does."""
+    from core import score_stats
+
+    def outputs(split):
+        x = det.transform_features(prepared.rows(split))
+        recon, codes = det._network_outputs(x)
+        return elementwise_loss(det.loss, x, recon), codes, np.asarray(prepared.labels(split))
+
+    kept = score_stats.CODE_NEIGHBOURS
+    score_stats.CODE_NEIGHBOURS = neighbours
+    try:
+        cells, codes, y = outputs("train")
+        stats, _ = score_stats.ScoreStats.fit(cells[y == 0], codes[y == 0], seed=int(det.random_state))
+        if robust:
+            stats.cell_error_scale = np.maximum(np.median(cells[y == 0], axis=0), 1e-12)
+            stats.cell_error_scale = stats.cell_error_scale * (cells[y == 0] / stats.cell_error_scale).mean()
+        stats.select(*outputs("val"))
+        cells, codes, y = outputs("test")
+        return ThresholdCurve(stats.combine(cells, codes), y).roc_auc
+    finally:
+        score_stats.CODE_NEIGHBOURS = kept
+
+
+def measure(name: str, seeds, variants=VARIANTS, statistics=()) -> dict[str, dict[str, list[float]]]:
     table, label, normal, features = load(name)
     out: dict[str, dict[str, list[float]]] = {}
     for seed in seeds:
@@ -54,6 +88,17 @@ def measure(name: str, seeds, variants=VARIANTS) -> dict[str, dict[str, list[flo
                 r.setdefault(k, []).append(float(v))
             print(f"  {name} seed {seed} {label_}: AUC {chosen:.4f} (all parts {every:.4f}) epochs {det.epochs_run_} {seconds:.1f}s",
                   file=sys.stderr, flush=True)
+            if label_ != "default" or not statistics:
+                continue
+            guarded = chosen if n_val_anomalies >= MIN_CHOICE_ANOMALIES else every
+            extra = {f"parts chosen only with ≥ {MIN_CHOICE_ANOMALIES} validation anomalies": guarded}
+            extra.update({s_label: refit_statistics(det, prepared, k, robust) for s_label, k, robust in statistics})
+            for s_label, auc in extra.items():
+                r = out.setdefault(s_label, {})
+                for k, v in (("auc", auc), ("auc_all_parts", np.nan), ("epochs", det.epochs_run_), ("fit_s", seconds),
+                             ("val_anomalies", n_val_anomalies), ("kept_all", np.nan)):
+                    r.setdefault(k, []).append(float(v))
+                print(f"  {name} seed {seed} {s_label}: AUC {auc:.4f}", file=sys.stderr, flush=True)
     return out
 
 
@@ -146,6 +191,9 @@ if __name__ == "__main__":
         sys.exit(0)
     collected = {}
     for n in names:
-        collected[n] = measure(n, range(n_seeds), MORE_VARIANTS if "--more" in args else VARIANTS)
+        if "--next" in args:
+            collected[n] = measure(n, range(n_seeds), NEXT_VARIANTS, NEXT_STATISTICS)
+        else:
+            collected[n] = measure(n, range(n_seeds), MORE_VARIANTS if "--more" in args else VARIANTS)
         print(table({n: collected[n]}), flush=True)
     print("\n" + table(collected))
