@@ -89,7 +89,8 @@ class AutoencoderDetector(BaseDetector):
         cosine over ``epochs`` epochs (so early stopping usually ends before the end).
     min_delta : an epoch counts as better only if it lowers the best validation loss
         by more than this share of it (relative, so it means the same on any scale).
-    scaler : "minmax", "standard" or "quantile", fitted on normal training rows.
+    scaler : "minmax", "standard", "quantile", "yeo-johnson" or "power" (Yeo-Johnson on
+        skewed columns only), fitted on normal training rows (see :class:`core.preprocess.Preprocessor`).
     threshold_rule : see :mod:`core.thresholds`; "auto" is max F1 on labelled
         validation rows, else the 99th percentile of normal training errors.
     score : "combined" adds three parts that each average 1 on normal training

@@ -1,6 +1,6 @@
 """Ideas for the default autoencoder, measured beside it on the same splits.
 
-Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--more | --next | --parts | --ensemble K]``. Develop on four
+Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--more | --next | --tails | --parts | --ensemble K]``. Develop on four
 sets and keep two aside (cardio, ctg), reported separately. For each fit it records test
 ROC-AUC with the score parts ``score="auto"`` chose and with all three parts (so the part
 choice is judged without refitting), the validation anomalies the choice had, epochs and fit time.
@@ -9,7 +9,8 @@ choice is judged without refitting), the validation anomalies the choice had, ep
 only when a subset beats them in at least 95 % of 200 bootstrap resamples of the validation rows.
 ``--ensemble K`` averages K networks (seeds) after scaling each one's scores to average 1 on its
 normal training rows, against the first network alone. ``--next`` measures the ideas of
-2026-11-24 (``NEXT_VARIANTS`` refitted, ``NEXT_STATISTICS`` on the default network).
+2026-11-24 (``NEXT_VARIANTS`` refitted, ``NEXT_STATISTICS`` on the default network); ``--tails`` other
+reconstruction parts on the default network (``RECONSTRUCTION_PARTS``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,68 @@ def refit_statistics(det, prepared, neighbours: int, robust: bool) -> float:
         return ThresholdCurve(stats.combine(cells, codes), y).roc_auc
     finally:
         score_stats.CODE_NEIGHBOURS = kept
+
+
+
+def _column_tail(train: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Mean over columns of −log of each cell error's survival among the normal training errors of its column,
+    extended beyond the largest training error linearly (an exponential tail through the 99th percentile and the maximum)."""
+    n = len(train)
+    out = np.zeros(len(cells))
+    for j in range(train.shape[1]):
+        ref = np.sort(train[:, j])
+        above = n - np.searchsorted(ref, cells[:, j], side="left")
+        surprise = -np.log((above + 1) / (n + 1))
+        q99, top = np.quantile(ref, 0.99), ref[-1]
+        slope = (np.log(n + 1) - np.log(100)) / max(top - q99, 1e-12)
+        out += np.where(cells[:, j] > top, np.log(n + 1) + slope * (cells[:, j] - top), surprise)
+    return out / train.shape[1]
+
+
+#: Other ways to turn a row's cell errors into the reconstruction part (``--tails``; on the default network, no refit).
+RECONSTRUCTION_PARTS = {
+    "mean scaled cell error (default, check)": lambda train, cells, scale: (cells / scale).mean(axis=1),
+    "largest scaled cell error": lambda train, cells, scale: (cells / scale).max(axis=1),
+    "cell errors' tail surprise (ECOD on errors)": lambda train, cells, scale: _column_tail(train, cells),
+}
+
+
+def measure_reconstruction_parts(name: str, seeds) -> dict[str, list[float]]:
+    """Test ROC-AUC of the default network with its reconstruction part made each way, parts chosen by validation AP."""
+    table_, label, normal, features = load(name)
+    out: dict[str, list[float]] = {}
+    for seed in seeds:
+        prepared = prepare(table_, label, normal, features, seed=seed)
+        det = fit_on_split(prepared, "ae:dense", {})
+        out.setdefault("default", []).append(ThresholdCurve(det.decision_function(prepared.rows("test")), prepared.labels("test")).roc_auc)
+        stats = det.score_stats_
+        split = {}
+        for part in ("train", "val", "test"):
+            x = det.transform_features(prepared.rows(part))
+            recon, codes = det._network_outputs(x)
+            y = np.asarray(prepared.labels(part))
+            split[part] = (elementwise_loss(det.loss, x, recon), codes, y)
+        train_cells = split["train"][0][split["train"][2] == 0]
+        for label_, make in RECONSTRUCTION_PARTS.items():
+            scale = make(train_cells, train_cells, stats.cell_error_scale).mean() or 1.0
+
+            def parts(part):
+                cells, codes, _ = split[part]
+                scaled = stats.scaled_parts(cells, codes, ("latent", "neighbours"))
+                scaled["reconstruction"] = make(train_cells, cells, stats.cell_error_scale) / scale
+                return scaled
+
+            val, test = parts("val"), parts("test")
+            y_val = split["val"][2]
+            subset = max(PART_SUBSETS, key=lambda ps: (_ap(sum(val[p] for p in ps), y_val), len(ps)))
+            out.setdefault(label_, []).append(ThresholdCurve(sum(test[p] for p in subset), split["test"][2]).roc_auc)
+            out.setdefault(label_ + ", all parts", []).append(ThresholdCurve(sum(test.values()), split["test"][2]).roc_auc)
+        print(f"  {name} seed {seed}: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in out.items()), file=sys.stderr, flush=True)
+    return out
+
+
+def _ap(scores: np.ndarray, y: np.ndarray) -> float:
+    return float(ThresholdCurve(scores, y).average_precision)
 
 
 def measure(name: str, seeds, variants=VARIANTS, statistics=()) -> dict[str, dict[str, list[float]]]:
@@ -181,10 +244,13 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     n_seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 5
     names = [a for a in args if not a.startswith("--") and not a.isdigit()] or [n for n in available() if n not in HELD_OUT]
-    if "--parts" in args or "--ensemble" in args:
+    if "--parts" in args or "--ensemble" in args or "--tails" in args:
         k = int(args[args.index("--ensemble") + 1]) if "--ensemble" in args else 0
         for i, n in enumerate(names):
-            results = measure_part_choices(n, range(n_seeds)) if k == 0 else measure_ensemble(n, range(n_seeds), k)
+            if "--tails" in args:
+                results = measure_reconstruction_parts(n, range(n_seeds))
+            else:
+                results = measure_part_choices(n, range(n_seeds)) if k == 0 else measure_ensemble(n, range(n_seeds), k)
             if i == 0:
                 print("| dataset | " + " | ".join(results) + " |")
             print(summary(n, results), flush=True)
