@@ -1,6 +1,6 @@
 """Ideas for the default autoencoder, measured beside it on the same splits.
 
-Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--more | --next | --tails | --parts | --ensemble K]``. Develop on four
+Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--first-seed S] [--more | --next | --tails | --parts | --ensemble K]``. Develop on four
 sets and keep two aside (cardio, ctg), reported separately. For each fit it records test
 ROC-AUC with the score parts ``score="auto"`` chose and with all three parts (so the part
 choice is judged without refitting), the validation anomalies the choice had, epochs and fit time.
@@ -243,14 +243,15 @@ def summary(name: str, results: dict[str, list[float]]) -> str:
 if __name__ == "__main__":
     args = sys.argv[1:]
     n_seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 5
+    first = int(args[args.index("--first-seed") + 1]) if "--first-seed" in args else 0
     names = [a for a in args if not a.startswith("--") and not a.isdigit()] or [n for n in available() if n not in HELD_OUT]
     if "--parts" in args or "--ensemble" in args or "--tails" in args:
         k = int(args[args.index("--ensemble") + 1]) if "--ensemble" in args else 0
         for i, n in enumerate(names):
             if "--tails" in args:
-                results = measure_reconstruction_parts(n, range(n_seeds))
+                results = measure_reconstruction_parts(n, range(first, first + n_seeds))
             else:
-                results = measure_part_choices(n, range(n_seeds)) if k == 0 else measure_ensemble(n, range(n_seeds), k)
+                results = measure_part_choices(n, range(first, first + n_seeds)) if k == 0 else measure_ensemble(n, range(first, first + n_seeds), k)
             if i == 0:
                 print("| dataset | " + " | ".join(results) + " |")
             print(summary(n, results), flush=True)
@@ -258,8 +259,8 @@ if __name__ == "__main__":
     collected = {}
     for n in names:
         if "--next" in args:
-            collected[n] = measure(n, range(n_seeds), NEXT_VARIANTS, NEXT_STATISTICS)
+            collected[n] = measure(n, range(first, first + n_seeds), NEXT_VARIANTS, NEXT_STATISTICS)
         else:
-            collected[n] = measure(n, range(n_seeds), MORE_VARIANTS if "--more" in args else VARIANTS)
+            collected[n] = measure(n, range(first, first + n_seeds), MORE_VARIANTS if "--more" in args else VARIANTS)
         print(table({n: collected[n]}), flush=True)
     print("\n" + table(collected))
