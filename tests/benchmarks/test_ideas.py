@@ -1,6 +1,6 @@
 """Ideas for the default autoencoder, measured beside it on the same splits.
 
-Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--first-seed S] [--more | --next | --tails | --parts | --ensemble K]``. Develop on four
+Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--first-seed S] [--more | --next | --tails | --tail | --parts | --ensemble K]``. Develop on four
 sets and keep two aside (cardio, ctg), reported separately. For each fit it records test
 ROC-AUC with the score parts ``score="auto"`` chose and with all three parts (so the part
 choice is judged without refitting), the validation anomalies the choice had, epochs and fit time.
@@ -41,6 +41,8 @@ NEXT_VARIANTS = {"default": {}, "power scaler": {"scaler": "power"}, "yeo-johnso
 NEXT_STATISTICS = (("refit statistics (check)", 5, False), ("median column error scale", 5, True),
                    ("10 code neighbours", 10, False), ("1 code neighbour", 1, False))
 MIN_CHOICE_ANOMALIES = 30
+#: The tail-surprise reconstruction part as built into the detector (``--tail``; compare with ``--next``'s default rows).
+TAIL_VARIANTS = {'reconstruction_part="tail"': {"reconstruction_part": "tail"}}
 
 
 def refit_statistics(det, prepared, neighbours: int, robust: bool) -> float:
@@ -258,7 +260,9 @@ if __name__ == "__main__":
         sys.exit(0)
     collected = {}
     for n in names:
-        if "--next" in args:
+        if "--tail" in args:
+            collected[n] = measure(n, range(first, first + n_seeds), TAIL_VARIANTS)
+        elif "--next" in args:
             collected[n] = measure(n, range(first, first + n_seeds), NEXT_VARIANTS, NEXT_STATISTICS)
         else:
             collected[n] = measure(n, range(first, first + n_seeds), MORE_VARIANTS if "--more" in args else VARIANTS)
