@@ -260,7 +260,7 @@ def _number_list(depth: int = 1):
     return [NUMBER] if depth == 1 else [_number_list(depth - 1)]
 
 
-NUMERIC_COLUMN = {"name": str, "median": NUMBER, "kind": str, "a": NUMBER, "b": NUMBER, "knots": [NUMBER], "probs": [NUMBER]}
+NUMERIC_COLUMN = {"name": str, "median": NUMBER, "kind": str, "a": NUMBER, "b": NUMBER, "knots": [NUMBER], "probs": [NUMBER], "lam?": NUMBER}
 PREPROCESSOR = {"scaler": str, "numeric": [NUMERIC_COLUMN], "categorical": {str: [str]}, "findings": [str], "feature_names": [str], "dropped": [str]}
 STORED_ARRAY = {"shape": [int], "float32_base64": str}
 DETECTOR = {
@@ -278,7 +278,7 @@ DETECTOR = {
     "score_parts?": [str],
     "score_selection?": {str: NUMBER},
     "score_stats": {"latent_mean": [NUMBER], "latent_precision": _number_list(2), "cell_error_scale": [NUMBER], "latent_scale": NUMBER,
-                    "reference_codes?": STORED_ARRAY, "neighbour_scale?": NUMBER},
+                    "reference_codes?": STORED_ARRAY, "neighbour_scale?": NUMBER, "cell_reference?": STORED_ARRAY, "tail_scale?": NUMBER},
     "train_scores": [NUMBER],
 }
 CONTEXT = {
@@ -386,6 +386,9 @@ def validate_bundle_json(meta: Any) -> None:
     if len(stats["cell_error_scale"]) != n_outputs or len(stats["latent_precision"]) != n_code or any(len(r) != n_code for r in stats["latent_precision"]):
         raise DataError(f"The bundle's settings do not fit its model (score statistics for {len(stats['cell_error_scale'])} columns and a "
                         f"{n_code}-wide code, preprocessing for {n_outputs} columns); the file is damaged.")
+    reference = stats.get("cell_reference")
+    if reference is not None and (len(reference["shape"]) != 2 or reference["shape"][1] != n_outputs or reference["shape"][0] < 1):
+        raise DataError(f"The bundle's reference errors have shape {reference['shape']}, not (rows, {n_outputs}); the file is damaged.")
     for column in pre["numeric"]:
         numbers = [column["median"], column["a"], column["b"], *column["knots"], *column["probs"]]
         if not all(math.isfinite(x) for x in numbers):

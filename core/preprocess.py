@@ -16,8 +16,12 @@ from core.data import name_list, numeric_columns
 from core.errors import DataError
 from core.target import MAX_ONE_HOT_LEVELS
 
-SCALERS = ("minmax", "standard", "quantile")
+SCALERS = ("minmax", "standard", "quantile", "yeo-johnson", "power")
+#: Scalers whose output is unbounded z-score-like numbers (the network's output layer is then linear).
+LINEAR_SCALERS = ("standard", "yeo-johnson", "power")
 QUANTILE_KNOTS = 201
+#: The "power" scaler Yeo-Johnson-transforms a column only when its training skewness exceeds this.
+POWER_SKEW = 1.0
 #: Scaled values are kept inside this band so one wild row cannot overflow the network.
 CLIP = 1e4
 
@@ -37,6 +41,7 @@ class NumericColumn:
     b: float = 1.0  # minmax: max - min; standard: std
     knots: list[float] = field(default_factory=list)  # quantile: values
     probs: list[float] = field(default_factory=list)  # quantile: their probabilities
+    lam: float = 1.0  # yeo-johnson: the power (a, b are then the transformed values' mean and std)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         x = np.where(np.isnan(values), self.median, values)
@@ -46,6 +51,8 @@ class NumericColumn:
             out = np.interp(x, q, p)
             out = np.where(x < q[0], p[0] - (q[0] - x) / span, out)
             out = np.where(x > q[-1], p[-1] + (x - q[-1]) / span, out)
+        elif self.kind == "yeo-johnson":
+            out = (yeo_johnson(x, self.lam) - self.a) / self.b
         else:
             out = (x - self.a) / self.b
         return np.clip(out, -CLIP, CLIP)
@@ -57,7 +64,40 @@ class NumericColumn:
             out = np.interp(scaled, p, q)
             out = np.where(scaled < p[0], q[0] - (p[0] - scaled) * span, out)
             return np.where(scaled > p[-1], q[-1] + (scaled - p[-1]) * span, out)
+        if self.kind == "yeo-johnson":
+            return yeo_johnson_inverse(scaled * self.b + self.a, self.lam)
         return scaled * self.b + self.a
+
+
+def yeo_johnson(x: np.ndarray, lam: float) -> np.ndarray:
+    """The Yeo-Johnson power transform (defined for any sign; ``lam`` 1 is the identity)."""
+    x = np.asarray(x, dtype=np.float64)
+    pos = x >= 0
+    out = np.empty_like(x)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        xp, xn = x[pos], x[~pos]
+        out[pos] = np.log1p(xp) if abs(lam) < 1e-8 else (np.power(1 + xp, lam) - 1) / lam
+        out[~pos] = -np.log1p(-xn) if abs(lam - 2) < 1e-8 else -(np.power(1 - xn, 2 - lam) - 1) / (2 - lam)
+    return out
+
+
+def yeo_johnson_inverse(y: np.ndarray, lam: float) -> np.ndarray:
+    """The inverse of :func:`yeo_johnson` (values beyond the transform's range map to the nearest finite one)."""
+    y = np.asarray(y, dtype=np.float64)
+    pos = y >= 0
+    out = np.empty_like(y)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        yp, yn = y[pos], y[~pos]
+        out[pos] = np.expm1(yp) if abs(lam) < 1e-8 else np.power(np.maximum(yp * lam + 1, 0), 1 / lam) - 1
+        out[~pos] = -np.expm1(-yn) if abs(lam - 2) < 1e-8 else 1 - np.power(np.maximum(1 - (2 - lam) * yn, 0), 1 / (2 - lam))
+    return np.nan_to_num(out, nan=0.0)
+
+
+def skewness(values: np.ndarray) -> float:
+    """Sample skewness (0 for a constant column)."""
+    d = values - values.mean()
+    sd = np.sqrt(np.mean(d ** 2))
+    return float(np.mean(d ** 3) / sd ** 3) if sd > 0 else 0.0
 
 
 def _fit_numeric(name: str, values: np.ndarray, kind: str) -> NumericColumn:
@@ -79,14 +119,37 @@ def _fit_statistics(name: str, finite: np.ndarray, kind: str) -> NumericColumn:
     median = float(np.median(finite))
     if kind == "minmax":
         return NumericColumn(name, median, kind, a=float(finite.min()), b=float(np.ptp(finite)))
+    if kind == "power":
+        kind = "yeo-johnson" if abs(skewness(finite)) > POWER_SKEW else "standard"
     if kind == "standard":
         return NumericColumn(name, median, kind, a=float(finite.mean()), b=float(finite.std()))
+    if kind == "yeo-johnson":
+        return _fit_yeo_johnson(name, median, finite)
     probs = np.linspace(0.0, 1.0, QUANTILE_KNOTS)
     knots = np.quantile(finite, probs)
     # np.interp needs increasing knots: a repeated value gets the mean of its probabilities.
     uniq, inverse = np.unique(knots, return_inverse=True)
     mean_probs = np.bincount(inverse, weights=probs) / np.bincount(inverse)
     return NumericColumn(name, median, kind, knots=uniq.tolist(), probs=mean_probs.tolist())
+
+
+def _fit_yeo_johnson(name: str, median: float, finite: np.ndarray) -> NumericColumn:
+    """The power that makes the training values most normal (maximum likelihood), then z-scores of the result.
+
+    A power that cannot be found, or that leaves the column without spread, falls back to plain z-scores.
+    """
+    from scipy.stats import yeojohnson_normmax
+
+    try:
+        with np.errstate(all="ignore"):
+            lam = float(yeojohnson_normmax(finite))
+    except (ValueError, FloatingPointError, RuntimeError):
+        lam = float("nan")
+    transformed = yeo_johnson(finite, lam) if np.isfinite(lam) else finite
+    spread = float(transformed.std()) if np.all(np.isfinite(transformed)) else 0.0
+    if not np.isfinite(lam) or not (spread > 0 and np.isfinite(spread)):
+        return NumericColumn(name, median, "standard", a=float(finite.mean()), b=float(finite.std()))
+    return NumericColumn(name, median, "yeo-johnson", a=float(transformed.mean()), b=spread, lam=lam)
 
 
 @dataclass
@@ -96,7 +159,11 @@ class Preprocessor:
     Parameters
     ----------
     scaler : "minmax" (to [0, 1] on training rows), "standard" (z-scores) or
-        "quantile" (empirical CDF of the training rows, linear beyond their range).
+        "quantile" (empirical CDF of the training rows, linear beyond their range),
+        "yeo-johnson" (a power transform fitted per column to make it look normal, then
+        z-scores) or "power" (Yeo-Johnson only on columns whose training skewness is
+        beyond ±1, z-scores elsewhere: long tails are pulled in, so a value far out in a
+        skewed column is not the only thing the network learns to rebuild).
     """
 
     scaler: str = "minmax"

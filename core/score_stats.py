@@ -34,6 +34,28 @@ GRID_MIN_ROWS = 4096
 #: ``select`` keeps all parts unless the validation rows hold at least this many anomalies
 #: (1 = any; a larger floor is measured in tests/benchmarks/test_quality.py).
 MIN_SELECTION_ANOMALIES = 1
+#: How a row's cell errors become the reconstruction part: "mean" (each divided by its column's mean
+#: training error, averaged) or "tail" (each one's −log survival among its column's training errors, averaged).
+RECONSTRUCTION_PARTS = ("mean", "tail")
+
+
+def tail_surprise(reference: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Mean over columns of −log of each cell error's survival among that column's sorted reference errors.
+
+    An error as rare as 1 in 100 training errors counts ~4.6 in any column, whatever its scale or tail;
+    beyond the largest reference error the survival falls exponentially, along the line through the
+    99th percentile and the largest, so rows past every training error still rank by how far past.
+    """
+    n = len(reference)
+    out = np.zeros(len(cells))
+    for j in range(reference.shape[1]):
+        ref = reference[:, j].astype(np.float64)
+        col = cells[:, j].astype(np.float64)
+        above = n - np.searchsorted(ref, col, side="left")
+        q99, top = np.quantile(ref, 0.99), ref[-1]
+        slope = (np.log(n + 1) - np.log(100)) / max(top - q99, 1e-12)
+        out += np.where(col > top, np.log(n + 1) + slope * (col - top), -np.log((above + 1) / (n + 1)))
+    return out / reference.shape[1]
 
 
 def encode_array(array: np.ndarray) -> dict[str, Any]:
@@ -80,12 +102,17 @@ class ScoreStats:
     neighbour_scale: float = 1.0
     parts: tuple[str, ...] = SCORE_PARTS
     selection: dict[str, float] = field(default_factory=dict)
+    cell_reference: Optional[np.ndarray] = None  # "tail": each column's sorted training cell errors
+    tail_scale: float = 1.0
     _index: Any = field(default=None, repr=False, compare=False)
     _grid: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def fit(cls, cells: np.ndarray, codes: np.ndarray, seed: int) -> tuple["ScoreStats", np.ndarray]:
-        """Statistics from normal training rows, and their own neighbour distances (self excluded)."""
+    def fit(cls, cells: np.ndarray, codes: np.ndarray, seed: int, reconstruction: str = "mean") -> tuple["ScoreStats", np.ndarray]:
+        """Statistics from normal training rows, and their own neighbour distances (self excluded).
+
+        ``reconstruction="tail"`` keeps the sorted cell errors of the same rows kept as reference codes.
+        """
         mean = codes.mean(axis=0)
         cov = np.atleast_2d(np.cov(codes, rowvar=False))
         cov = (1 - LATENT_RIDGE) * cov + LATENT_RIDGE * np.diag(np.diag(cov)) + 1e-12 * np.eye(len(mean))
@@ -96,6 +123,9 @@ class ScoreStats:
         stats.reference_codes = codes[keep].astype(np.float32)
         own = stats._training_neighbour_distance(codes, keep)
         stats.neighbour_scale = float(own.mean()) or 1.0
+        if reconstruction == "tail":
+            stats.cell_reference = np.sort(cells[keep], axis=0).astype(np.float32)
+            stats.tail_scale = float(tail_surprise(stats.cell_reference, cells).mean()) or 1.0
         return stats, own
 
     def latent_distance(self, codes: np.ndarray) -> np.ndarray:
@@ -130,7 +160,9 @@ class ScoreStats:
     def scaled_parts(self, cells: np.ndarray, codes: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
         """Each requested part, scaled to average 1 on normal training rows."""
         out = {}
-        if "reconstruction" in parts:
+        if "reconstruction" in parts and self.cell_reference is not None:
+            out["reconstruction"] = tail_surprise(self.cell_reference, cells) / self.tail_scale
+        elif "reconstruction" in parts:
             out["reconstruction"] = (cells / self.cell_error_scale).mean(axis=1)
         if "latent" in parts:
             out["latent"] = self.latent_distance(codes) / self.latent_scale
@@ -162,7 +194,7 @@ class ScoreStats:
         return self.parts
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "latent_mean": self.latent_mean.tolist(),
             "latent_precision": self.latent_precision.tolist(),
             "cell_error_scale": self.cell_error_scale.tolist(),
@@ -170,6 +202,9 @@ class ScoreStats:
             "reference_codes": encode_array(self.reference_codes),
             "neighbour_scale": self.neighbour_scale,
         }
+        if self.cell_reference is not None:
+            out.update(cell_reference=encode_array(self.cell_reference), tail_scale=self.tail_scale)
+        return out
 
     @classmethod
     def from_dict(cls, stats: dict[str, Any], parts: Optional[Sequence[str]], selection: dict[str, Any]) -> "ScoreStats":
@@ -184,4 +219,6 @@ class ScoreStats:
             neighbour_scale=float(stats["neighbour_scale"]) if has_neighbours else 1.0,
             parts=tuple(parts) if parts is not None else (SCORE_PARTS if has_neighbours else ("reconstruction", "latent")),
             selection={str(k): float(v) for k, v in selection.items()},
+            cell_reference=decode_array(stats["cell_reference"]) if "cell_reference" in stats else None,
+            tail_scale=float(stats.get("tail_scale", 1.0)),
         )

@@ -54,7 +54,8 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
         loss = field("selectbox", "Loss", "train_loss", defaults["loss"], c2, options=list(LOSSES),
                      help="How a rebuild error is measured: mse punishes big misses, mae is robust, msle/bce suit [0, 1] data (minmax).")
         scaler = field("selectbox", "Scaler", "train_scaler", defaults["scaler"], c2, options=SCALERS,
-                       help="How columns are put on one scale, fitted on normal training rows: standard (z-scores), minmax ([0, 1]) or quantile.")
+                       help="How columns are put on one scale, fitted on normal training rows: standard (z-scores), minmax ([0, 1]), quantile, "
+                            "yeo-johnson (a power transform per column, then z-scores) or power (yeo-johnson on skewed columns only).")
         epochs = field("number_input", "Epochs (most)", "train_epochs", int(defaults["epochs"]), c3, min_value=1, max_value=2000, help="Upper bound: early stopping usually ends sooner.")
         batch_size = field("number_input", "Batch size", "train_batch", int(defaults["batch_size"]), c3, min_value=1, max_value=8192,
                            help="Rows per training step; larger is faster, smaller can generalise better.")

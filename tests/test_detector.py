@@ -103,7 +103,8 @@ def test_text_and_missing_features_are_handled():
 
 
 @pytest.mark.parametrize("params, fragment", [({"loss": "hinge"}, "Loss"), ({"scaler": "log"}, "Scaler"), ({"dropout": 1.5}, "Dropout"), ({"epochs": 0}, "Epochs"),
-                                            ({"min_delta": 1.0}, "Min_delta"), ({"weight_decay": -1}, "Weight_decay")])
+                                            ({"min_delta": 1.0}, "Min_delta"), ({"weight_decay": -1}, "Weight_decay"),
+                                            ({"lr_schedule": "step"}, "Lr_schedule"), ({"reconstruction_part": "max"}, "Reconstruction_part")])
 def test_bad_parameters_raise_data_error(params, fragment):
     X, y = planted(n_normal=50, n_anomaly=5)
     with pytest.raises(DataError, match=fragment):

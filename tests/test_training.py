@@ -73,6 +73,15 @@ def test_weight_decay_shrinks_the_weights():
     assert norm(decayed) < norm(plain)
 
 
+def test_cosine_schedule_decays_the_learning_rate_to_zero_over_the_epochs():
+    X, _ = planted(n_normal=300, n_anomaly=0, seed=5)
+    constant = AutoencoderDetector(epochs=6, patience=0, random_state=1).fit(X)
+    cosine = AutoencoderDetector(epochs=6, patience=0, lr_schedule="cosine", random_state=1).fit(X)
+    rate = lambda det: float(det.model_.optimizer.learning_rate)  # noqa: E731 (the schedule's value at the current step)
+    assert rate(constant) == pytest.approx(1e-3) and rate(cosine) == pytest.approx(0.0, abs=1e-9)
+    assert not np.allclose(constant.decision_scores_, cosine.decision_scores_)
+
+
 def test_each_epoch_visits_every_row_once_in_an_order_fixed_by_seed_and_epoch():
     import tensorflow as tf
 

@@ -1,6 +1,6 @@
 """Ideas for the default autoencoder, measured beside it on the same splits.
 
-Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--more | --parts | --ensemble K]``. Develop on four
+Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--first-seed S] [--more | --next | --tails | --tail | --parts | --ensemble K]``. Develop on four
 sets and keep two aside (cardio, ctg), reported separately. For each fit it records test
 ROC-AUC with the score parts ``score="auto"`` chose and with all three parts (so the part
 choice is judged without refitting), the validation anomalies the choice had, epochs and fit time.
@@ -8,7 +8,9 @@ choice is judged without refitting), the validation anomalies the choice had, ep
 (best validation average precision), all three parts, and a guarded choice that leaves all three
 only when a subset beats them in at least 95 % of 200 bootstrap resamples of the validation rows.
 ``--ensemble K`` averages K networks (seeds) after scaling each one's scores to average 1 on its
-normal training rows, against the first network alone.
+normal training rows, against the first network alone. ``--next`` measures the ideas of
+2026-11-24 (``NEXT_VARIANTS`` refitted, ``NEXT_STATISTICS`` on the default network); ``--tails`` other
+reconstruction parts on the default network (``RECONSTRUCTION_PARTS``).
 """
 
 from __future__ import annotations
@@ -31,8 +33,105 @@ VARIANTS = {"default": {}, "min_delta 1%": {"min_delta": 0.01}, "min_delta 0.1%"
 MORE_VARIANTS = {"default": {}, "epochs 300": {"epochs": 300}, "learning rate 3e-3": {"learning_rate": 3e-3}, "code 2": {"code_size": 2},
                  "code 3": {"code_size": 3}, "hidden 32-16": {"hidden_sizes": [32, 16]}, "quantile scaler": {"scaler": "quantile"}}
 
+#: Ideas measured on 2026-11-24 (``--next``): scalers for skewed columns, weight decay, a cosine learning rate.
+NEXT_VARIANTS = {"default": {}, "power scaler": {"scaler": "power"}, "yeo-johnson scaler": {"scaler": "yeo-johnson"},
+                 "weight decay 1e-3": {"weight_decay": 1e-3}, "weight decay 1e-2": {"weight_decay": 1e-2},
+                 "cosine learning rate": {"lr_schedule": "cosine"}}
+#: Score statistics changed after the default fit (``--next``; no refit): (label, code neighbours, robust column scale).
+NEXT_STATISTICS = (("refit statistics (check)", 5, False), ("median column error scale", 5, True),
+                   ("10 code neighbours", 10, False), ("1 code neighbour", 1, False))
+MIN_CHOICE_ANOMALIES = 30
+#: The tail-surprise reconstruction part as built into the detector (``--tail``; compare with ``--next``'s default rows).
+TAIL_VARIANTS = {'reconstruction_part="tail"': {"reconstruction_part": "tail"}}
 
-def measure(name: str, seeds, variants=VARIANTS) -> dict[str, dict[str, list[float]]]:
+
+def refit_statistics(det, prepared, neighbours: int, robust: bool) -> float:
+    """Test ROC-AUC of a fitted detector after refitting its score statistics another way, parts chosen as ``score="auto"`` does."""
+    from core import score_stats
+
+    def outputs(split):
+        x = det.transform_features(prepared.rows(split))
+        recon, codes = det._network_outputs(x)
+        return elementwise_loss(det.loss, x, recon), codes, np.asarray(prepared.labels(split))
+
+    kept = score_stats.CODE_NEIGHBOURS
+    score_stats.CODE_NEIGHBOURS = neighbours
+    try:
+        cells, codes, y = outputs("train")
+        stats, _ = score_stats.ScoreStats.fit(cells[y == 0], codes[y == 0], seed=int(det.random_state))
+        if robust:
+            stats.cell_error_scale = np.maximum(np.median(cells[y == 0], axis=0), 1e-12)
+            stats.cell_error_scale = stats.cell_error_scale * (cells[y == 0] / stats.cell_error_scale).mean()
+        stats.select(*outputs("val"))
+        cells, codes, y = outputs("test")
+        return ThresholdCurve(stats.combine(cells, codes), y).roc_auc
+    finally:
+        score_stats.CODE_NEIGHBOURS = kept
+
+
+
+def _column_tail(train: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Mean over columns of −log of each cell error's survival among the normal training errors of its column,
+    extended beyond the largest training error linearly (an exponential tail through the 99th percentile and the maximum)."""
+    n = len(train)
+    out = np.zeros(len(cells))
+    for j in range(train.shape[1]):
+        ref = np.sort(train[:, j])
+        above = n - np.searchsorted(ref, cells[:, j], side="left")
+        surprise = -np.log((above + 1) / (n + 1))
+        q99, top = np.quantile(ref, 0.99), ref[-1]
+        slope = (np.log(n + 1) - np.log(100)) / max(top - q99, 1e-12)
+        out += np.where(cells[:, j] > top, np.log(n + 1) + slope * (cells[:, j] - top), surprise)
+    return out / train.shape[1]
+
+
+#: Other ways to turn a row's cell errors into the reconstruction part (``--tails``; on the default network, no refit).
+RECONSTRUCTION_PARTS = {
+    "mean scaled cell error (default, check)": lambda train, cells, scale: (cells / scale).mean(axis=1),
+    "largest scaled cell error": lambda train, cells, scale: (cells / scale).max(axis=1),
+    "cell errors' tail surprise (ECOD on errors)": lambda train, cells, scale: _column_tail(train, cells),
+}
+
+
+def measure_reconstruction_parts(name: str, seeds) -> dict[str, list[float]]:
+    """Test ROC-AUC of the default network with its reconstruction part made each way, parts chosen by validation AP."""
+    table_, label, normal, features = load(name)
+    out: dict[str, list[float]] = {}
+    for seed in seeds:
+        prepared = prepare(table_, label, normal, features, seed=seed)
+        det = fit_on_split(prepared, "ae:dense", {})
+        out.setdefault("default", []).append(ThresholdCurve(det.decision_function(prepared.rows("test")), prepared.labels("test")).roc_auc)
+        stats = det.score_stats_
+        split = {}
+        for part in ("train", "val", "test"):
+            x = det.transform_features(prepared.rows(part))
+            recon, codes = det._network_outputs(x)
+            y = np.asarray(prepared.labels(part))
+            split[part] = (elementwise_loss(det.loss, x, recon), codes, y)
+        train_cells = split["train"][0][split["train"][2] == 0]
+        for label_, make in RECONSTRUCTION_PARTS.items():
+            scale = make(train_cells, train_cells, stats.cell_error_scale).mean() or 1.0
+
+            def parts(part):
+                cells, codes, _ = split[part]
+                scaled = stats.scaled_parts(cells, codes, ("latent", "neighbours"))
+                scaled["reconstruction"] = make(train_cells, cells, stats.cell_error_scale) / scale
+                return scaled
+
+            val, test = parts("val"), parts("test")
+            y_val = split["val"][2]
+            subset = max(PART_SUBSETS, key=lambda ps: (_ap(sum(val[p] for p in ps), y_val), len(ps)))
+            out.setdefault(label_, []).append(ThresholdCurve(sum(test[p] for p in subset), split["test"][2]).roc_auc)
+            out.setdefault(label_ + ", all parts", []).append(ThresholdCurve(sum(test.values()), split["test"][2]).roc_auc)
+        print(f"  {name} seed {seed}: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in out.items()), file=sys.stderr, flush=True)
+    return out
+
+
+def _ap(scores: np.ndarray, y: np.ndarray) -> float:
+    return float(ThresholdCurve(scores, y).average_precision)
+
+
+def measure(name: str, seeds, variants=VARIANTS, statistics=()) -> dict[str, dict[str, list[float]]]:
     table, label, normal, features = load(name)
     out: dict[str, dict[str, list[float]]] = {}
     for seed in seeds:
@@ -54,6 +153,17 @@ def measure(name: str, seeds, variants=VARIANTS) -> dict[str, dict[str, list[flo
                 r.setdefault(k, []).append(float(v))
             print(f"  {name} seed {seed} {label_}: AUC {chosen:.4f} (all parts {every:.4f}) epochs {det.epochs_run_} {seconds:.1f}s",
                   file=sys.stderr, flush=True)
+            if label_ != "default" or not statistics:
+                continue
+            guarded = chosen if n_val_anomalies >= MIN_CHOICE_ANOMALIES else every
+            extra = {f"parts chosen only with ≥ {MIN_CHOICE_ANOMALIES} validation anomalies": guarded}
+            extra.update({s_label: refit_statistics(det, prepared, k, robust) for s_label, k, robust in statistics})
+            for s_label, auc in extra.items():
+                r = out.setdefault(s_label, {})
+                for k, v in (("auc", auc), ("auc_all_parts", np.nan), ("epochs", det.epochs_run_), ("fit_s", seconds),
+                             ("val_anomalies", n_val_anomalies), ("kept_all", np.nan)):
+                    r.setdefault(k, []).append(float(v))
+                print(f"  {name} seed {seed} {s_label}: AUC {auc:.4f}", file=sys.stderr, flush=True)
     return out
 
 
@@ -135,17 +245,26 @@ def summary(name: str, results: dict[str, list[float]]) -> str:
 if __name__ == "__main__":
     args = sys.argv[1:]
     n_seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 5
+    first = int(args[args.index("--first-seed") + 1]) if "--first-seed" in args else 0
     names = [a for a in args if not a.startswith("--") and not a.isdigit()] or [n for n in available() if n not in HELD_OUT]
-    if "--parts" in args or "--ensemble" in args:
+    if "--parts" in args or "--ensemble" in args or "--tails" in args:
         k = int(args[args.index("--ensemble") + 1]) if "--ensemble" in args else 0
         for i, n in enumerate(names):
-            results = measure_part_choices(n, range(n_seeds)) if k == 0 else measure_ensemble(n, range(n_seeds), k)
+            if "--tails" in args:
+                results = measure_reconstruction_parts(n, range(first, first + n_seeds))
+            else:
+                results = measure_part_choices(n, range(first, first + n_seeds)) if k == 0 else measure_ensemble(n, range(first, first + n_seeds), k)
             if i == 0:
                 print("| dataset | " + " | ".join(results) + " |")
             print(summary(n, results), flush=True)
         sys.exit(0)
     collected = {}
     for n in names:
-        collected[n] = measure(n, range(n_seeds), MORE_VARIANTS if "--more" in args else VARIANTS)
+        if "--tail" in args:
+            collected[n] = measure(n, range(first, first + n_seeds), TAIL_VARIANTS)
+        elif "--next" in args:
+            collected[n] = measure(n, range(first, first + n_seeds), NEXT_VARIANTS, NEXT_STATISTICS)
+        else:
+            collected[n] = measure(n, range(first, first + n_seeds), MORE_VARIANTS if "--more" in args else VARIANTS)
         print(table({n: collected[n]}), flush=True)
     print("\n" + table(collected))
