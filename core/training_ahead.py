@@ -39,8 +39,13 @@ LATE_PARAMS = ("epochs", "patience", "score")
 
 
 def same_network(a: Params, b: Params) -> bool:
-    """Whether two sets of parameters build and train the same network (they may differ in its length or score)."""
-    return {k: v for k, v in a.items() if k not in LATE_PARAMS} == {k: v for k, v in b.items() if k not in LATE_PARAMS}
+    """Whether two sets of parameters build and train the same network (they may differ in its length or score).
+
+    A learning-rate schedule is compiled over the epochs, so with one the epochs must match too.
+    """
+    scheduled = any(p.get("lr_schedule", "constant") != "constant" for p in (a, b))
+    late = tuple(name for name in LATE_PARAMS if not (scheduled and name == "epochs"))
+    return {k: v for k, v in a.items() if k not in late} == {k: v for k, v in b.items() if k not in late}
 
 
 class TrainingAhead:

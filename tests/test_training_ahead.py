@@ -94,3 +94,11 @@ def test_a_cancelled_training_with_deferred_parameters_never_works_them_out(prep
     ahead.cancel()
     ahead.thread.join(10)
     assert not ahead.thread.is_alive() and asked == [] and ahead.params is None
+
+
+def test_with_a_learning_rate_schedule_another_length_is_another_training():
+    from core.training_ahead import same_network
+
+    assert same_network({"epochs": 5, "code_size": 3}, {"epochs": 9, "code_size": 3})
+    assert not same_network({"epochs": 5, "lr_schedule": "cosine"}, {"epochs": 9, "lr_schedule": "cosine"})
+    assert same_network({"epochs": 5, "lr_schedule": "cosine", "patience": 1}, {"epochs": 5, "lr_schedule": "cosine", "patience": 4})
