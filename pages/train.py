@@ -153,18 +153,13 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
         model_download(run, "train_download", session.table.name)
 
 
-def ahead(session: state.Session, study: state.Study, params: Callable[[], dict]) -> None:
-    """Begin the training the form describes while the user reads it, so the click's first epoch comes at once
-    (not when the model in use was trained with exactly these values: few train the same network twice)."""
+def ahead(session: state.Session, params: Callable[[], dict]) -> None:
+    """Begin the training the form describes while the user reads it, so the click's first epoch comes at once."""
     try:
         wanted = params()
     except DataError:  # shown when Train is pressed, not while the user is still typing
         return
-    run = session.run
-    if run is not None and run.study is study and run.origin == "trained" and all(run.detector.get_params().get(k) == v for k, v in wanted.items()):
-        study.drop_ahead()
-        return
-    study.train_ahead(wanted)
+    session.train_ahead_for_form(wanted)
 
 
 def body() -> None:
@@ -188,7 +183,7 @@ def body() -> None:
         if submitted:
             session.start_training(study.begin_training(params()))
         elif study.training is None:
-            ahead(session, study, params)
+            ahead(session, params)
     except DataError as exc:
         st.error(message(exc), icon=":material/error:")
     if study.training is not None:

@@ -78,11 +78,16 @@ class Choice:
     seed: int
 
 
+def _cached(cache: dict[str, Any], name: str, compute: Callable[[Prepared], Any], prepared: Prepared) -> Any:
+    """``compute(prepared)`` once per cache (a Study's: callable from a thread without holding the Study)."""
+    if name not in cache:
+        cache[name] = compute(prepared)
+    return cache[name]
+
+
 def _train_defaults(prepared: Prepared, cache: dict[str, Any]) -> dict[str, Any]:
-    """The detector's defaults sized for a split, once per split (through its cache: no reference to the Study)."""
-    if "train_defaults" not in cache:
-        cache["train_defaults"] = suggested_params(prepared)
-    return cache["train_defaults"]
+    """The detector's defaults sized for a split, once per split."""
+    return _cached(cache, "train_defaults", suggested_params, prepared)
 
 
 def _form_defaults(prepared: Prepared, cache: dict[str, Any]) -> dict[str, Any]:
@@ -104,9 +109,7 @@ class Study:
 
     def cached(self, name: str, compute: Callable[[Prepared], Any]) -> Any:
         """``compute(prepared)`` once per split (suggested sizes, candidate list)."""
-        if name not in self.cache:
-            self.cache[name] = compute(self.prepared)
-        return self.cache[name]
+        return _cached(self.cache, name, compute, self.prepared)
 
     def train_ahead(self, params: Optional[dict[str, Any]] = None) -> None:
         """Begin, in the background, the training ``params`` describe (once per network; the one before is cancelled).
@@ -115,10 +118,12 @@ class Study:
         begins with these, before the form exists; the form keeps them if they still match).
         A split that is replaced (and so dropped) cancels what was begun for it.
         """
-        if self.training is not None or (self.ahead is not None and (params is None or self.ahead.serves(params))):
+        if self.training is not None:
             return
-        if self.ahead is not None and self.ahead.deferred and self.ahead.params is None and same_network(params, self.form_defaults()):
-            return  # begun from the Data page with the form's defaults, which are still the form's values
+        if self.ahead is not None:  # one begun from the Data page may not know its parameters yet: the form's defaults
+            begun_with = self.ahead.params or (self.form_defaults() if self.ahead.deferred else None)
+            if params is None or (begun_with is not None and same_network(params, begun_with)):
+                return
         self.drop_ahead()
         self.ahead = TrainingAhead(self.prepared, params if params is not None else partial(_form_defaults, self.prepared, self.cache),
                                    after=warmup.start(), delay=0.0 if params is not None else DATA_PAGE_AHEAD_DELAY)
@@ -313,6 +318,16 @@ class Session:
         study = self._require_study()
         if self.run is None or self.run.study is not study:
             study.train_ahead()
+
+    def train_ahead_for_form(self, params: dict[str, Any]) -> None:
+        """The Train page's: begin the training its form describes, unless the model in use was trained with
+        exactly these values (few train the same network twice; what was begun is then dropped)."""
+        study = self._require_study()
+        run = self.run
+        if run is not None and run.study is study and run.origin == "trained" and all(run.detector.get_params().get(k) == v for k, v in params.items()):
+            study.drop_ahead()
+        else:
+            study.train_ahead(params)
 
     def start_training(self, detector: Any) -> None:
         """Training begins: the previous model, its chart and summary go at once."""

@@ -45,14 +45,19 @@ MIN_CHOICE_ANOMALIES = 30
 TAIL_VARIANTS = {'reconstruction_part="tail"': {"reconstruction_part": "tail"}}
 
 
+def cells_and_codes(det, rows) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted autoencoder's cell errors and codes for ``rows`` (the inputs of its score statistics)."""
+    x = det.transform_features(rows)
+    recon, codes = det._network_outputs(x)
+    return elementwise_loss(det.loss, x, recon), codes
+
+
 def refit_statistics(det, prepared, neighbours: int, robust: bool) -> float:
     """Test ROC-AUC of a fitted detector after refitting its score statistics another way, parts chosen as ``score="auto"`` does."""
     from core import score_stats
 
     def outputs(split):
-        x = det.transform_features(prepared.rows(split))
-        recon, codes = det._network_outputs(x)
-        return elementwise_loss(det.loss, x, recon), codes, np.asarray(prepared.labels(split))
+        return (*cells_and_codes(det, prepared.rows(split)), np.asarray(prepared.labels(split)))
 
     kept = score_stats.CODE_NEIGHBOURS
     score_stats.CODE_NEIGHBOURS = neighbours
@@ -104,10 +109,7 @@ def measure_reconstruction_parts(name: str, seeds) -> dict[str, list[float]]:
         stats = det.score_stats_
         split = {}
         for part in ("train", "val", "test"):
-            x = det.transform_features(prepared.rows(part))
-            recon, codes = det._network_outputs(x)
-            y = np.asarray(prepared.labels(part))
-            split[part] = (elementwise_loss(det.loss, x, recon), codes, y)
+            split[part] = (*cells_and_codes(det, prepared.rows(part)), np.asarray(prepared.labels(part)))
         train_cells = split["train"][0][split["train"][2] == 0]
         for label_, make in RECONSTRUCTION_PARTS.items():
             scale = make(train_cells, train_cells, stats.cell_error_scale).mean() or 1.0
@@ -208,9 +210,7 @@ def measure_part_choices(name: str, seeds) -> dict[str, list[float]]:
         det = fit_on_split(prepared, "ae:dense", {})
 
         def parts(rows):
-            x = det.transform_features(rows)
-            recon, codes = det._network_outputs(x)
-            return det.score_stats_.scaled_parts(elementwise_loss(det.loss, x, recon), codes, SCORE_PARTS)
+            return det.score_stats_.scaled_parts(*cells_and_codes(det, rows), SCORE_PARTS)
 
         val, test = parts(prepared.rows("val")), parts(prepared.rows("test"))
         y_test = np.asarray(prepared.labels("test"))
