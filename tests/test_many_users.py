@@ -42,15 +42,16 @@ def load_sensors_with_two_features(page) -> None:
     features = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Feature columns")
     features.get_by_role("button", name="Clear all").click()
     settle(page)
-    for feature in ("rpm", "power_kw"):
+    for count, feature in enumerate(("rpm", "power_kw"), start=1):
         box = features.get_by_role("combobox")
         box.click()
         box.press_sequentially(feature)
         page.get_by_role("option").filter(has_text=feature).first.wait_for()
         box.press("Enter")
         page.keyboard.press("Escape")
-        settle(page)
-    page.get_by_text("2 features").first.wait_for()
+        # The sidebar names the new split once its rerun is over: typing into the box before then
+        # races the rerun, which draws the box anew and drops what was typed.
+        settle(page, f"{count} features · split seed")
 
 
 def load_heartbeats(page) -> None:
