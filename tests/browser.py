@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -92,6 +93,47 @@ def settle(page, text: str | None = None, timeout: float = 90_000) -> None:
     if text:
         page.get_by_text(text).first.wait_for(timeout=timeout)
     page.wait_for_selector(SETTLED, timeout=timeout)
+
+
+#: Installed before the page's own scripts (``page.add_init_script``): records, in the browser's own clock
+#: (milliseconds since the epoch, comparable with Python's ``time.time()`` on the same machine), when each
+#: named CSS selector first matches a visible element, and when the frame after it ran (what is painted),
+#: and every click. Playwright's own waits poll at 0, 20, 50, 100, 100 ms and then every 500 ms, so a
+#: time taken when ``wait_for_selector`` returns can be up to half a second late; this cannot.
+FIRST_SEEN = """(watched) => {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__seen = {}; window.__clicks = [];
+  document.addEventListener('click', () => window.__clicks.push(now()), true);
+  const check = () => {
+    for (const [name, selector] of Object.entries(watched)) {
+      if (window.__seen[name]) continue;
+      const hit = [...document.querySelectorAll(selector)].some(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true}));
+      if (hit) { const at = now(); window.__seen[name] = {at, painted: null}; requestAnimationFrame(() => { window.__seen[name].painted = now(); }); }
+    }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def watch_first_seen(page, **selectors: str) -> None:
+    """Record in the page when each selector (by name) first matches a visible element; read with :func:`first_seen`."""
+    page.add_init_script(f"({FIRST_SEEN})({json.dumps(selectors)})")
+
+
+def first_seen(page, name: str) -> float:
+    """When ``name``'s selector was first visible and painted, in seconds since the epoch (``time.time()``'s clock)."""
+    page.wait_for_function("(name) => window.__seen && window.__seen[name] && window.__seen[name].painted", arg=name, timeout=30_000)
+    return page.evaluate("(name) => window.__seen[name].painted", name) / 1000
+
+
+def forget_seen(page, name: str) -> None:
+    """Watch for ``name``'s selector anew, e.g. before a click whose effect is to be timed."""
+    page.evaluate("(name) => { delete window.__seen[name]; window.__clicks = []; }", name)
+
+
+def last_click(page) -> float:
+    """When the page last received a click, in seconds since the epoch."""
+    return page.evaluate("() => window.__clicks[window.__clicks.length - 1]") / 1000
 
 
 def shoot(page, name: str) -> Path:
