@@ -290,3 +290,15 @@ def test_markdown_and_html_in_file_and_column_names_stay_plain_text(tmp_path):
             settle(page)
             assert page.locator('a[href*="evil.example"]').count() == 0 and page.locator('img[src*="evil.example"]').count() == 0
         assert remote == []
+
+
+def test_a_fresh_server_opened_at_a_page_address_shows_the_titled_navigation():
+    """The first visit of a new server at /train: Streamlit would run pages/train.py alone and list file names."""
+    need_browser()
+    with running_app() as url, browser_page() as page:
+        page.goto(url + "/train")
+        settle(page, "Press Train to start")
+        nav = page.get_by_test_id("stSidebarNav").inner_text()
+        assert "2 · Train" in nav and "6 · Compare detectors" in nav, nav
+        assert page.title() == "Anomaly Lab"
+        assert page.get_by_role("heading", name="Train").first.is_visible()

@@ -6,6 +6,7 @@ import logging
 from typing import Callable
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from core.errors import DataError
@@ -20,6 +21,7 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
     apology (the traceback goes to the server log, never to the page). The sidebar is
     drawn after the page, so it shows what the page just did, and also when the page
     stopped early."""
+    _through_app_navigation()
     try:
         body()
     except ScriptControlException:  # st.stop, st.rerun, st.switch_page: Streamlit's own control flow
@@ -32,6 +34,19 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
         st.error(f"Something went wrong that the app did not expect ({type(exc).__name__}). Your table, choices and model are kept; "
                  "try the step again, or reload the page. The details are in the server log.", icon=":material/error:")
     sidebar(show_threshold=sidebar_threshold)
+
+
+def _through_app_navigation() -> None:
+    """Rerun through app.py when Streamlit ran this page script by itself.
+
+    Until a script has called ``st.navigation``, Streamlit takes a ``pages/`` folder for its
+    older multipage scheme: the first visit of a freshly started server at a page's address
+    (``/train``) runs ``pages/train.py`` alone, without app.py's page config and titled
+    navigation, and the sidebar lists the file names. One rerun goes through app.py instead.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation itself sets
+        st.rerun()
 
 
 def stop_with(message: str, page: str, label: str) -> None:
