@@ -36,6 +36,10 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
     sidebar(show_threshold=sidebar_threshold)
 
 
+#: Whether no page of this process has run yet (see :func:`_through_app_navigation`).
+_first_page_run = True
+
+
 def _through_app_navigation() -> None:
     """Rerun through app.py when Streamlit ran this page script by itself.
 
@@ -43,8 +47,12 @@ def _through_app_navigation() -> None:
     older multipage scheme: the first visit of a freshly started server at a page's address
     (``/train``) runs ``pages/train.py`` alone, without app.py's page config and titled
     navigation, and the sidebar lists the file names. One rerun goes through app.py instead.
+    Only for a process's first page run: AppTest resets the flag on every run and runs a
+    page it was switched to that way by design, where a rerun would drop a click.
     """
-    if PagesManager.uses_pages_directory:
+    global _first_page_run
+    first, _first_page_run = _first_page_run, False
+    if first and PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False  # what st.navigation itself sets
         st.rerun()
 
