@@ -132,6 +132,9 @@ def _score(args) -> int:
 
     summary = score_csv(detector, args.data, args.out, progress=progress)
     print(f"\n{summary['flagged']:,} of {summary['rows']:,} rows flagged ({summary['flagged'] / max(summary['rows'], 1):.2%}); wrote {args.out}", file=sys.stderr)
+    for name, count in summary["not_numbers"].items():
+        print(f"warning: {count:,} cell(s) of {name!r} are not numbers; they were scored as missing (the training median). "
+              "Correct them in the file if those rows matter.", file=sys.stderr)
     return 0
 
 

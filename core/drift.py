@@ -43,19 +43,31 @@ class DriftReport:
         return [c for c in self.columns if c.moved]
 
     def sentence(self) -> str:
-        """The verdict in words, naming the test and its size."""
+        """The verdict in words, naming the test, its size and, where a large gap did not count, why."""
         moved = self.moved
         score = self.score
-        score_part = (f"The anomaly scores moved (Kolmogorov–Smirnov statistic {score.statistic:.2f} against the normal training rows)"
-                      if score.moved else f"The anomaly scores did not move (Kolmogorov–Smirnov statistic {score.statistic:.2f} against the normal training rows)")
+        against = "against the normal training rows"
+        if score.moved:
+            score_part = f"The anomaly scores moved ({_stat(score)} {against})"
+        elif score.statistic >= MOVED_KS:
+            score_part = f"The anomaly scores did not move beyond chance ({_stat(score)} {against}; p must be below {ALPHA})"
+        else:
+            score_part = f"The anomaly scores did not move ({_stat(score)} {against})"
         if not self.columns:
             return score_part + "."
         if not moved:
             top = self.columns[0]
+            if top.statistic >= MOVED_KS:
+                return (f"{score_part}; no feature moved beyond chance: the largest gap, {top.statistic:.2f} ('{top.column}'), has p = {top.p_value:.2g}, "
+                        f"not below {ALPHA}. Few new rows can show only large shifts.")
             return f"{score_part}; no feature moved: the largest Kolmogorov–Smirnov statistic is {top.statistic:.2f} ('{top.column}'), below {MOVED_KS}."
         named = ", ".join(f"'{c.column}' {c.statistic:.2f}" for c in moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
         return (f"{score_part}; {len(moved)} of {len(self.columns)} numeric features moved (Kolmogorov–Smirnov statistic ≥ {MOVED_KS}, p < {ALPHA}): {named}. "
                 "Review the threshold before trusting its flags on these rows.")
+
+
+def _stat(c: ColumnDrift) -> str:
+    return f"Kolmogorov–Smirnov statistic {c.statistic:.2f}, p = {c.p_value:.2g}"
 
 
 def _sample(values: np.ndarray, seed: int) -> np.ndarray:

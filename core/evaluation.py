@@ -9,7 +9,7 @@ from typing import Optional
 
 import numpy as np
 
-from core.metrics import Confusion, ReviewBand, review_band
+from core.metrics import Confusion, ReviewBand, ThresholdCurve, review_band
 from core.pipeline import PartScores
 from core.thresholds import Threshold, choose_threshold, cost_per_1000
 from core.uncertainty import Bootstrap, Interval
@@ -82,19 +82,29 @@ class Costs:
         share = "the data's" if self.prevalence is None else f"{self.prevalence:.2%}"
         return f"false alarm {self.false_alarm:g}, missed anomaly {self.miss:g}, anomaly share {share}"
 
+    def per_1000(self, conf: Confusion) -> float:
+        """Expected cost per 1,000 rows of these confusion counts: :func:`cost_per_1000`'s formula at one threshold."""
+        n_neg, n_pos = conf.tn + conf.fp, conf.tp + conf.fn
+        pi = n_pos / max(conf.n, 1) if self.prevalence is None else self.prevalence
+        return 1000 * (self.false_alarm * conf.fp / max(n_neg, 1) * (1 - pi) + self.miss * conf.fn / max(n_pos, 1) * pi)
+
 
 @dataclass
 class CostView:
+    """The cost curve of one part and costs (drawn between scores, at the cuts) and the cost at the threshold in use."""
+
     thresholds: np.ndarray
     cost: np.ndarray
     best: Threshold
     current_cost: float
+    curve: ThresholdCurve
+    costs: Costs
 
     def at(self, threshold: float) -> "CostView":
-        """The same curve with the current cost read at ``threshold`` (a binary search: the curve
-        depends only on the costs, so the Threshold page keeps it per model and costs)."""
-        j = int(np.clip(np.searchsorted(self.thresholds, threshold, side="right") - 1, 0, len(self.thresholds) - 1))
-        return CostView(self.thresholds, self.cost, self.best, float(self.cost[j]))
+        """The same curve with the current cost at ``threshold``, from the exact confusion counts there
+        (a threshold on a score flags differently from the cut just below it: the curve is per model and
+        costs, the counts a binary search)."""
+        return CostView(self.thresholds, self.cost, self.best, self.costs.per_1000(self.curve.at(threshold)), self.curve, self.costs)
 
 
 def cost_view(parts: dict[str, PartScores], costs: Costs, threshold: float, part: str = "val") -> CostView:
@@ -104,7 +114,7 @@ def cost_view(parts: dict[str, PartScores], costs: Costs, threshold: float, part
     i = int(np.argmin(cost))
     best = Threshold(float(thresholds[i]), f"cost:{costs.false_alarm:g}:{costs.miss:g}" + (f":{costs.prevalence:g}" if costs.prevalence is not None else ""),
                      f"lowest expected cost ({cost[i]:.1f} per 1,000 rows; {costs.describe()}) on {curve.n:,} {PART_NAMES.get(part, part)}")
-    return CostView(thresholds, cost, best, float("nan")).at(threshold)
+    return CostView(thresholds, cost, best, float("nan"), curve, costs).at(threshold)
 
 
 @dataclass
@@ -118,8 +128,13 @@ class HonestComparison:
 
 
 def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_part: str) -> HonestComparison:
-    val = parts["val"].curve.at(threshold.value).metrics()
-    test = parts["test"].curve.at(threshold.value).metrics()
+    """The same threshold on validation and test rows, and a sentence on which of them can be trusted.
+
+    A threshold set by hand names the rows it was set on (``threshold.set_on``), not the rows on
+    screen now; whether those rows flatter it is said from the numbers, not assumed.
+    """
+    metrics = {"val": parts["val"].curve.at(threshold.value).metrics(), "test": parts["test"].curve.at(threshold.value).metrics()}
+    val, test = metrics["val"], metrics["test"]
     rule_name = threshold.rule.split(":")[0]
     by_hand = rule_name == "manual"
     drop = val["f1"] - test["f1"]
@@ -127,12 +142,17 @@ def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_
     if rule_name in LABEL_RULES:
         sentence = (f"The threshold was chosen on validation rows ({threshold.rule}); test rows played no part in choosing it. "
                     f"{change}{' — expect the test figure on new data' if drop > 0.005 else ''}.")
+    elif by_hand and threshold.set_on in metrics:
+        tuned, other = threshold.set_on, "test" if threshold.set_on == "val" else "val"
+        gap = metrics[tuned]["f1"] - metrics[other]["f1"]
+        verdict = (f"here they do, by {gap:.3f}" if gap > 0.005 else "here they do not")
+        sentence = (f"You set this threshold by hand while looking at the {PART_NAMES[tuned]}: numbers on those rows can flatter it, and the "
+                    f"{PART_NAMES[other]} are the honest estimate ({verdict}). {change}.")
     elif by_hand:
-        sentence = (f"You set this threshold by hand while looking at the {PART_NAMES.get(shown_part, shown_part)}: numbers on those rows are "
-                    f"tuned on the rows shown and flatter it. {change}.")
+        sentence = (f"This threshold was set by hand, on rows this model does not record: either part's numbers can flatter it. {change}.")
     else:
         sentence = f"The threshold comes from normal training rows alone ({threshold.rule}), so neither part tuned it. {change}."
-    return HonestComparison(val, test, sentence, by_hand)
+    return HonestComparison(val, test, sentence, by_hand and threshold.set_on == shown_part)
 
 
 @dataclass

@@ -273,10 +273,14 @@ def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[floa
     return fig
 
 
-def move_cost_marker(fig: go.Figure, thresholds: np.ndarray, cost: np.ndarray, current: float) -> go.Figure:
-    """Move the current-threshold marker of a :func:`cost_figure` (drawn with a current value) in place."""
+def move_cost_marker(fig: go.Figure, thresholds: np.ndarray, cost: np.ndarray, current: float, current_cost: Optional[float] = None) -> go.Figure:
+    """Move the current-threshold marker of a :func:`cost_figure` (drawn with a current value) in place.
+
+    ``current_cost``: the exact cost at ``current`` (:meth:`core.evaluation.CostView.at`); the curve
+    steps between scores, so a threshold on a score reads one cut off it."""
     i = int(np.clip(np.searchsorted(thresholds, current, side="right") - 1, 0, len(thresholds) - 1))
-    fig.data[-1].update(x=[current], y=[cost[i]], name=f"current threshold ({cost[i]:.1f})")
+    y = float(cost[i]) if current_cost is None else current_cost
+    fig.data[-1].update(x=[current], y=[y], name=f"current threshold ({y:.1f})")
     return fig
 
 

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from core.data import name_list, numeric_columns
+from core.data import MISSING_TOKENS, name_list, numeric_columns
 from core.errors import DataError
 from core.target import MAX_ONE_HOT_LEVELS
 
@@ -245,6 +245,26 @@ class Preprocessor:
                 f"The table lacks column(s) the model needs: {name_list(missing)}. "
                 "Use a table with the same columns as the training data."
             )
+
+    def not_numbers(self, frame: pd.DataFrame) -> list[str]:
+        """One sentence per numeric feature with cells in ``frame`` that are text, not numbers nor empty.
+
+        :meth:`transform` scores such a cell as missing (the training median), as training did; a
+        user scoring a file must be told, since the row's score then ignores what the cell says.
+        """
+        notes = []
+        for column in self.numeric:
+            series = frame[column.name]
+            if series.dtype.kind in "fiub":  # read as numbers: nothing to say
+                continue
+            text = series.astype("string").str.strip()
+            bad = np.flatnonzero(np.isnan(_numeric_values(frame, column.name)) & ~(text.isna() | text.isin(MISSING_TOKENS)).to_numpy())
+            if len(bad):
+                first = str(series.iloc[bad[0]])
+                first = first if len(first) <= 40 else first[:39] + "…"
+                notes.append(f"{len(bad):,} cell(s) of '{column.name}' are not numbers (first in data row {bad[0] + 1:,}: '{first}'); "
+                             f"they were scored as missing, that is as the training median {column.median:.6g}. Correct them in the file if those rows matter.")
+        return notes
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         self.check_columns(frame)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -67,11 +68,13 @@ def escape_name(name: str, decimal: str = ".") -> str:
     return "'" + name if re.match(FORMULA_START, name) and not re.match(_plain_number(decimal), name) else name
 
 
-def _feature_frame(batch, preprocessor, decimal: str = ".", plain: Optional[dict[str, bool]] = None) -> pd.DataFrame:
+def _feature_frame(batch, preprocessor, decimal: str = ".", plain: Optional[dict[str, bool]] = None,
+                   not_numbers: Optional[dict[str, int]] = None) -> pd.DataFrame:
     """The model's columns of an all-text Arrow batch, parsed by the reader's own rule.
 
     ``plain`` (when given) learns, for each numeric feature, whether every cell is empty or a
     finite number as written: the writer then copies those cells without checking them again.
+    ``not_numbers`` (when given) counts, per numeric feature, the cells that are text (scored as missing).
     """
     data = {}
     numeric = {c.name for c in preprocessor.numeric}
@@ -81,7 +84,11 @@ def _feature_frame(batch, preprocessor, decimal: str = ".", plain: Optional[dict
             values = cast_numbers(column, decimal)
             if plain is not None:
                 plain[name] = values is not None and int(np.isfinite(values).sum()) == len(column) - column.null_count
-            data[name] = values if values is not None else parse_numbers(column, decimal)[0]
+            if values is None:
+                values, bad = parse_numbers(column, decimal)
+                if bad and not_numbers is not None:
+                    not_numbers[name] = not_numbers.get(name, 0) + bad
+            data[name] = values
         else:
             data[name] = text_series(column)
     return pd.DataFrame(data, copy=False)  # the columns as parsed, not consolidated into one block (a copy)
@@ -364,7 +371,7 @@ def scoring_workers(detector) -> int:
 
 
 def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = None,
-              workers: Optional[int] = None) -> dict[str, int]:
+              workers: Optional[int] = None) -> dict:
     """Score a CSV file chunk by chunk, so memory stays flat whatever its size.
 
     The dialect is detected once by the same code as :func:`core.data.read_table`
@@ -374,6 +381,8 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
     cells (and header cells) a spreadsheet would run escaped; only the model's
     feature columns are parsed for scoring. ``workers`` batches are scored at once
     (default :func:`scoring_workers`); the output is the same for any number.
+    Returns rows, flagged, and ``not_numbers``: per numeric feature, the cells that were text
+    (scored as missing, as training did), for the caller to say so.
     """
     path = Path(source)
     if not path.is_file():
@@ -390,9 +399,17 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
             for start in range(0, batch.num_rows, chunk_rows):
                 yield batch.slice(start, chunk_rows)
 
+    not_numbers: dict[str, int] = {}
+    counting = threading.Lock()
+
     def score_batch(batch):
         plain: dict[str, bool] = {}
-        return detector.decision_function(_feature_frame(batch, detector.preprocessor_, dialect.decimal, plain)), plain
+        text_cells: dict[str, int] = {}
+        scores = detector.decision_function(_feature_frame(batch, detector.preprocessor_, dialect.decimal, plain, text_cells))
+        with counting:
+            for name, count in text_cells.items():
+                not_numbers[name] = not_numbers.get(name, 0) + count
+        return scores, plain
 
     def reported(scored):
         for data, scores, flags in scored:
@@ -409,4 +426,4 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
     except BaseException:
         Path(dest).unlink(missing_ok=True)
         raise
-    return {"rows": rows, "flagged": flagged}
+    return {"rows": rows, "flagged": flagged, "not_numbers": dict(sorted(not_numbers.items()))}

@@ -82,6 +82,8 @@ class Threshold:
     value: float
     rule: str
     reason: str
+    #: The rows on screen when it was set by hand ("val" or "test"): the rows whose numbers it may flatter.
+    set_on: Optional[str] = None
 
 
 def _parse(rule: str) -> tuple[str, list[float]]:

@@ -38,7 +38,8 @@ def score_upload(session: state.Session, run: state.ModelRun) -> None:
     prepared = run.prepared
     reference = prepared.normal_rows("train") if prepared is not None else None
     drift = drift_report(run.detector.decision_scores_, scores, reference, table.frame, run.detector.preprocessor_.required_columns if reference is not None else ())
-    run.cache["scored"] = {"table": table, "source": raw, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True), "drift": drift}
+    run.cache["scored"] = {"table": table, "source": raw, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True), "drift": drift,
+                           "not_numbers": run.detector.preprocessor_.not_numbers(table.frame)}
 
 
 def label_check(session: state.Session, run: state.ModelRun, table, scores: np.ndarray, threshold: float) -> None:
@@ -86,6 +87,8 @@ def body() -> None:
         st.info("Upload a CSV with the model's columns to score it.")
         return
     table, scores, source = scored["table"], scored["scores"], scored["source"]
+    for note in scored.get("not_numbers", ()):
+        st.warning(plain(note, 400), icon=":material/warning:")
     flagged = int((scores > threshold.value).sum())
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows scored", f"{len(scores):,}")

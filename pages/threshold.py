@@ -31,11 +31,12 @@ class View:
         self.session, self.run, self.owner = session, run, run.widgets
         self.parts = run.scores
         self.grid = run.cached("slider_grid", lambda: slider_grid(self.parts))
+        self.part = "val"  # the rows shown, set when the panel is drawn: a move by hand is made on them
 
     # --- the threshold in use, one value for every widget ------------------
     def jump(self, value: float, rule: str = state.BY_HAND[0], reason: str = state.BY_HAND[1]) -> None:
         """Every control shows the one threshold in use: the live control follows by itself."""
-        self.run.set_threshold(value, rule, reason)
+        self.run.set_threshold(value, rule, reason, set_on=self.part)
         state.set_widget(self.owner, "thr_exact", float(value))
 
     def from_number(self) -> None:
@@ -88,7 +89,7 @@ class View:
             if len(cache) >= 2 * MAX_CACHED_COST_CURVES:
                 cache.clear()
             cache[key] = cost_figure(result.thresholds, result.cost, threshold, result.best.value, log_x=log_x)
-        return move_cost_marker(cache[key], result.thresholds, result.cost, threshold)
+        return move_cost_marker(cache[key], result.thresholds, result.cost, threshold, result.current_cost)
 
     def curve_figure(self, kind: str, part: str, conf):
         """The ROC or PR figure built once per model and part; a move only moves its marker."""
@@ -231,6 +232,7 @@ def report_tab(view: View, threshold) -> None:
 @st.fragment
 def threshold_panel(view: View, part: str, log_x: bool) -> None:
     run = view.run
+    view.part = part
     shown = view.parts[part]
     control, exact = st.columns([4, 1])
     with control:

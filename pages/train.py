@@ -145,7 +145,9 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
     c2.metric("Best validation loss", f"{detector.best_val_loss_:.4g}", help=f"At epoch {detector.best_epoch_}; those weights are kept.")
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
     c4.metric("Parameters", f"{detector.n_parameters_:,}")
-    st.caption(f"{how}. Threshold chosen: {detector.threshold_:.6g} — {detector.threshold_reason_}. {detector.score_description()}")
+    in_use = run.threshold
+    later = "" if in_use.value == detector.threshold_ else f" In use now: {in_use.value:.6g} — {in_use.reason} (the sidebar's)."
+    st.caption(f"{how}. Threshold chosen at training: {detector.threshold_:.6g} — {detector.threshold_reason_}.{later} {detector.score_description()}")
     link, download = st.columns([1, 1])
     with link:
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")

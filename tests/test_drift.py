@@ -34,3 +34,15 @@ def test_scores_alone_give_a_verdict_when_training_rows_are_not_at_hand():
     report = drift_report(rng.normal(size=500), rng.normal(size=500) + 2)
     assert report.columns == () and report.score.moved
     assert report.sentence().startswith("The anomaly scores moved")
+
+
+def test_a_large_gap_on_few_rows_is_called_chance_not_below_the_size_bar():
+    """20 new rows: a gap above MOVED_KS that is not significant must not read 'below 0.1'."""
+    ref, _ = frames(shift=0.0)
+    rng = np.random.default_rng(5)
+    new = pd.DataFrame({"a": rng.normal(size=20) + 0.3, "b": rng.normal(size=20)})
+    report = drift_report(ref["a"].to_numpy(), new["a"].to_numpy(), ref, new, ["a", "b"])
+    top = report.columns[0]
+    assert report.moved == [] and top.statistic >= MOVED_KS and top.p_value >= 0.01
+    sentence = report.sentence()
+    assert f"below {MOVED_KS}" not in sentence and "beyond chance" in sentence and f"p = {top.p_value:.2g}" in sentence

@@ -2,6 +2,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from plotly.offline import get_plotlyjs
 
@@ -70,10 +71,30 @@ def test_min_cost_threshold_matches_the_rule_and_honest_note(session):
     from core.evaluation import apply_rule
     assert view.best.value == pytest.approx(apply_rule(detector, parts, "cost:1:50").value)
     assert view.cost.min() == pytest.approx(view.cost[view.thresholds.searchsorted(view.best.value)])
-    by_hand = honest_comparison(parts, Threshold(1.0, "manual", "x"), "test")
-    assert by_hand.tuned_on_shown and "tuned on the rows shown" in by_hand.sentence
+    by_hand = honest_comparison(parts, Threshold(1.0, "manual", "x", set_on="test"), "test")
+    assert by_hand.tuned_on_shown and "looking at the test rows" in by_hand.sentence
     chosen = honest_comparison(parts, Threshold(detector.threshold_, "max_f1", "x"), "test")
     assert not chosen.tuned_on_shown and "test rows played no part" in chosen.sentence
+
+
+def test_a_hand_set_threshold_names_the_rows_it_was_set_on_not_the_rows_shown(session):
+    _, _, parts = session
+    on_val = honest_comparison(parts, Threshold(1.0, "manual", "x", set_on="val"), "test")
+    assert "looking at the validation rows" in on_val.sentence and "the test rows are the honest estimate" in on_val.sentence
+    assert not on_val.tuned_on_shown
+    on_test = honest_comparison(parts, Threshold(1.0, "manual", "x", set_on="test"), "val")
+    assert "looking at the test rows" in on_test.sentence and "the validation rows are the honest estimate" in on_test.sentence
+
+
+def test_whether_the_tuned_rows_flatter_a_hand_set_threshold_is_read_from_their_numbers(session):
+    _, _, parts = session
+    verdicts = set()
+    for t in np.quantile(parts["val"].scores, np.linspace(0.5, 0.995, 25)):
+        comparison = honest_comparison(parts, Threshold(float(t), "manual", "x", set_on="val"), "val")
+        flattered = comparison.validation["f1"] - comparison.test["f1"] > 0.005
+        assert ("here they do," in comparison.sentence) == flattered and ("here they do not" in comparison.sentence) != flattered
+        verdicts.add(flattered)
+    assert len(verdicts) == 2  # both verdicts were met on the way
 
 
 def test_report_lists_only_the_parameters_its_architecture_reads(session):

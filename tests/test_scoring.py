@@ -20,7 +20,7 @@ def test_chunked_csv_scores_equal_in_memory_scores(fitted, tmp_path):
     out = pd.read_csv(dest)
     expected = score_frame(det, pd.read_csv(src))
     np.testing.assert_allclose(out["anomaly_score"], expected["anomaly_score"], rtol=1e-6)
-    assert summary == {"rows": len(X), "flagged": int(expected["is_anomaly"].sum())}
+    assert summary == {"rows": len(X), "flagged": int(expected["is_anomaly"].sum()), "not_numbers": {}}
     assert seen[-1] == len(X) and len(seen) == int(np.ceil(len(X) / 100))
     assert out["note"][0] == "'=1+1" and str(out["note"][1]) == "-7"
     assert list(out.columns[:-2]) == list(X.columns) + ["note"]
@@ -32,8 +32,9 @@ def test_feature_cells_that_are_not_plain_numbers_are_written_back_escaped(fitte
     rows = X.iloc[:300].astype(object)
     rows.iloc[0, 0], rows.iloc[1, 0], rows.iloc[2, 1] = "=1+1", "\t-2.5", "nan"
     rows.to_csv(src, index=False)
-    score_csv(det, src, dest, chunk_rows=100)
+    summary = score_csv(det, src, dest, chunk_rows=100)
     cells = dest.read_text().splitlines()
+    assert summary["not_numbers"] == {X.columns[0]: 1}  # '=1+1' is text, scored as missing; '\t-2.5' and 'nan' are numbers and missing
     assert cells[1].split(",")[0] == "'=1+1" and cells[2].split(",")[0] == "'\t-2.5"
     assert cells[3].split(",")[1] == "nan"  # not a formula: kept as written
     assert cells[4].split(",")[:8] == [str(v) for v in X.iloc[3]]  # plain numbers copied as they were
@@ -84,3 +85,16 @@ def test_a_large_file_scored_with_one_blas_thread_writes_the_same_bytes(fitted, 
     score_csv(det, src, tmp_path / "bulk.csv", chunk_rows=500)
     assert (tmp_path / "bulk.csv").read_bytes() == (tmp_path / "default.csv").read_bytes()
     assert seen and set(seen) == {1}
+
+
+def test_text_in_a_numeric_feature_of_a_scored_file_is_named_not_scored_silently():
+    from core.data import read_table
+    from core.preprocess import Preprocessor
+
+    train = pd.DataFrame({"power_kw": np.arange(1.0, 41.0), "temp": np.linspace(10, 20, 40)})
+    pre = Preprocessor("standard").fit(train, ["power_kw", "temp"])
+    scored = read_table(b"power_kw,temp\n1.5,11\nbroken,12\n,13\nNA,14\n2,15\noff,16\n", name="new.csv").frame
+    notes = pre.not_numbers(scored)
+    assert len(notes) == 1 and "2 cell(s) of 'power_kw'" in notes[0] and "data row 2: 'broken'" in notes[0]
+    assert f"{pre.numeric[0].median:.6g}" in notes[0]  # what the cell was scored as
+    assert pre.not_numbers(read_table(b"power_kw,temp\n1.5,11\n,12\nNA,13\n", name="ok.csv").frame) == []

@@ -45,3 +45,15 @@ def test_a_moved_cost_marker_equals_a_cost_figure_drawn_afresh():
     first, later = (float(np.quantile(part.scores, q)) for q in (0.5, 0.97))
     moved = move_cost_marker(cost_figure(thresholds, cost, first, best, log_x=True), thresholds, cost, later).to_plotly_json()
     assert moved == cost_figure(thresholds, cost, later, best, log_x=True).to_plotly_json()
+
+
+def test_the_cost_at_a_threshold_is_the_cost_of_the_confusion_counts_there():
+    """A threshold on a score (as a hand-set or a validation-chosen one is, read on other rows) costs what
+    its own false alarms and misses cost, not what the curve's cut just below it costs."""
+    parts = {"val": _val_part()}
+    curve, costs = parts["val"].curve, Costs(1.0, 50.0)
+    on_scores = np.sort(parts["val"].scores)[[0, 7, 999, 1990, 1999]].tolist()
+    for t in on_scores + [float(np.mean(on_scores[2:4])), -1.0, 1e9]:
+        conf = curve.at(t)
+        expected = 1000 * (conf.fp * 1.0 + conf.fn * 50.0) / conf.n  # at the data's anomaly share
+        assert cost_view(parts, costs, t).current_cost == pytest.approx(expected, rel=1e-12), t

@@ -207,8 +207,9 @@ class ModelRun:
 
         return isinstance(self.detector, AutoencoderDetector)
 
-    def set_threshold(self, value: float, rule: str = BY_HAND[0], reason: str = BY_HAND[1]) -> None:
-        self.threshold = Threshold(float(value), rule, reason)
+    def set_threshold(self, value: float, rule: str = BY_HAND[0], reason: str = BY_HAND[1], set_on: Optional[str] = None) -> None:
+        """``set_on``: for a threshold set by hand, the rows on screen then ("val" or "test")."""
+        self.threshold = Threshold(float(value), rule, reason, set_on if rule == BY_HAND[0] else None)
 
     def cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """A value derived from this model (histogram grid, bootstrap, per-feature errors, latent codes)."""

@@ -246,7 +246,8 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     n_seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 5
     first = int(args[args.index("--first-seed") + 1]) if "--first-seed" in args else 0
-    names = [a for a in args if not a.startswith("--") and not a.isdigit()] or [n for n in available() if n not in HELD_OUT]
+    skip = {args[args.index(o) + 1] for o in ("--set", "--seeds", "--first-seed", "--ensemble") if o in args}
+    names = [a for a in args if not a.startswith("--") and not a.isdigit() and a not in skip] or [n for n in available() if n not in HELD_OUT]
     if "--parts" in args or "--ensemble" in args or "--tails" in args:
         k = int(args[args.index("--ensemble") + 1]) if "--ensemble" in args else 0
         for i, n in enumerate(names):
@@ -262,6 +263,11 @@ if __name__ == "__main__":
     for n in names:
         if "--tail" in args:
             collected[n] = measure(n, range(first, first + n_seeds), TAIL_VARIANTS)
+        elif "--set" in args:  # --set name=json_value: one setting against the default, e.g. --set activation='"tanh"'
+            import json
+
+            name_, value = args[args.index("--set") + 1].split("=", 1)
+            collected[n] = measure(n, range(first, first + n_seeds), {"default": {}, f"{name_}={value}": {name_: json.loads(value)}})
         elif "--next" in args:
             collected[n] = measure(n, range(first, first + n_seeds), NEXT_VARIANTS, NEXT_STATISTICS)
         else:
