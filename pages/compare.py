@@ -7,6 +7,7 @@ from core.leaderboard import IN_USE, Entry, leaderboard
 from core.plots import compare_figure
 from ui import session as state
 from ui.guard import run_page, stop_with
+from ui.set_aside import go_back_button
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 
 
@@ -16,6 +17,9 @@ def entries(session: state.Session, study: state.Study) -> list[Entry]:
     run = session.scored_run
     if run is not None and run.origin != "compared":
         out.append(Entry(f"{IN_USE}{run.name} ({run.origin})", run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None)))
+    aside = study.set_aside
+    if aside is not None and aside is not run:
+        out.append(Entry(f"{aside.name} ({aside.origin}, set aside)", aside.is_autoencoder, aside.scores, aside.threshold.value, getattr(aside.detector, "fit_seconds_", None)))
     return out
 
 
@@ -56,6 +60,7 @@ def comparison(session: state.Session, study: state.Study) -> None:
         session.use_result(results[chosen], "compared")
         st.success(f"{chosen} is now the model in use.")
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
+    go_back_button(session, "compare_back")
 
 
 def search(session: state.Session, study: state.Study) -> None:

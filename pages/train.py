@@ -16,6 +16,7 @@ from ui import session as state
 from ui.downloads import model_download
 from ui.guard import run_page, stop_with
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
+from ui.set_aside import go_back_button
 from ui.sidebar import model_line
 from ui.text import message
 
@@ -136,6 +137,7 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
     detector = run.detector
     if not hasattr(detector, "history_"):
         st.info(f"The model in use is {run.name}, chosen on the Compare page. Train an autoencoder here to replace it.")
+        go_back_button(session, "train_back")
         return
     how = "Stopped by you" if detector.stopped_by_user_ else ("Ended by early stopping" if detector.epochs_run_ < detector.epochs else "Ran all epochs")
     st.markdown(model_line(run))

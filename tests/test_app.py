@@ -394,6 +394,29 @@ def test_compare_shows_the_model_in_use_and_hands_a_baseline_to_the_other_pages(
     assert not at.exception and any("baseline" in i.value for i in at.info)
 
 
+def test_using_a_baseline_sets_the_trained_model_aside_and_one_click_puts_it_back_as_it_was(trained_state):
+    at = app("pages/compare.py", trained_state)
+    trained = session(at).run
+    trained.set_threshold(1.2345)  # a threshold set by hand must survive the round trip
+    widget(at, "multiselect", "Detectors").set_value(["iforest"])
+    at.form_submit_button[0].click()
+    at.run()
+    widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("Isolation Forest")
+    at.button(key="compare_use").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert session(at).run.origin == "compared" and session(at).study.set_aside is trained
+    at.run()  # the table is drawn again with the model set aside as a row of its own
+    assert "dense autoencoder (trained, set aside)" in set(at.dataframe[0].value["detector"])
+    at.switch_page("pages/train.py")
+    at.run()
+    at.button(key="train_back").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert session(at).run is trained and trained.threshold.value == 1.2345 and session(at).study.set_aside is None
+    assert not any(b.key == "train_back" for b in at.button)
+
+
 def test_compare_then_another_sample_leaves_no_comparison_behind(trained_state):
     at = app("pages/compare.py", trained_state)
     widget(at, "multiselect", "Detectors").set_value(["iforest"])

@@ -104,6 +104,8 @@ class Study:
     _ahead_finalizer: Optional[weakref.finalize] = field(default=None, repr=False)
     comparison: Optional[list] = None
     search: Optional[tuple] = None
+    #: The trained or restored model that a compared one replaced in use: kept, so the user can go back to it.
+    set_aside: Optional["ModelRun"] = None
     widgets: Kept = field(default_factory=Kept)
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -341,6 +343,7 @@ class Session:
         study = self._require_study()
         detector = study.training.end_fit()
         study.training = None
+        study.set_aside = None  # a newer training replaces what was set aside too
         self.run = ModelRun(detector, "trained", study, score_all(detector, study.prepared))
         return self.run
 
@@ -349,7 +352,17 @@ class Session:
         study = self._require_study()
         if result not in (study.comparison or []) and (study.search is None or result is not study.search[1]):
             raise DataError("That result belongs to another table or choice; compare again on the current data.")
+        if self.run is not None and self.run.study is study and self.run.origin in ("trained", "restored"):
+            study.set_aside = self.run  # with its threshold and page settings, for :meth:`use_set_aside`
         self.run = ModelRun(result.detector, origin, study, result.parts)
+        return self.run
+
+    def use_set_aside(self) -> ModelRun:
+        """Put the model that a compared one replaced back in use, as it was (threshold and settings)."""
+        study = self._require_study()
+        if study.set_aside is None:
+            raise DataError("No trained or restored model was set aside on this split; train one on the Train page.")
+        self.run, study.set_aside = study.set_aside, None
         return self.run
 
     def restore(self, data: bytes, name: str) -> ModelRun:
