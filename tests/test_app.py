@@ -417,6 +417,16 @@ def test_using_a_baseline_sets_the_trained_model_aside_and_one_click_puts_it_bac
     assert not any(b.key == "train_back" for b in at.button)
 
 
+def test_the_threshold_page_during_a_paused_training_says_so_and_links_back_to_train():
+    at = app()
+    study = session(at).study
+    session(at).start_training(study.begin_training({**study.form_defaults(), "epochs": 2}))
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("A training is under way" in i.value for i in at.info) and not any("Train a model first" in i.value for i in at.info)
+
+
 def test_compare_then_another_sample_leaves_no_comparison_behind(trained_state):
     at = app("pages/compare.py", trained_state)
     widget(at, "multiselect", "Detectors").set_value(["iforest"])

@@ -70,6 +70,10 @@ def require_scored_run(session, why: str):
 
     run = session.scored_run
     if run is None:
+        study = session.study
+        if study is not None and study.training is not None:
+            stop_with(f"A training is under way: it pauses while you are away from the Train page and goes on when you return there. {why[0].upper()}{why[1:]}",
+                      TRAIN_PAGE, "Go to Train")
         if session.run is not None:
             stop_with("The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
         stop_with(f"Train a model first: {why}", TRAIN_PAGE, "Go to Train")
