@@ -134,11 +134,12 @@ def feature_choice(frame: pd.DataFrame, label: str | None) -> FeatureChoice:
     Linear in the table: the dtypes are looked up once and each column is read once.
     """
     numeric = set(numeric_columns(frame))
+    label_like = set(likely_label_columns(frame))
     features, excluded = [], {}
     for column in frame.columns:
         if column == label:
             continue
-        why = _exclusion(frame[column], column in numeric)
+        why = "looks like a label column: as a feature it would leak the answer" if column in label_like else _exclusion(frame[column], column in numeric)
         if why is None:
             features.append(column)
         else:

@@ -59,8 +59,8 @@ def restore_controls(session: state.Session) -> None:
                 st.page_link(THRESHOLD_PAGE if scored else SCORE_PAGE, label="Go to Threshold" if scored else "Go to Score", icon=":material/arrow_forward:")
 
 
-def choice_controls(session: state.Session) -> None:
-    """Label, normal classes, features and seed; a refused choice keeps the last valid one."""
+def choice_controls(session: state.Session) -> bool:
+    """Label, normal classes, features and seed; a refused choice keeps the last valid one (returns False then)."""
     ws = session.workspace
     frame, choice, owner = ws.table.frame, ws.choice, ws.widgets
     columns = list(frame.columns)
@@ -87,8 +87,6 @@ def choice_controls(session: state.Session) -> None:
         st.markdown("#### Features")
         suggested = feature_choice(frame, label)
         default = list(choice.features) if label == choice.label and choice.features else suggested.features
-        if label is None:  # without labels, a column that looks like one must not become a feature by default
-            default = [f for f in default if f not in likely_label_columns(frame)]
         options = [c for c in columns if c != label]
         features = state.kept(st.multiselect, "Feature columns", owner=owner, name=f"data_features_{columns.index(label) if label is not None else -1}",
                               default=[f for f in default if f in options], valid=lambda v: all(c in options for c in v), options=options, format_func=str,
@@ -97,10 +95,9 @@ def choice_controls(session: state.Session) -> None:
         if left_out:
             st.caption("Left out by default: " + "; ".join(f"'{plain(c, 60)}' ({why})" for c, why in list(left_out.items())[:10])
                        + (f"; and {len(left_out) - 10:,} more" if len(left_out) > 10 else "") + ".")
-        if label is None:
-            leaking = [c for c in likely_label_columns(frame) if c in features]
-            if leaking:
-                st.warning(f"{names(leaking)} looks like a label column: as a feature, the answer leaks into the model.", icon=":material/warning:")
+        leaking = [c for c in likely_label_columns(frame) if c in features]
+        if leaking:
+            st.warning(f"{names(leaking)} looks like a label column: as a feature, the answer leaks into the model.", icon=":material/warning:")
         seed = state.kept(st.number_input, "Split seed", owner=owner, name="data_seed", default=int(choice.seed), min_value=0, max_value=10_000, step=1,
                           help="Seeds the stratified 60/20/20 train/validation/test split and the network.")
         st.dataframe(column_summary(frame), width="stretch", height=260, hide_index=True)
@@ -109,6 +106,8 @@ def choice_controls(session: state.Session) -> None:
     except DataError as exc:
         kept_note = " The last valid choice stays in use until this is fixed." if session.study is not None else ""
         st.error(f"{message(exc)}{kept_note}", icon=":material/error:")
+        return False
+    return True
 
 
 def body() -> None:
@@ -132,14 +131,18 @@ def body() -> None:
     if session.workspace.problem and session.study is not None:
         st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")
     st.dataframe(table.frame.head(20), width="stretch", height=260)
-    choice_controls(session)
+    chosen = choice_controls(session)
 
     prepared = session.prepared
     if prepared is not None:
         s, y = prepared.split, prepared.target.y
-        parts = [f"{name} {len(rows):,}" + (f" ({int(y[rows].sum())} anomalies)" if y is not None else "") for name, rows in (("train", s.train), ("validation", s.val), ("test", s.test))]
+        parts = [f"{name} {len(rows):,}" + (f" ({int(y[rows].sum()):,} anomalies)" if y is not None else "") for name, rows in (("train", s.train), ("validation", s.val), ("test", s.test))]
         seen = "only the normal training rows" if y is not None else "every training row (there is no label)"
-        st.success("Ready to train: " + " · ".join(parts) + f". The network sees {seen}.", icon=":material/check_circle:")
+        if y is not None and y.mean() > 0.5:
+            st.warning(f"Anomalies are {y.mean():.0%} of the rows: an anomaly detector expects them to be rare, and learns only from the normal rows. "
+                       "Check the label column and which of its classes are normal.", icon=":material/warning:")
+        (st.success if chosen else st.info)(("Ready to train: " if chosen else "Still ready to train with the last valid choice: ") + " · ".join(parts)
+                                            + f". The network sees {seen}.", icon=":material/check_circle:")
         st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/arrow_forward:")
         session.train_ahead_from_defaults()  # begun while this page is read
 

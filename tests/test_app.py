@@ -427,6 +427,22 @@ def test_the_threshold_page_during_a_paused_training_says_so_and_links_back_to_t
     assert any("A training is under way" in i.value for i in at.info) and not any("Train a model first" in i.value for i in at.info)
 
 
+def test_the_data_page_marks_a_refused_choice_as_the_last_valid_one_and_warns_when_anomalies_are_not_rare():
+    at = app()
+    widget(at, "multiselect", "Normal class(es)").set_value(["normal", "bearing_fault", "overheat", "sensor_drift"])  # refused
+    at.run()
+    assert at.error and not at.success
+    assert any(i.value.startswith("Still ready to train with the last valid choice") for i in at.info)
+    widget(at, "multiselect", "Normal class(es)").set_value(["overheat"])  # 50 normal rows against 2,950 anomalies
+    at.run()
+    assert not at.exception, at.exception
+    assert any("an anomaly detector expects them to be rare" in w.value for w in at.warning)
+    assert any(x.value.startswith("Ready to train") for x in at.success)
+    widget(at, "multiselect", "Normal class(es)").set_value(["normal"])
+    at.run()
+    assert not any("expects them to be rare" in w.value for w in at.warning)
+
+
 def test_compare_then_another_sample_leaves_no_comparison_behind(trained_state):
     at = app("pages/compare.py", trained_state)
     widget(at, "multiselect", "Detectors").set_value(["iforest"])

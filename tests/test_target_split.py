@@ -93,9 +93,10 @@ def test_feature_choice_says_why_each_column_is_left_out_and_validate_refuses_it
     f = pd.DataFrame({"n": range(30), "cat": ["a", "b"] * 15, "id": [f"row{i}" for i in range(30)], "empty": [None] * 30,
                       "const": [1] * 30, "many": [f"v{i % 25}" for i in range(30)], "Status": ["ok", "bad"] * 15})
     choice = feature_choice(f, None)
-    assert choice.features == ("n", "cat", "Status")
+    assert choice.features == ("n", "cat")
     assert choice.excluded == {"id": "identifier-like: unique text per row", "empty": "all missing (entirely empty)", "const": "constant",
-                               "many": "too many text levels (25 > 20)"}
+                               "many": "too many text levels (25 > 20)", "Status": "looks like a label column: as a feature it would leak the answer"}
+    assert "Status" not in feature_choice(f.assign(y=[0, 1] * 15), "y").features  # a second label column is left out beside the chosen one
     assert likely_label_columns(f) == ["Status"]
     with pytest.raises(DataError, match="'id': identifier-like"):
         validate_features(f, ["n", "id"], None)
