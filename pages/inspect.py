@@ -2,14 +2,16 @@
 
 import hashlib
 
+import numpy as np
 import streamlit as st
 
 from core.evaluation import PART_NAMES
 from core.explain import OUTCOMES, explain_row, feature_importance, filter_rows, is_sequence, latent_points, per_feature_errors, row_table
 from core.plots import contributions_figure, feature_importance_figure, histogram_figure, latent_figure, mark_score, reconstruction_figure
 from ui import session as state
-from ui.guard import require_scored_run, run_page, stop_with
+from ui.guard import require_scored_run, run_page
 from ui.paths import COMPARE_PAGE
+from ui.set_aside import go_back_button
 
 
 def filters(run: state.ModelRun) -> tuple[str, list[str], str]:
@@ -42,13 +44,33 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     return int(row_number)
 
 
+def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
+    """A baseline scores rows but cannot say which feature a score comes from: its rows and where each sits, no more."""
+    st.info(f"The model in use is {run.name}, a baseline from the Compare page: it scores each row, but per-feature explanations need an "
+            "autoencoder's reconstruction. Its rows and scores are below; for explanations choose an autoencoder on the Compare page or train one.")
+    go_back_button(session, "inspect_back")
+    st.page_link(COMPARE_PAGE, label="Go to Compare", icon=":material/arrow_forward:")
+    threshold = run.threshold.value
+    part, wanted, search = filters(run)
+    shown = run.scores[part]
+    row_number = pick_row(run, part, wanted, search, threshold)
+    position = row_number - 1
+    among = np.flatnonzero(shown.positions == position)
+    score = float(shown.scores[among[0]]) if len(among) else float(run.detector.decision_function(run.prepared.table.frame.iloc[[position]])[0])
+    st.subheader(f"Row {row_number}: score {score:.4g} — {'flagged as anomaly' if score > threshold else 'passed as normal'}")
+    if not len(among):
+        st.caption("This row is not among the shown rows (it may be a training row); it is scored all the same.")
+    hist = histogram_figure(shown.bins_log, threshold, title=f"Where row {row_number} sits among the {PART_NAMES[part]}")
+    st.plotly_chart(mark_score(hist, score, f"row {row_number}"), key="inspect_hist")
+
+
 def body() -> None:
     session = state.get()
     st.title("Inspect")
     run = require_scored_run(session, "this page explains its scores.")
     if not run.is_autoencoder:
-        stop_with(f"The model in use is {run.name}, a baseline from the Compare page: per-feature explanations need an autoencoder's reconstruction. "
-                  "Choose an autoencoder on the Compare page or train one.", COMPARE_PAGE, "Go to Compare")
+        baseline_rows(session, run)
+        return
     with st.expander("What am I looking at?"):
         st.markdown(
             "The autoencoder squeezes each row into a short code and rebuilds it from that code. It learned to do that for normal "

@@ -392,6 +392,14 @@ def test_compare_shows_the_model_in_use_and_hands_a_baseline_to_the_other_pages(
     at.switch_page("pages/inspect.py")
     at.run()
     assert not at.exception and any("baseline" in i.value for i in at.info)
+    # a baseline's rows and scores are still there to look at: the top row, with its score as the Threshold page has it
+    val = session(at).run.scores["val"]
+    top = int(np.argmax(val.scores))
+    assert at.subheader[0].value.startswith(f"Row {int(val.positions[top]) + 1}: score {val.scores[top]:.4g}")
+    widget(at, "number_input", "…or type a row number (as in the file, from 1)").set_value(int(session(at).prepared.split.train[0]) + 1)
+    at.run()  # a training row, scored by the baseline itself
+    assert not at.exception, at.exception
+    assert "not among the shown rows" in " ".join(c.value for c in at.caption)
 
 
 def test_using_a_baseline_sets_the_trained_model_aside_and_one_click_puts_it_back_as_it_was(trained_state):
