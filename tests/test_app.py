@@ -451,6 +451,13 @@ def test_the_data_page_marks_a_refused_choice_as_the_last_valid_one_and_warns_wh
     assert not any("expects them to be rare" in w.value for w in at.warning)
 
 
+def test_a_page_that_stops_early_still_shows_the_session_in_the_sidebar():
+    at = app("pages/threshold.py")
+    assert any("Train a model first" in i.value for i in at.info)
+    sidebar_text = " ".join(m.value for m in at.sidebar.markdown)
+    assert "**Dataset**" in sidebar_text and "sensors" in sidebar_text and "**Model**" in sidebar_text
+
+
 def test_compare_then_another_sample_leaves_no_comparison_behind(trained_state):
     at = app("pages/compare.py", trained_state)
     widget(at, "multiselect", "Detectors").set_value(["iforest"])

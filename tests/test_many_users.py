@@ -128,8 +128,8 @@ def test_three_sessions_training_different_tables_see_only_their_own(tmp_path):
                 side = sidebar_text(page)
                 assert name in side and f"{rows:,} rows × {columns:,} columns" in side and f"{features} features" in side, side
                 assert not [other for other in expected if other != name and other in side], side
-                assert "Stopped by you" in page.get_by_text("Threshold chosen:").inner_text()
-                chosen = re.search(r"Threshold chosen: (\S+) —", page.get_by_text("Threshold chosen:").inner_text()).group(1)
+                assert "Stopped by you" in page.get_by_text("Threshold chosen at training:").inner_text()
+                chosen = re.search(r"Threshold chosen at training: (\S+) —", page.get_by_text("Threshold chosen at training:").inner_text()).group(1)
                 thresholds[name] = chosen
                 assert re.search(rf"Threshold\s+{re.escape(chosen)} ", side), side
                 page.get_by_role("link", name="Go to Threshold").first.click()

@@ -16,6 +16,11 @@ from ui.text import message
 log = logging.getLogger("anomaly_lab")
 
 
+class PageStopped(Exception):
+    """Raised by :func:`stop_with` to end a page's body early. Not ``st.stop()``: its stop request stays
+    pending, so the sidebar drawn after it was cut off at its first element and vanished."""
+
+
 def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> None:
     """Run ``body``; a DataError is shown as what to fix, anything else as a short
     apology (the traceback goes to the server log, never to the page). The sidebar is
@@ -24,6 +29,8 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
     _through_app_navigation()
     try:
         body()
+    except PageStopped:  # the page said what is missing and how to get it; the sidebar still shows the session
+        pass
     except ScriptControlException:  # st.stop, st.rerun, st.switch_page: Streamlit's own control flow
         sidebar(show_threshold=sidebar_threshold)
         raise
@@ -61,7 +68,7 @@ def stop_with(message: str, page: str, label: str) -> None:
     """Stop the page with a message and a link to the step that fixes it."""
     st.info(message)
     st.page_link(page, label=label, icon=":material/arrow_forward:")
-    st.stop()
+    raise PageStopped
 
 
 def require_scored_run(session, why: str):
