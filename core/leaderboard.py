@@ -10,10 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
+import numpy as np
 import pandas as pd
 
 RANK_BY = "AP (validation)"
 IN_USE = "in use: "
+#: Paired bootstrap of the validation rows behind "ahead": resamples, rows kept (a seeded sample beyond),
+#: the share of resamples a lead must hold in to be called more than noise, and the ROC-AUC under which
+#: no detector is said to do much better than chance.
+RESAMPLES = 200
+MAX_RESAMPLED_ROWS = 20_000
+CLEAR_LEAD = 0.9
+NEAR_CHANCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,34 @@ def _row(entry: Entry) -> dict[str, Any]:
     }
 
 
+def lead_share(leader: np.ndarray, other: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
+    """The share of paired bootstrap resamples of the rows in which ``leader``'s average precision beats ``other``'s.
+
+    Poisson(1) weights per row (the usual stand-in for resampling with replacement, one matrix for
+    all resamples), the same weights for both scores; each AP is one pass over its rows sorted once.
+    """
+    y = np.asarray(y, bool)
+    rng = np.random.default_rng(seed)
+    if len(y) > MAX_RESAMPLED_ROWS:
+        keep = rng.choice(len(y), MAX_RESAMPLED_ROWS, replace=False)
+        leader, other, y = np.asarray(leader)[keep], np.asarray(other)[keep], y[keep]
+    weights = rng.poisson(1.0, size=(RESAMPLES, len(y))).astype(np.float64)
+
+    def ap(scores: np.ndarray) -> np.ndarray:
+        order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
+        w, hit = weights[:, order], y[order]
+        tp = np.cumsum(w * hit, axis=1)
+        precision = tp / np.maximum(np.cumsum(w, axis=1), 1e-12)
+        return (w * hit * precision).sum(axis=1) / np.maximum((w * hit).sum(axis=1), 1e-12)
+
+    return float(np.mean(ap(leader) > ap(other)))
+
+
+def _noise_note(share: float) -> str:
+    return (f" That lead holds in {share:.0%} of {RESAMPLES} resamples of the validation rows: it is within what another sample of rows "
+            "could give, so either choice is defensible." if share < CLEAR_LEAD else "")
+
+
 def leaderboard(entries: Sequence[Entry]) -> Leaderboard:
     rows = pd.DataFrame([_row(e) for e in entries]).sort_values(RANK_BY, ascending=False, kind="stable").reset_index(drop=True)
     rows.insert(0, "best", [f"★ best by {RANK_BY}"] + [""] * (len(rows) - 1))
@@ -61,14 +97,22 @@ def leaderboard(entries: Sequence[Entry]) -> Leaderboard:
     else:
         a, b = ae.iloc[0], base.iloc[0]
         gap = float(b[RANK_BY] - a[RANK_BY])
+        by_name = {e.name: e.parts["val"] for e in entries}
+        val_a, val_b = by_name[a["detector"]], by_name[b["detector"]]
         if abs(gap) < 0.0005:
             verdict = (f"The best autoencoder, {a['detector']}, and the best baseline, {b['detector']}, are level on validation rows "
                        f"(average precision {a[RANK_BY]:.3f}): the simpler baseline does as well here.")
         elif gap > 0:
             best_baseline = str(b["detector"])
+            share = lead_share(val_b.scores, val_a.scores, val_a.y)
             verdict = (f"The baseline {b['detector']} is ahead of every autoencoder on validation rows: average precision {b[RANK_BY]:.3f} against "
-                       f"{a[RANK_BY]:.3f} for {a['detector']} (by {gap:.3f}). On this data the simpler model is the honest choice.")
+                       f"{a[RANK_BY]:.3f} for {a['detector']} (by {gap:.3f})." + (_noise_note(share) or " On this data the simpler model is the honest choice."))
         else:
+            share = lead_share(val_a.scores, val_b.scores, val_a.y)
             verdict = (f"The autoencoder {a['detector']} leads on validation rows: average precision {a[RANK_BY]:.3f} against {b[RANK_BY]:.3f} "
-                       f"for the best baseline, {b['detector']} (by {-gap:.3f}).")
+                       f"for the best baseline, {b['detector']} (by {-gap:.3f}).{_noise_note(share)}")
+    top_auc = float(rows["ROC-AUC (validation)"].max())
+    if top_auc < NEAR_CHANCE:
+        verdict = (f"No detector does much better than chance on these rows (the best validation ROC-AUC is {top_auc:.2f}; 0.5 is chance): "
+                   "check the label, the normal classes and the features before trusting any of them. " + verdict)
     return Leaderboard(rows, best, verdict, best_baseline)

@@ -8,12 +8,13 @@ from core.leaderboard import Entry, leaderboard
 from core.metrics import ThresholdCurve
 
 
-def parts(separation: float, seed: int = 0):
+def parts(separation: float, seed: int = 0, jitter: float = 0.0):
     rng = np.random.default_rng(seed)
     y = np.r_[np.zeros(200, int), np.ones(20, int)]
-    scores = rng.normal(size=220) + separation * y
+    scores = rng.normal(size=220) + separation * y + jitter * np.random.default_rng(seed + 100).normal(size=220)
     curve = ThresholdCurve(scores, y)
-    return {"val": SimpleNamespace(curve=curve), "test": SimpleNamespace(curve=curve)}
+    part = SimpleNamespace(curve=curve, scores=scores, y=y)
+    return {"val": part, "test": part}
 
 
 def test_a_baseline_ahead_on_validation_rows_is_named_and_offered():
@@ -32,3 +33,23 @@ def test_a_tie_is_called_level_not_a_lead_by_minus_zero():
     same = parts(9.0)
     board = leaderboard([Entry("AE dense", True, same, 0.5), Entry("LOF", False, same, 0.5)])
     assert "level" in board.verdict and "-0.000" not in board.verdict
+
+
+def test_a_clear_lead_is_called_the_honest_choice_and_a_lead_within_noise_is_not():
+    clear = leaderboard([Entry("AE dense", True, parts(1.0), 0.5), Entry("kNN", False, parts(3.0), 0.5)])
+    assert "honest choice" in clear.verdict and "resamples" not in clear.verdict
+    close = leaderboard([Entry("AE dense", True, parts(2.0), 0.5), Entry("kNN", False, parts(2.0, jitter=0.05), 0.5)])
+    assert close.best_baseline in (None, "kNN") and "either choice is defensible" in close.verdict and "honest choice" not in close.verdict
+
+
+def test_detectors_near_chance_are_said_to_be_near_chance():
+    board = leaderboard([Entry("AE dense", True, parts(0.0, seed=1), 0.5), Entry("LOF", False, parts(0.0, seed=2), 0.5)])
+    assert board.verdict.startswith("No detector does much better than chance")
+
+
+def test_the_lead_share_follows_the_gap_between_two_scores():
+    from core.leaderboard import lead_share
+
+    y = parts(0.0)["val"].y
+    strong, weak = parts(3.0)["val"].scores, parts(0.5)["val"].scores
+    assert lead_share(strong, weak, y) > 0.99 and lead_share(weak, strong, y) < 0.01
