@@ -37,6 +37,8 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     selection = st.dataframe(table, width="stretch", height=300, hide_index=True, on_select="rerun", selection_mode="single-row",
                              key=f"inspect_table_{run.widgets.tag}_{view_id}",
                              column_config={"anomaly_score": st.column_config.NumberColumn("anomaly score", format="%.4g")})
+    if not len(table):
+        st.caption("No row matches these filters: the row explained below is the first of the shown rows. Type a row number to choose another.")
     picked = [i for i in (selection.selection.rows if selection is not None else []) if 0 <= i < len(table)]
     default_row = int(table["row"].iloc[picked[0]]) if picked else (int(table["row"].iloc[0]) if len(table) else int(shown.positions[0]) + 1)
     row_number = st.number_input("…or type a row number (as in the file, from 1)", min_value=1, max_value=len(prepared.table.frame), value=default_row,

@@ -176,9 +176,9 @@ def body() -> None:
         training_rows = "normal training rows" if study.prepared.target.y is not None else "training rows (every row: there is no label)"
         st.markdown(
             f"The network is trained to rebuild the **{training_rows}**; the loss is how far its rebuild is from the input. "
-            "The validation loss is measured on validation rows the network never trains on: when it stops improving "
-            "for *patience* epochs, training stops and the best weights are kept. A validation loss far above the training loss "
-            "means the network memorises rather than learns."
+            "The validation loss is measured on a tenth of those rows held out of the fit (not the validation rows that choose the "
+            "threshold later, which the network never sees): when it stops improving for *patience* epochs, training stops and the best "
+            "weights are kept. A validation loss far above the training loss means the network memorises rather than learns."
         )
     if study.prepared.train_note:
         st.info(study.prepared.train_note, icon=":material/info:")
