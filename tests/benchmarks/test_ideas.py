@@ -1,6 +1,6 @@
 """Ideas for the default autoencoder, measured beside it on the same splits.
 
-Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--first-seed S] [--more | --next | --tails | --tail | --parts | --ensemble K]``. Develop on four
+Run: ``python -m tests.benchmarks.test_ideas [datasets...] [--seeds N] [--first-seed S] [--more | --next | --tails | --tail | --parts | --ensemble K | --set name=json]``. Develop on four
 sets and keep two aside (cardio, ctg), reported separately. For each fit it records test
 ROC-AUC with the score parts ``score="auto"`` chose and with all three parts (so the part
 choice is judged without refitting), the validation anomalies the choice had, epochs and fit time.
