@@ -84,9 +84,10 @@ class Costs:
 
     def per_1000(self, conf: Confusion) -> float:
         """Expected cost per 1,000 rows of these confusion counts: :func:`cost_per_1000`'s formula at one threshold."""
+        if self.prevalence is None:  # the data's share: the same sum, without the rounding of dividing and multiplying back
+            return 1000 * (self.false_alarm * conf.fp + self.miss * conf.fn) / max(conf.n, 1)
         n_neg, n_pos = conf.tn + conf.fp, conf.tp + conf.fn
-        pi = n_pos / max(conf.n, 1) if self.prevalence is None else self.prevalence
-        return 1000 * (self.false_alarm * conf.fp / max(n_neg, 1) * (1 - pi) + self.miss * conf.fn / max(n_pos, 1) * pi)
+        return 1000 * (self.false_alarm * conf.fp / max(n_neg, 1) * (1 - self.prevalence) + self.miss * conf.fn / max(n_pos, 1) * self.prevalence)
 
 
 @dataclass
@@ -144,7 +145,7 @@ def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_
                     f"{change}{' — expect the test figure on new data' if drop > 0.005 else ''}.")
     elif by_hand and threshold.set_on in metrics:
         tuned, other = threshold.set_on, "test" if threshold.set_on == "val" else "val"
-        gap = metrics[tuned]["f1"] - metrics[other]["f1"]
+        gap = round(metrics[tuned]["f1"], 3) - round(metrics[other]["f1"], 3)  # as the sentence shows them
         verdict = (f"here they do, by {gap:.3f}" if gap > 0.005 else "here they do not")
         sentence = (f"You set this threshold by hand while looking at the {PART_NAMES[tuned]}: numbers on those rows can flatter it, and the "
                     f"{PART_NAMES[other]} are the honest estimate ({verdict}). {change}.")

@@ -23,6 +23,14 @@ def entries(session: state.Session, study: state.Study) -> list[Entry]:
     return out
 
 
+def use(session: state.Session, results: dict, owner) -> None:
+    """Before the page is drawn (a callback), so the table, the charts and the sidebar already name the new model in use."""
+    chosen = state.widget_value(owner, "compare_pick")
+    if chosen in results:
+        session.use_result(results[chosen], "compared")
+        owner.values["compare_used"] = chosen
+
+
 def comparison(session: state.Session, study: state.Study) -> None:
     options = study.cached("compare_candidates", candidates)
     signal_note = "" if "ae:conv1d" in options else " Conv1d and LSTM autoencoders are not offered: the features are not one signal (they need 16 or more numeric columns on one scale)."
@@ -56,8 +64,8 @@ def comparison(session: state.Session, study: state.Study) -> None:
     default_pick = board.best_baseline if board.best_baseline in results else next(iter(results))
     chosen = state.kept(pick_col.selectbox, "Model for the Threshold, Inspect and Score pages", owner=owner, name="compare_pick", default=default_pick,
                         valid=lambda v: v in results, options=list(results))
-    if button_col.button("Use this model", key="compare_use", width="stretch"):
-        session.use_result(results[chosen], "compared")
+    button_col.button("Use this model", key="compare_use", width="stretch", on_click=use, args=(session, results, owner))
+    if owner.values.get("compare_used") == chosen and session.run is not None and session.run.origin == "compared":
         st.success(f"{chosen} is now the model in use.")
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
     go_back_button(session, "compare_back")

@@ -138,7 +138,7 @@ def body() -> None:
         s, y = prepared.split, prepared.target.y
         parts = [f"{name} {len(rows):,}" + (f" ({int(y[rows].sum()):,} anomalies)" if y is not None else "") for name, rows in (("train", s.train), ("validation", s.val), ("test", s.test))]
         seen = "only the normal training rows" if y is not None else "every training row (there is no label)"
-        if y is not None and y.mean() > 0.5:
+        if chosen and y is not None and y.mean() > 0.5:
             st.warning(f"Anomalies are {y.mean():.0%} of the rows: an anomaly detector expects them to be rare, and learns only from the normal rows. "
                        "Check the label column and which of its classes are normal.", icon=":material/warning:")
         (st.success if chosen else st.info)(("Ready to train: " if chosen else "Still ready to train with the last valid choice: ") + " · ".join(parts)

@@ -27,12 +27,12 @@ def filters(run: state.ModelRun) -> tuple[str, list[str], str]:
     return part, wanted, search
 
 
-def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, threshold: float) -> int:
+def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, threshold: float, action: str = "explain it") -> int:
     """The row to explain: selected in the table, typed, or the top row. The table's key
     follows the filters, so a selection never points into another filter's rows."""
     shown, prepared = run.scores[part], run.prepared
     table = filter_rows(row_table(prepared, shown, threshold), wanted, search)
-    st.caption(f"{len(table):,} of {len(shown.scores):,} {PART_NAMES[part]} at threshold {threshold:.6g}, highest score first. Select a row to explain it.")
+    st.caption(f"{len(table):,} of {len(shown.scores):,} {PART_NAMES[part]} at threshold {threshold:.6g}, highest score first. Select a row to {action}.")
     view_id = hashlib.sha1(repr((part, sorted(wanted), search, threshold)).encode()).hexdigest()[:12]
     selection = st.dataframe(table, width="stretch", height=300, hide_index=True, on_select="rerun", selection_mode="single-row",
                              key=f"inspect_table_{run.widgets.tag}_{view_id}",
@@ -55,7 +55,7 @@ def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
     threshold = run.threshold.value
     part, wanted, search = filters(run)
     shown = run.scores[part]
-    row_number = pick_row(run, part, wanted, search, threshold)
+    row_number = pick_row(run, part, wanted, search, threshold, action="see where its score sits")
     position = row_number - 1
     among = np.flatnonzero(shown.positions == position)
     score = float(shown.scores[among[0]]) if len(among) else float(run.detector.decision_function(run.prepared.table.frame.iloc[[position]])[0])

@@ -68,6 +68,9 @@ def body() -> None:
     st.title("Score new data")
     run = session.run
     if run is None:
+        if session.study is not None and session.study.training is not None:
+            stop_with("A training is under way: it pauses while you are away from the Train page and goes on when you return there. "
+                      "New rows are scored with the model it gives.", TRAIN_PAGE, "Go to Train")
         stop_with("Train a model first (or restore a saved one on the Data page): new rows are scored with it.", TRAIN_PAGE, "Go to Train")
     threshold = run.threshold
     with st.expander("What am I looking at?"):

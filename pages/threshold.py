@@ -203,6 +203,7 @@ def honest_tab(view: View, part: str, threshold) -> None:
     comparison = honest_comparison(view.parts, threshold, part)
     st.markdown(comparison.sentence)
     frame = pd.DataFrame({"validation": comparison.validation, "test": comparison.test}).loc[list(METRIC_LABELS) + ["fpr"]]
+    frame.index = [METRIC_LABELS.get(k, "False-alarm rate") for k in frame.index]
     frame["test − validation"] = frame["test"] - frame["validation"]
     st.dataframe(frame.style.format("{:.3f}"), width="stretch")
 

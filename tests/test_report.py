@@ -91,7 +91,7 @@ def test_whether_the_tuned_rows_flatter_a_hand_set_threshold_is_read_from_their_
     verdicts = set()
     for t in np.quantile(parts["val"].scores, np.linspace(0.5, 0.995, 25)):
         comparison = honest_comparison(parts, Threshold(float(t), "manual", "x", set_on="val"), "val")
-        flattered = comparison.validation["f1"] - comparison.test["f1"] > 0.005
+        flattered = round(comparison.validation["f1"], 3) - round(comparison.test["f1"], 3) > 0.005  # the figures the sentence shows
         assert ("here they do," in comparison.sentence) == flattered and ("here they do not" in comparison.sentence) != flattered
         verdicts.add(flattered)
     assert len(verdicts) == 2  # both verdicts were met on the way

@@ -213,7 +213,7 @@ function setData(root, d) {
 function show(root, v) {
   const d = root.__data, ui = root.__ui, c = confusionAt(d, v);
   root.__value = v;
-  if (root.getRootNode().activeElement !== ui.input) ui.input.value = String(v);
+  if (root.getRootNode().activeElement !== ui.input) ui.input.value = general(v, 6);  // six significant digits, as everywhere else
   const px = root.__x(v) * 100;
   ui.line.setAttribute("x1", String(px * W / 100)); ui.line.setAttribute("x2", String(px * W / 100));
   ui.thumb.style.left = `${px}%`;
@@ -315,15 +315,16 @@ function listen(root) {
     if (["ArrowRight", "ArrowUp", "ArrowLeft", "ArrowDown", "PageUp", "PageDown", "Home", "End"].includes(ev.key)) commit(root, root.__value);
   });
   const typed = () => {
+    if (ui.input.value.trim() === general(root.__value, 6)) return;  // unedited: the exact value stays, not its six digits
     const v = Number(ui.input.value.trim());
-    if (ui.input.value.trim() === "" || !Number.isFinite(v)) { ui.input.value = String(root.__value); return; }
+    if (ui.input.value.trim() === "" || !Number.isFinite(v)) { ui.input.value = general(root.__value, 6); return; }
     show(root, v);
     commit(root, v);
   };
   ui.input.addEventListener("change", typed);
   ui.input.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter") { ev.preventDefault(); typed(); }
-    if (ev.key === "Escape") ui.input.value = String(root.__value);
+    if (ev.key === "Escape") ui.input.value = general(root.__value, 6);
   });
 }
 
