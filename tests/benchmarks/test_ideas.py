@@ -40,24 +40,36 @@ NEXT_VARIANTS = {"default": {}, "power scaler": {"scaler": "power"}, "yeo-johnso
 #: Score statistics changed after the default fit (``--next``; no refit): (label, code neighbours, robust column scale).
 NEXT_STATISTICS = (("refit statistics (check)", 5, False), ("median column error scale", 5, True),
                    ("10 code neighbours", 10, False), ("1 code neighbour", 1, False))
+#: ``--clip``: the default network, its reconstruction held inside the normal training range of each column (no refit).
+CLIP_STATISTICS = (("refit statistics (check)", 5, False, False), ("reconstruction clipped to the training range", 5, False, True))
 MIN_CHOICE_ANOMALIES = 30
 #: The tail-surprise reconstruction part as built into the detector (``--tail``; compare with ``--next``'s default rows).
 TAIL_VARIANTS = {'reconstruction_part="tail"': {"reconstruction_part": "tail"}}
 
 
-def cells_and_codes(det, rows) -> tuple[np.ndarray, np.ndarray]:
-    """A fitted autoencoder's cell errors and codes for ``rows`` (the inputs of its score statistics)."""
+def cells_and_codes(det, rows, clip: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted autoencoder's cell errors and codes for ``rows`` (the inputs of its score statistics);
+    ``clip``: (low, high) per column, the reconstruction held inside it first."""
     x = det.transform_features(rows)
     recon, codes = det._network_outputs(x)
+    if clip is not None:
+        recon = np.clip(recon, *clip)
     return elementwise_loss(det.loss, x, recon), codes
 
 
-def refit_statistics(det, prepared, neighbours: int, robust: bool) -> float:
-    """Test ROC-AUC of a fitted detector after refitting its score statistics another way, parts chosen as ``score="auto"`` does."""
+def refit_statistics(det, prepared, neighbours: int, robust: bool, clip: bool = False) -> float:
+    """Test ROC-AUC of a fitted detector after refitting its score statistics another way, parts chosen as ``score="auto"`` does.
+    ``clip``: every reconstruction held inside the normal training rows' range of its column (a network may not rebuild
+    a value no normal row had by extrapolating)."""
     from core import score_stats
 
+    bounds = None
+    if clip:
+        x = det.transform_features(prepared.rows("train"))[np.asarray(prepared.labels("train")) == 0]
+        bounds = (x.min(axis=0), x.max(axis=0))
+
     def outputs(split):
-        return (*cells_and_codes(det, prepared.rows(split)), np.asarray(prepared.labels(split)))
+        return (*cells_and_codes(det, prepared.rows(split), bounds), np.asarray(prepared.labels(split)))
 
     kept = score_stats.CODE_NEIGHBOURS
     score_stats.CODE_NEIGHBOURS = neighbours
@@ -159,7 +171,7 @@ def measure(name: str, seeds, variants=VARIANTS, statistics=()) -> dict[str, dic
                 continue
             guarded = chosen if n_val_anomalies >= MIN_CHOICE_ANOMALIES else every
             extra = {f"parts chosen only with ≥ {MIN_CHOICE_ANOMALIES} validation anomalies": guarded}
-            extra.update({s_label: refit_statistics(det, prepared, k, robust) for s_label, k, robust in statistics})
+            extra.update({s_label: refit_statistics(det, prepared, k, robust, *clip) for s_label, k, robust, *clip in statistics})
             for s_label, auc in extra.items():
                 r = out.setdefault(s_label, {})
                 for k, v in (("auc", auc), ("auc_all_parts", np.nan), ("epochs", det.epochs_run_), ("fit_s", seconds),
@@ -268,6 +280,8 @@ if __name__ == "__main__":
 
             name_, value = args[args.index("--set") + 1].split("=", 1)
             collected[n] = measure(n, range(first, first + n_seeds), {"default": {}, f"{name_}={value}": {name_: json.loads(value)}})
+        elif "--clip" in args:
+            collected[n] = measure(n, range(first, first + n_seeds), {"default": {}}, CLIP_STATISTICS)
         elif "--next" in args:
             collected[n] = measure(n, range(first, first + n_seeds), NEXT_VARIANTS, NEXT_STATISTICS)
         else:
