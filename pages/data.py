@@ -132,6 +132,8 @@ def body() -> None:
         st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")
     st.dataframe(table.frame.head(20), width="stretch", height=260)
     chosen = choice_controls(session)
+    if "choice" in session.notices:  # said once, where the choice was made
+        st.info(session.notices.pop("choice")[1], icon=":material/info:")
 
     prepared = session.prepared
     if prepared is not None:

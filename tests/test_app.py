@@ -460,6 +460,20 @@ def test_a_page_that_stops_early_still_shows_the_session_in_the_sidebar():
     assert "**Dataset**" in sidebar_text and "sensors" in sidebar_text and "**Model**" in sidebar_text
 
 
+def test_a_new_split_says_which_model_or_training_it_dropped():
+    at = app()
+    study = session(at).study
+    session(at).start_training(study.begin_training({**study.form_defaults(), "epochs": 2}))
+    widget(at, "number_input", "Split seed").set_value(7)
+    at.run()
+    assert not at.exception, at.exception
+    notes = [i.value for i in at.info if "was dropped" in i.value]
+    assert notes and notes[0].startswith("The training in progress (epoch 0 of 2) was dropped")
+    widget(at, "number_input", "Split seed").set_value(8)  # nothing was trained on seed 7: nothing to say
+    at.run()
+    assert not any("was dropped" in i.value for i in at.info)
+
+
 def test_compare_then_another_sample_leaves_no_comparison_behind(trained_state):
     at = app("pages/compare.py", trained_state)
     widget(at, "multiselect", "Detectors").set_value(["iforest"])

@@ -308,6 +308,9 @@ class Session:
             ws.problem = str(exc)
             raise
         ws.problem = None
+        dropped = self._dropped_by_new_split()
+        if dropped:
+            self.notices["choice"] = ("info", f"The {dropped} was dropped: a model belongs to the split it was trained and scored on. Train again on the Train page.")
         ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
         ws.study = Study(prepared)
         if self.run is not None and self.run.origin == "restored":
@@ -315,6 +318,17 @@ class Session:
         else:
             self.run = None
         return True
+
+    def _dropped_by_new_split(self) -> str:
+        """What a new split drops that the user made on the old one ('' when nothing): a training, paused or not, or a trained model."""
+        study = self.workspace.study
+        if study is None:
+            return ""
+        if study.training is not None:
+            state = study.training.trainer_.state
+            return f"training in progress (epoch {state.epochs_done} of {study.training.trainer_.epochs})"
+        trained = [r for r in (self.run, study.set_aside) if r is not None and r.study is study and r.origin == "trained"]
+        return f"trained {trained[0].name}" if trained else ""
 
     def train_ahead_from_defaults(self) -> None:
         """The Data page's: begin the Train form's default training, unless this split already has a model in use."""
