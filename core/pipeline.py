@@ -18,7 +18,7 @@ from core.errors import DataError
 from core.metrics import ThresholdCurve
 from core.plots import CurvePoints, HistogramBins, curve_points, histogram_bins
 from core.split import Split, make_split
-from core.target import Target, feature_choice, make_target, validate_features
+from core.target import Target, feature_choice, likely_label_columns, make_target, validate_features
 
 if TYPE_CHECKING:  # Keras loads only where a network is built or trained
     from core.detector import AutoencoderDetector
@@ -218,14 +218,13 @@ def load_sample(name: str) -> Table:
     return read_table(SAMPLE_DIR / name, name=name)
 
 
-LABEL_NAMES = ("label", "labels", "class", "target", "status", "y", "outlier", "anomaly", "nsp", "rhythm")
-
-
 def guess_label(frame: pd.DataFrame) -> Optional[str]:
-    """A likely label column: a conventional name, else the last column if it has 2–20 classes."""
-    for column in frame.columns:
-        if str(column).strip().lower() in LABEL_NAMES and 2 <= frame[column].nunique() <= 50:
-            return column
+    """A likely label column: one with a conventional name (:func:`core.target.likely_label_columns`), else the
+    last column if it has 2–20 classes. Among several, the one whose largest class holds the most rows: an
+    anomaly label has a class most rows belong to (CTG's NSP, 78 % normal, rather than its 10 CLASS patterns)."""
+    candidates = likely_label_columns(frame)
+    if candidates:
+        return max(candidates, key=lambda c: frame[c].value_counts(normalize=True).iloc[0])  # the first on ties
     last = frame.columns[-1]
     return last if 2 <= frame[last].nunique() <= 20 else None
 

@@ -36,6 +36,10 @@ LOG_AXIS = dict(type="log", minorloglabels="complete")
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 
 
+#: The x axis of a loss chart with no epoch yet: epochs, not Plotly's default −1 to 6.
+EMPTY_EPOCHS = (1, 10)
+
+
 def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] = None, log_y: bool = True) -> go.Figure:
     """Training and validation loss per epoch, with the best epoch marked."""
     fig = go.Figure()
@@ -48,6 +52,7 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
     fig.update_layout(title="Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
         fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(epochs) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
+    fig.update_xaxes(range=None if len(epochs) else EMPTY_EPOCHS)
     return fig
 
 
@@ -66,6 +71,7 @@ def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best
     with fig.batch_update():
         fig.data[0].x, fig.data[0].y = epochs, list(history.get("loss", []))
         fig.layout.yaxis.showticklabels = len(epochs) > 0
+        fig.layout.xaxis.range = None if len(epochs) else EMPTY_EPOCHS
         if val:
             fig.data[1].x, fig.data[1].y = epochs, list(val)
         if best_epoch:

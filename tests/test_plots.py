@@ -77,3 +77,5 @@ def test_log_axes_label_in_between_ticks_with_their_values_not_bare_digits():
     fig = loss_figure({"loss": [0.9, 0.3, 0.08], "val_loss": [0.8, 0.2, 0.07]}, 3)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.minorloglabels == "complete"
     assert loss_figure({}).layout.yaxis.showticklabels is False  # no made-up decades on the chart drawn before training
+    assert tuple(loss_figure({}).layout.xaxis.range) == (1, 10)  # epochs, not Plotly's −1 to 6
+    assert loss_figure({"loss": [0.9]}).layout.xaxis.range is None  # with points, the axis follows them

@@ -174,3 +174,15 @@ def test_train_test_split_matches_scikit_learn_in_order_too():
         assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
 
     check()
+
+
+def test_the_guessed_label_is_the_label_like_column_whose_largest_class_holds_most_rows():
+    from core.pipeline import guess_label
+
+    rng = np.random.default_rng(0)
+    n = 500
+    frame = pd.DataFrame({"x": rng.normal(size=n), "CLASS": rng.integers(1, 11, n),
+                          "NSP": rng.choice([1, 2, 3], n, p=[0.78, 0.14, 0.08])})
+    assert guess_label(frame) == "NSP"  # not CLASS, whose largest class holds ~10 % of the rows
+    assert guess_label(frame.drop(columns="NSP")) == "CLASS"
+    assert guess_label(frame[["x"]].assign(kind=rng.choice(["a", "b"], n))) == "kind"  # no conventional name: the last column
