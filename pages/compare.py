@@ -16,11 +16,28 @@ def entries(session: state.Session, study: state.Study) -> list[Entry]:
     out = [Entry(r.name, r.key.startswith("ae:"), r.parts, float(r.detector.threshold_), r.fit_seconds) for r in study.comparison or []]
     run = session.scored_run
     if run is not None and run.origin != "compared":
-        out.append(Entry(f"{IN_USE}{run.name} ({run.origin})", run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None)))
+        out.append(_run_entry(run, f"{IN_USE}{run.name} ({run.origin})"))
     aside = study.set_aside
     if aside is not None and aside is not run:
-        out.append(Entry(f"{aside.name} ({aside.origin}, set aside)", aside.is_autoencoder, aside.scores, aside.threshold.value, getattr(aside.detector, "fit_seconds_", None)))
+        out.append(_run_entry(aside, f"{aside.name} ({aside.origin}, set aside)"))
     return out
+
+
+def _run_entry(run: state.ModelRun, name: str) -> Entry:
+    return Entry(name, run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None))
+
+
+def cached_leaderboard(session: state.Session, study: state.Study, rows: list[Entry]):
+    """The table and its verdict once per comparison, model in use (and its threshold) and model set aside:
+    the verdict's bootstrap of the validation rows takes ~0.7 s at 20,000 rows, too long for every rerun.
+    The objects themselves are kept with it, so an identity cannot be reused by a newer one."""
+    run = session.scored_run
+    held = (study.comparison, run, study.set_aside)
+    key = (*map(id, held), None if run is None else run.threshold.value)
+    kept = study.cache.get("leaderboard")
+    if kept is None or kept[0] != key:
+        kept = study.cache["leaderboard"] = (key, held, leaderboard(rows))
+    return kept[2]
 
 
 def use(session: state.Session, results: dict, owner) -> None:
@@ -50,7 +67,7 @@ def comparison(session: state.Session, study: state.Study) -> None:
     rows = entries(session, study)
     if not study.comparison:
         return
-    board = leaderboard(rows)
+    board = cached_leaderboard(session, study, rows)
     table = board.table
     st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns if c not in ("best", "detector", "kind", "fit s")} | {"fit s": "{:.1f}"}, na_rep="–"),
                  width="stretch", hide_index=True)

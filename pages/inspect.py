@@ -46,6 +46,10 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     return int(row_number)
 
 
+def row_heading(row_number: int, score: float, threshold: float) -> None:
+    st.subheader(f"Row {row_number}: score {score:.4g} — {'flagged as anomaly' if score > threshold else 'passed as normal'}")
+
+
 def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
     """A baseline scores rows but cannot say which feature a score comes from: its rows and where each sits, no more."""
     st.info(f"The model in use is {run.name}, a baseline from the Compare page: it scores each row, but per-feature explanations need an "
@@ -59,7 +63,7 @@ def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
     position = row_number - 1
     among = np.flatnonzero(shown.positions == position)
     score = float(shown.scores[among[0]]) if len(among) else float(run.detector.decision_function(run.prepared.table.frame.iloc[[position]])[0])
-    st.subheader(f"Row {row_number}: score {score:.4g} — {'flagged as anomaly' if score > threshold else 'passed as normal'}")
+    row_heading(row_number, score, threshold)
     if not len(among):
         st.caption("This row is not among the shown rows (it may be a training row); it is scored all the same.")
     hist = histogram_figure(shown.bins_log, threshold, title=f"Where row {row_number} sits among the {PART_NAMES[part]}")
@@ -88,7 +92,7 @@ def body() -> None:
     position = row_number - 1
 
     explanation = explain_row(detector, prepared, position)
-    st.subheader(f"Row {row_number}: score {explanation.score:.4g} — {'flagged as anomaly' if explanation.score > threshold else 'passed as normal'}")
+    row_heading(row_number, explanation.score, threshold)
     if position not in set(shown.positions.tolist()):
         st.caption("This row is not among the shown rows (it may be a training row); it is explained all the same.")
     left, right = st.columns([3, 2])

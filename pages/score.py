@@ -11,7 +11,7 @@ from core.plots import confusion_figure, histogram_bins, histogram_figure, safe_
 from core.scoring import score_table, scored_csv_bytes, top_rows
 from core.target import make_target
 from ui import session as state
-from ui.guard import run_page, stop_with
+from ui.guard import run_page, stop_if_training, stop_with
 from ui.paths import TRAIN_PAGE
 from ui.text import message, names, plain
 
@@ -68,9 +68,7 @@ def body() -> None:
     st.title("Score new data")
     run = session.run
     if run is None:
-        if session.study is not None and session.study.training is not None:
-            stop_with("A training is under way: it pauses while you are away from the Train page and goes on when you return there. "
-                      "New rows are scored with the model it gives.", TRAIN_PAGE, "Go to Train")
+        stop_if_training(session, "New rows are scored with the model it gives.")
         stop_with("Train a model first (or restore a saved one on the Data page): new rows are scored with it.", TRAIN_PAGE, "Go to Train")
     threshold = run.threshold
     with st.expander("What am I looking at?"):

@@ -71,16 +71,23 @@ def stop_with(message: str, page: str, label: str) -> None:
     raise PageStopped
 
 
+def stop_if_training(session, then: str) -> None:
+    """Stop the page, pointing back to Train, while a training is under way (paused while the user is elsewhere)."""
+    from ui.paths import TRAIN_PAGE
+
+    study = session.study
+    if study is not None and study.training is not None:
+        stop_with(f"A training is under way: it pauses while you are away from the Train page and goes on when you return there. {then}",
+                  TRAIN_PAGE, "Go to Train")
+
+
 def require_scored_run(session, why: str):
     """The model in use with scored rows of this table, or stop with the step that gives one."""
     from ui.paths import DATA_PAGE, TRAIN_PAGE
 
     run = session.scored_run
     if run is None:
-        study = session.study
-        if study is not None and study.training is not None:
-            stop_with(f"A training is under way: it pauses while you are away from the Train page and goes on when you return there. {why[0].upper()}{why[1:]}",
-                      TRAIN_PAGE, "Go to Train")
+        stop_if_training(session, f"{why[0].upper()}{why[1:]}")
         if session.run is not None:
             stop_with("The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
         stop_with(f"Train a model first: {why}", TRAIN_PAGE, "Go to Train")
