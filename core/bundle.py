@@ -278,7 +278,8 @@ DETECTOR = {
     "score_parts?": [str],
     "score_selection?": {str: NUMBER},
     "score_stats": {"latent_mean": [NUMBER], "latent_precision": _number_list(2), "cell_error_scale": [NUMBER], "latent_scale": NUMBER,
-                    "reference_codes?": STORED_ARRAY, "neighbour_scale?": NUMBER, "cell_reference?": STORED_ARRAY, "tail_scale?": NUMBER},
+                    "reference_codes?": STORED_ARRAY, "neighbour_scale?": NUMBER, "cell_reference?": STORED_ARRAY, "tail_scale?": NUMBER,
+                    "value_reference?": STORED_ARRAY, "tails_scale?": NUMBER},
     "train_scores": [NUMBER],
 }
 CONTEXT = {
@@ -371,10 +372,10 @@ def validate_bundle_json(meta: Any) -> None:
         if any(not math.isfinite(x) for column in pre["numeric"] for x in (column["median"], column["a"], column["b"], *column["knots"], *column["probs"])):
             raise DataError("The bundle's scaling holds a non-finite number; the file is damaged.")
         return
-    from core.detector import SCORE_PARTS
     from core.preprocess import SCALERS
+    from core.score_stats import NETWORK_PARTS, SCORE_PARTS
 
-    parts = state.get("score_parts", list(SCORE_PARTS))
+    parts = state.get("score_parts", list(NETWORK_PARTS))
     if not parts or any(p not in SCORE_PARTS for p in parts) or len(set(parts)) != len(parts):
         raise DataError(f"The bundle's score parts {parts!r} are not a non-empty choice of {', '.join(SCORE_PARTS)}; the file is damaged.")
     pre = state["preprocessor"]
@@ -389,6 +390,11 @@ def validate_bundle_json(meta: Any) -> None:
     reference = stats.get("cell_reference")
     if reference is not None and (len(reference["shape"]) != 2 or reference["shape"][1] != n_outputs or reference["shape"][0] < 1):
         raise DataError(f"The bundle's reference errors have shape {reference['shape']}, not (rows, {n_outputs}); the file is damaged.")
+    values = stats.get("value_reference")
+    if values is not None and (len(values["shape"]) != 2 or values["shape"][1] != n_outputs or values["shape"][0] < 1):
+        raise DataError(f"The bundle's reference values have shape {values['shape']}, not (rows, {n_outputs}); the file is damaged.")
+    if "tails" in parts and values is None:
+        raise DataError("The bundle's score uses the tails part but holds no reference values for it; the file is damaged.")
     for column in pre["numeric"]:
         numbers = [column["median"], column["a"], column["b"], *column["knots"], *column["probs"]]
         if not all(math.isfinite(x) for x in numbers):

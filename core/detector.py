@@ -21,7 +21,7 @@ from core.dense_forward import CODE_LAYER, DenseForward
 from core.errors import DataError
 from core.losses import LOSSES, elementwise_loss, keras_loss
 from core.preprocess import LINEAR_SCALERS, SCALERS, Preprocessor
-from core.score_stats import RECONSTRUCTION_PARTS, SCORE_PARTS, ScoreStats
+from core.score_stats import RECONSTRUCTION_PARTS, ScoreStats
 
 if TYPE_CHECKING:  # Keras and the trainer load only when a network is built or trained
     import keras
@@ -93,17 +93,20 @@ class AutoencoderDetector(BaseDetector):
         skewed columns only), fitted on normal training rows (see :class:`core.preprocess.Preprocessor`).
     threshold_rule : see :mod:`core.thresholds`; "auto" is max F1 on labelled
         validation rows, else the 99th percentile of normal training errors.
-    score : "combined" adds three parts that each average 1 on normal training
+    score : "combined" adds four parts that each average 1 on normal training
         rows: each cell's error divided by that column's mean error on normal
         training rows, averaged over the row ("reconstruction"); the Mahalanobis
-        distance of the row's code to the normal training codes ("latent"); and the
+        distance of the row's code to the normal training codes ("latent"); the
         mean distance from the code to its 5 nearest normal training codes
-        ("neighbours"). A small deviation in a column the network rebuilds precisely
+        ("neighbours"); and how far into its own column's tails each value lies among
+        the normal training values, averaged over the columns ("tails", read from the
+        row, not the network). A small deviation in a column the network rebuilds precisely
         counts as much as a large one in a noisy column; the code parts catch rows
         the network rebuilds well because they lie on the normal pattern but far out
-        along it, or between its clusters. "auto" (the default) keeps whichever
-        non-empty subset of the three parts gives the best average precision on
-        labelled validation rows (all three without labels, and on ties); the
+        along it, or between its clusters; the tails part catches single values far out
+        in a skewed column that the network rebuilds by extrapolating. "auto" (the default) keeps whichever
+        non-empty subset of the four parts gives the best average precision on
+        labelled validation rows (all four without labels, and on ties); the
         choice is ``score_parts_``. "reconstruction" is the row's plain loss and
         "latent" the plain Mahalanobis distance. Measured on six public datasets
         (see the README).
@@ -318,28 +321,28 @@ class AutoencoderDetector(BaseDetector):
         self.__dict__.pop("_encoder", None)
         recon, codes = self._network_outputs(self._x_fit)
         cells = elementwise_loss(self.loss, self._x_fit, recon)
-        stats, own_neighbours = ScoreStats.fit(cells, codes, seed=int(self.random_state), reconstruction=self.reconstruction_part)
+        stats, own_neighbours = ScoreStats.fit(cells, codes, seed=int(self.random_state), reconstruction=self.reconstruction_part, values=self._x_fit)
         validation = self._labelled_validation_outputs()
         if self.score in ("reconstruction", "latent"):
             stats.parts = (self.score,)
         elif self.score == "auto" and validation is not None:
             stats.select(*validation)
         self.score_stats_ = stats
-        self.decision_scores_ = self._combine(cells, codes, neighbour=own_neighbours)
+        self.decision_scores_ = self._combine(cells, codes, neighbour=own_neighbours, values=self._x_fit)
         val_scores = val_y = None
         if validation is not None:
-            val_scores, val_y = self._combine(validation[0], validation[1]), validation[2]
+            val_scores, val_y = self._combine(validation[0], validation[1], values=validation[3]), validation[2]
         self._fit_threshold(val_scores, val_y)
         del self._x_fit
         return self
 
-    def _labelled_validation_outputs(self) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Cell errors, codes and labels of the validation rows (one network pass), when they are labelled."""
+    def _labelled_validation_outputs(self) -> Optional[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Cell errors, codes, labels and network inputs of the validation rows (one network pass), when they are labelled."""
         if self._validation is None or self._validation[1] is None:
             return None
         x = self.preprocessor_.transform(self._validation[0])
         recon, codes = self._network_outputs(x)
-        return elementwise_loss(self.loss, x, recon), codes, self._validation[1]
+        return elementwise_loss(self.loss, x, recon), codes, self._validation[1], x
 
     # -- score parts ----------------------------------------------------------------------
     @property
@@ -442,12 +445,13 @@ class AutoencoderDetector(BaseDetector):
         """Each row's code (the bottleneck)."""
         return self._network_outputs(self.transform_features(X))[1]
 
-    def _combine(self, cells: np.ndarray, codes: np.ndarray, neighbour: Optional[np.ndarray] = None) -> np.ndarray:
+    def _combine(self, cells: np.ndarray, codes: np.ndarray, neighbour: Optional[np.ndarray] = None,
+                 values: Optional[np.ndarray] = None) -> np.ndarray:
         if self.score == "reconstruction":
             return cells.mean(axis=1)
         if self.score == "latent":
             return self.score_stats_.latent_distance(codes)
-        return self.score_stats_.combine(cells, codes, neighbour)
+        return self.score_stats_.combine(cells, codes, neighbour, values)
 
     def score_parts(self, X: Any) -> dict[str, np.ndarray]:
         """Everything scoring computes, from one pass through the network."""
@@ -455,11 +459,11 @@ class AutoencoderDetector(BaseDetector):
         recon, codes = self._network_outputs(x)
         cells = elementwise_loss(self.loss, x, recon)
         error = cells.mean(axis=1)
-        return {"x": x, "reconstruction": recon, "codes": codes, "cell_error": cells, "reconstruction_error": error, "score": self._combine(cells, codes)}
+        return {"x": x, "reconstruction": recon, "codes": codes, "cell_error": cells, "reconstruction_error": error, "score": self._combine(cells, codes, values=x)}
 
     def _score(self, x: np.ndarray) -> np.ndarray:
         recon, codes = self._network_outputs(x)
-        return self._combine(elementwise_loss(self.loss, x, recon), codes)
+        return self._combine(elementwise_loss(self.loss, x, recon), codes, values=x)
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Each row's reconstruction loss (the training loss, per row)."""
@@ -483,15 +487,21 @@ class AutoencoderDetector(BaseDetector):
             return "Anomaly score: the row's reconstruction loss."
         if self.score == "latent":
             return "Anomaly score: the Mahalanobis distance of the row's code to the normal training codes."
-        names = {"reconstruction": "reconstruction error per column", "latent": "code distance (Mahalanobis)", "neighbours": "distance to the 5 nearest normal codes"}
+        names = {"reconstruction": "reconstruction error per column", "latent": "code distance (Mahalanobis)",
+                 "neighbours": "distance to the 5 nearest normal codes", "tails": "how far into its own column's tails each value lies"}
         parts = " + ".join(names[p] for p in self.score_parts_)
         if not self.score_selection_:
             return f"Anomaly score: {parts}, each scaled to average 1 on normal training rows."
-        chosen = self.score_selection_["+".join(self.score_parts_)]
-        every = self.score_selection_["+".join(SCORE_PARTS)]
-        why = "the best" if tuple(self.score_parts_) == SCORE_PARTS else f"against {every:.3f} with all three parts"
-        return (f"Anomaly score: {parts}, each scaled to average 1 on normal training rows; chosen on the validation rows "
+        every_key = max(self.score_selection_, key=lambda key: len(key.split("+")))  # all the parts that were tried
+        chosen, every = self.score_selection_["+".join(self.score_parts_)], self.score_selection_[every_key]
+        n_every = len(every_key.split("+"))
+        why = "the best" if "+".join(self.score_parts_) == every_key else f"against {every:.3f} with all {n_every} parts"
+        text = (f"Anomaly score: {parts}, each scaled to average 1 on normal training rows; chosen on the validation rows "
                 f"(average precision {chosen:.3f}, {why}).")
+        if tuple(self.score_parts_) == ("tails",):
+            text += (" The network's own parts did not help on these validation rows: the score reads each value against its "
+                     "column's normal values alone, so compare it with ECOD on the Compare page.")
+        return text
 
     @property
     def n_parameters_(self) -> int:

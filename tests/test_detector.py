@@ -127,13 +127,14 @@ def test_missing_columns_at_scoring_are_named(fitted):
 def test_combined_score_parts_each_average_one_and_training_rows_are_not_their_own_neighbours():
     X, y = planted(n_normal=300, n_anomaly=10, seed=6)
     det = AutoencoderDetector(epochs=8, score="combined", random_state=2).fit(X, y)
-    assert det.score_parts_ == ("reconstruction", "latent", "neighbours")
+    assert det.score_parts_ == ("reconstruction", "latent", "neighbours", "tails")
     normal_train = X[y == 0]
     parts = det.score_parts(normal_train)
     reconstruction = (parts["cell_error"] / det.score_stats_.cell_error_scale).mean(axis=1)
     latent = det.score_stats_.latent_distance(parts["codes"]) / det.score_stats_.latent_scale
-    neighbour_in_fit = det.decision_scores_ - reconstruction - latent
-    assert np.isclose(reconstruction.mean(), 1) and np.isclose(latent.mean(), 1)
+    tails = det.score_stats_.tails(parts["x"]) / det.score_stats_.tails_scale
+    neighbour_in_fit = det.decision_scores_ - reconstruction - latent - tails
+    assert np.isclose(reconstruction.mean(), 1) and np.isclose(latent.mean(), 1) and np.isclose(tails.mean(), 1)
     assert np.isclose(neighbour_in_fit.mean(), 1, atol=1e-3)
     # each training row is measured against the 5 nearest *other* training codes, not itself
     codes = parts["codes"].astype(np.float64)
@@ -161,17 +162,17 @@ def test_auto_score_keeps_the_parts_with_the_best_validation_average_precision(f
     from sklearn.metrics import average_precision_score
 
     det, X, y = fitted
-    assert det.score == "auto" and len(det.score_selection_) == 7
+    assert det.score == "auto" and len(det.score_selection_) == 15  # every non-empty subset of the four parts
     chosen = "+".join(det.score_parts_)
     assert det.score_selection_[chosen] == max(det.score_selection_.values())
     val = slice(int(len(X) * 0.6), int(len(X) * 0.8))  # the fixture's validation rows
     assert np.isclose(average_precision_score(y[val], det.decision_function(X.iloc[val])), det.score_selection_[chosen])
 
 
-def test_auto_score_without_labels_adds_all_three_parts():
+def test_auto_score_without_labels_adds_all_four_parts():
     X, _ = planted(n_normal=200, n_anomaly=0, seed=3)
     det = AutoencoderDetector(epochs=2).fit(X)
-    assert det.score_parts_ == ("reconstruction", "latent", "neighbours") and det.score_selection_ == {}
+    assert det.score_parts_ == ("reconstruction", "latent", "neighbours", "tails") and det.score_selection_ == {}
 
 
 def test_a_bundle_from_before_the_neighbour_part_still_scores_reconstruction_plus_latent(fitted):

@@ -1,0 +1,108 @@
+"""The "tails" part of the autoencoder's score: each value against its own column's normal training values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import AutoencoderDetector
+from core.bundle import bundle_bytes, load_bundle
+from core.errors import DataError
+from core.score_stats import TAIL_LEVELS, TailsTable, column_tails, value_reference
+from tests.conftest import planted
+
+
+def test_a_value_beyond_every_normal_value_counts_more_the_further_out_it_lies():
+    rng = np.random.default_rng(0)
+    normal = rng.lognormal(size=(2000, 3))
+    reference = value_reference(normal)
+    inside = np.median(normal, axis=0, keepdims=True)
+    beyond = normal.max(axis=0, keepdims=True) * 1.5
+    further = normal.max(axis=0, keepdims=True) * 3
+    below = normal.min(axis=0, keepdims=True) - 1
+    score = column_tails(reference, np.vstack([inside, beyond, further, below]))
+    assert score[0] < 1 < score[1] < score[2]
+    assert score[3] > score[0]  # the lower tail counts as well as the upper one
+
+
+def test_a_column_that_never_varied_cannot_make_one_value_outweigh_every_other():
+    normal = np.column_stack([np.zeros(500), np.random.default_rng(1).normal(size=500)])
+    score = column_tails(value_reference(normal), np.array([[1.0, 0.0], [0.0, 8.0]]))
+    assert np.all(np.isfinite(score)) and score[0] < 20
+
+
+def test_large_tables_keep_quantiles_with_the_exact_extremes():
+    values = np.random.default_rng(2).normal(size=(5000, 2))
+    reference = value_reference(values)
+    assert reference.shape == (TAIL_LEVELS, 2)
+    assert np.allclose(reference[0], values.min(axis=0)) and np.allclose(reference[-1], values.max(axis=0))
+
+
+def test_the_table_scoring_reads_agrees_with_the_exact_definition_and_is_exact_at_repeated_values_and_beyond():
+    rng = np.random.default_rng(3)
+    normal = np.column_stack([rng.lognormal(size=4000), rng.integers(0, 2, 4000), rng.normal(size=4000)]).astype(np.float32)
+    reference = value_reference(normal)
+    rows = np.column_stack([rng.lognormal(size=3000) * 1.5, rng.integers(0, 2, 3000), rng.normal(size=3000) * 2]).astype(np.float32)
+    exact, read = column_tails(reference, rows), TailsTable.build(reference)(rows)
+    assert np.corrcoef(exact, read)[0, 1] > 0.9999 and np.abs(exact - read).max() < 0.1  # a value may read its neighbouring step
+    on_points = np.array([[normal[0, 0], 0.0, normal[0, 2]], [normal[0, 0], 1.0, normal[0, 2]]], dtype=np.float32)
+    assert np.isclose(np.diff(column_tails(reference, on_points)), np.diff(TailsTable.build(reference)(on_points)), atol=1e-6).all()
+    beyond = np.array([[normal[:, 0].max() + 5, 0.0, 0.0], [1.0, 0.0, normal[:, 2].min() - 3]], dtype=np.float32)
+    assert np.allclose(column_tails(reference, beyond), TailsTable.build(reference)(beyond), atol=0.05)
+
+
+@pytest.fixture(scope="module")
+def combined():
+    X, y = planted(n_normal=300, n_anomaly=10, seed=6)
+    return AutoencoderDetector(epochs=4, score="combined", random_state=2).fit(X, y), X
+
+
+def test_a_detector_scoring_with_the_tails_part_saves_and_loads_with_identical_scores(combined):
+    det, X = combined
+    assert "tails" in det.score_parts_
+    loaded, _ = load_bundle(bundle_bytes(det, {}))
+    assert loaded.score_parts_ == det.score_parts_
+    assert np.array_equal(loaded.decision_function(X), det.decision_function(X))
+
+
+def test_a_bundle_from_before_the_tails_part_scores_with_its_three_parts(combined):
+    det, X = combined
+    state = det.get_state()
+    for key in ("value_reference", "tails_scale"):
+        state["score_stats"].pop(key)
+    state["score_parts"] = ["reconstruction", "latent", "neighbours"]
+    old = AutoencoderDetector.from_state(state, det.model_)
+    parts = det.score_stats_.scaled_parts(*(lambda p: (p["cell_error"], p["codes"]))(det.score_parts(X)), ("reconstruction", "latent", "neighbours"))
+    assert np.allclose(old.decision_function(X), sum(parts.values()))
+
+
+def test_a_bundle_that_scores_with_tails_but_lost_their_reference_is_refused(combined):
+    import json
+    import zipfile
+    from io import BytesIO
+
+    det, _ = combined
+    raw = BytesIO(bundle_bytes(det, {}))
+    with zipfile.ZipFile(raw) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    name = next(n for n in files if n.endswith(".json"))
+    meta = json.loads(files[name])
+    meta["detector"]["score_stats"].pop("value_reference")
+    files[name] = json.dumps(meta).encode()
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    with pytest.raises(DataError, match="tails part"):
+        load_bundle(out.getvalue())
+
+
+def test_a_bundle_keeps_the_reference_values_only_when_the_score_reads_them(combined):
+    det, _ = combined
+    state = det.get_state()
+    assert "value_reference" in state["score_stats"]
+    det.score_stats_.parts = ("reconstruction", "latent")
+    try:
+        assert "value_reference" not in det.get_state()["score_stats"]
+    finally:
+        det.score_stats_.parts = ("reconstruction", "latent", "neighbours", "tails")
