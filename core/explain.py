@@ -7,7 +7,7 @@ through the network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -80,10 +80,22 @@ class RowExplanation:
     original: pd.Series  # numeric features, the file's units
     reconstruction: pd.Series  # the same features, inverse-transformed
     contributions: pd.Series  # every used feature's share of the reconstruction error, largest first
+    parts: dict[str, float] = field(default_factory=dict)  # each part the score adds, scaled (empty for a plain loss or distance)
+    rarity: Optional[pd.Series] = None  # with the tails part: each feature's surprise among normal training values, largest first
+
+    def rarest(self, n: int = 3) -> list[tuple[str, str]]:
+        """The ``n`` features whose values are rarest among the normal training values, and how rare, in words."""
+        if self.rarity is None:
+            return []
+        return [(name, "beyond every normal training value" if surprise > self.beyond else f"as rare as 1 in {np.exp(surprise):,.0f}")
+                for name, surprise in self.rarity.head(n).items()]
+
+    beyond: float = np.inf  # a surprise above this lies past the normal extremes
 
 
 def explain_row(detector, prepared: Prepared, position: int) -> RowExplanation:
-    """One row against its reconstruction in the file's own units, and which features drive its error."""
+    """One row against its reconstruction in the file's own units, which features drive its error, and, when the
+    score reads it, how rare each of its values is among the normal training values."""
     row = prepared.table.frame.iloc[[position]]
     parts = detector.score_parts(row)
     numeric_names = [c.name for c in detector.preprocessor_.numeric]
@@ -92,7 +104,16 @@ def explain_row(detector, prepared: Prepared, position: int) -> RowExplanation:
     # Missing cells were imputed: show what the network saw, which is the median.
     reconstruction = detector.preprocessor_.inverse_numeric(parts["reconstruction"]).iloc[0]
     contributions = detector.split_by_feature(parts["cell_error"]).iloc[0].sort_values(ascending=False)
-    return RowExplanation(position, float(parts["score"][0]), original, reconstruction, contributions)
+    explanation = RowExplanation(position, float(parts["score"][0]), original, reconstruction, contributions)
+    if detector.score in ("auto", "combined"):
+        stats = detector.score_stats_
+        scaled = stats.scaled_parts(parts["cell_error"], parts["codes"], detector.score_parts_, values=parts["x"])
+        explanation.parts = {name: float(value[0]) for name, value in scaled.items()}
+        if "tails" in explanation.parts:
+            per_column = stats.tails_table.per_column(parts["x"])[0]
+            explanation.rarity = pd.Series({name: float(per_column[cols].max()) for name, cols in detector.preprocessor_.groups}).sort_values(ascending=False)
+            explanation.beyond = stats.tails_table.log_n
+    return explanation
 
 
 @dataclass

@@ -123,7 +123,7 @@ class TailsTable:
 
     bottom: np.ndarray
     step: np.ndarray
-    table: np.ndarray  # columns × (TAILS_GRID + 1), one row per column
+    table: np.ndarray  # columns × (TAILS_GRID + 1), one row per column, float32
     top: np.ndarray
     log_n: float
     up: np.ndarray
@@ -138,34 +138,35 @@ class TailsTable:
         n, d = reference.shape
         table = np.stack([column_tails(reference[:, [j]], grid[:, [j]].astype(np.float32)) for j in range(d)])
         up, down = _extension(reference)
-        return cls(bottom, step, table, top, float(np.log(n + 1)), up, down)
+        return cls(bottom, step, table.astype(np.float32), top, float(np.log(n + 1)), up, down)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
+        """Each row's tails part (mean over its columns), in chunks that stay in cache."""
         values = np.asarray(values)
         if values.shape[1] == 0:
             return np.zeros(len(values))
         out = np.empty(len(values))
-        bottom, top = self.bottom.astype(np.float32), self.top.astype(np.float32)
-        inverse = (1.0 / self.step).astype(np.float32)
-        table = self.table.astype(np.float32).ravel()
-        offsets = (np.arange(values.shape[1]) * (TAILS_GRID + 1)).astype(np.int32)
-        for start in range(0, len(values), self.CHUNK):  # chunks that stay in cache: float32 passes, in place
-            x = np.asarray(values[start:start + self.CHUNK], dtype=np.float32)
-            grid = np.subtract(x, bottom)
-            np.multiply(grid, inverse, out=grid)
-            grid += 0.5  # nearest point: truncation of a non-negative number is its floor
-            low, high = grid.min(), grid.max()
-            np.clip(grid, 0, TAILS_GRID, out=grid)
-            index = grid.astype(np.int32)
-            index += offsets
-            part = table[index]
-            if low < 0.5 or high > TAILS_GRID + 0.5:  # some value may lie beyond its column's normal extremes
-                rows, cols = np.nonzero((x > top) | (x < bottom))
-                beyond = x[rows, cols].astype(np.float64)
-                part[rows, cols] = self.log_n + np.where(beyond > self.top[cols], self.up[cols] * (beyond - self.top[cols]),
-                                                         self.down[cols] * (self.bottom[cols] - beyond))
-            out[start:start + len(x)] = part.mean(axis=1, dtype=np.float64)
+        for start in range(0, len(values), self.CHUNK):
+            out[start:start + self.CHUNK] = self.per_column(values[start:start + self.CHUNK]).mean(axis=1, dtype=np.float64)
         return out
+
+    def per_column(self, values: np.ndarray) -> np.ndarray:
+        """Each cell's surprise in its column (rows × columns, float32 passes in place)."""
+        x = np.asarray(values, dtype=np.float32)
+        grid = np.subtract(x, self.bottom.astype(np.float32))
+        np.multiply(grid, (1.0 / self.step).astype(np.float32), out=grid)
+        grid += 0.5  # nearest point: truncation of a non-negative number is its floor
+        low, high = (grid.min(), grid.max()) if grid.size else (0.5, 0.5)
+        np.clip(grid, 0, TAILS_GRID, out=grid)
+        index = grid.astype(np.int32)
+        index += (np.arange(x.shape[1]) * (TAILS_GRID + 1)).astype(np.int32)
+        part = self.table.ravel()[index]
+        if low < 0.5 or high > TAILS_GRID + 0.5:  # some value may lie beyond its column's normal extremes
+            rows, cols = np.nonzero((x > self.top.astype(np.float32)) | (x < self.bottom.astype(np.float32)))
+            beyond = x[rows, cols].astype(np.float64)
+            part[rows, cols] = self.log_n + np.where(beyond > self.top[cols], self.up[cols] * (beyond - self.top[cols]),
+                                                     self.down[cols] * (self.bottom[cols] - beyond))
+        return part
 
     CHUNK = 16384
 
@@ -249,11 +250,16 @@ class ScoreStats:
         stats.parts = stats.available_parts
         return stats, own
 
-    def tails(self, values: np.ndarray) -> np.ndarray:
-        """The unscaled tails part of each row (its table built from the reference values on first use)."""
+    @property
+    def tails_table(self) -> TailsTable:
+        """The table the tails part is read from, built from the reference values on first use."""
         if self._tails is None:
             self._tails = TailsTable.build(self.value_reference)
-        return self._tails(values)
+        return self._tails
+
+    def tails(self, values: np.ndarray) -> np.ndarray:
+        """The unscaled tails part of each row."""
+        return self.tails_table(values)
 
     @property
     def available_parts(self) -> tuple[str, ...]:

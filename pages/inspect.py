@@ -12,6 +12,7 @@ from ui import session as state
 from ui.guard import require_scored_run, run_page
 from ui.paths import COMPARE_PAGE
 from ui.set_aside import go_back_button
+from ui.text import plain
 
 
 def filters(run: state.ModelRun) -> tuple[str, list[str], str]:
@@ -50,6 +51,19 @@ def row_heading(row_number: int, score: float, threshold: float) -> None:
     st.subheader(f"Row {row_number}: score {score:.4g} — {'flagged as anomaly' if score > threshold else 'passed as normal'}")
 
 
+def score_parts_caption(explanation) -> None:
+    """What the row's score adds up, and, when it reads the tails part, its rarest values: a score the network's
+    own charts below do not explain is said to be so."""
+    if not explanation.parts:
+        return
+    total = " + ".join(f"{name} {value:.3g}" for name, value in explanation.parts.items())
+    st.caption(f"This row's score adds {total} (each part averages 1 on normal training rows).")
+    if explanation.rarity is not None:
+        rarest = "; ".join(f"'{plain(name, 60)}' {how}" for name, how in explanation.rarest())
+        note = " The reconstruction charts below do not show this part." if explanation.parts["tails"] >= max(explanation.parts.values()) else ""
+        st.caption(f"Its rarest values among the normal training rows (the tails part): {rarest}.{note}")
+
+
 def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
     """A baseline scores rows but cannot say which feature a score comes from: its rows and where each sits, no more."""
     st.info(f"The model in use is {run.name}, a baseline from the Compare page: it scores each row, but per-feature explanations need an "
@@ -82,7 +96,8 @@ def body() -> None:
             "The autoencoder squeezes each row into a short code and rebuilds it from that code. It learned to do that for normal "
             "rows only, so an unusual row comes back wrong: the **reconstruction** (red) departs from the **original** (blue), and "
             "the features where it departs most are why the row scores high. The latent space shows the codes themselves: "
-            "normal rows crowd together, anomalies tend to sit apart."
+            "normal rows crowd together, anomalies tend to sit apart. The score may also read how rare each value is in its own "
+            "column among the normal training rows (the tails part); the line under the row's heading says which parts its score adds."
         )
     detector, prepared = run.detector, run.prepared
     threshold = run.threshold.value
@@ -93,6 +108,7 @@ def body() -> None:
 
     explanation = explain_row(detector, prepared, position)
     row_heading(row_number, explanation.score, threshold)
+    score_parts_caption(explanation)
     if position not in set(shown.positions.tolist()):
         st.caption("This row is not among the shown rows (it may be a training row); it is explained all the same.")
     left, right = st.columns([3, 2])

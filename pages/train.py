@@ -66,7 +66,8 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
         seed = field("number_input", "Seed", "train_seed", int(defaults["random_state"]), c4, min_value=0, max_value=1_000_000, help="Same seed, same data: the same model, bit for bit.")
         score = field("selectbox", "Anomaly score", "train_score", "auto", c4, options=list(SCORES),
                       help="combined: rebuild error per column relative to normal rows, plus how far the row's code lies from the normal codes "
-                           "(overall, and from its 5 nearest); auto: the subset of those three parts that best separates the labelled validation rows; "
+                           "(overall, and from its 5 nearest), plus how far into its own column's tails each value lies among the normal rows; "
+                           "auto: the subset of those four parts that best separates the labelled validation rows; "
                            "reconstruction: the plain loss; latent: the code's distance alone.")
         extra = {}
         if architecture == "sparse":

@@ -75,3 +75,22 @@ def test_signals_are_recognised_as_sequences(machine):
     assert not is_sequence(prepared, detector)
     heart = _trained("heartbeats.csv", "rhythm", epochs=1)
     assert is_sequence(heart[1], heart[0])
+
+
+def test_a_row_explanation_adds_up_its_score_and_names_its_rarest_values_when_the_score_reads_the_tails_part():
+    from core import AutoencoderDetector
+    from core.explain import explain_row
+    from core.pipeline import prepare
+    from core.data import Table
+    from tests.conftest import planted
+
+    X, y = planted(n_normal=300, n_anomaly=10, seed=6)
+    X["label"] = y
+    X.loc[0, "f2"] = X["f2"].max() * 10  # far past every value of the column
+    prepared = prepare(Table(X, "planted.csv", "0" * 64), "label", ["0"], [c for c in X.columns if c != "label"], seed=0)
+    det = AutoencoderDetector(epochs=3, score="combined", random_state=0).fit(prepared.rows("train"), prepared.labels("train"))
+    explanation = explain_row(det, prepared, 0)
+    assert set(explanation.parts) == {"reconstruction", "latent", "neighbours", "tails"}
+    assert abs(sum(explanation.parts.values()) - explanation.score) < 1e-6 * max(1.0, explanation.score)
+    name, how = explanation.rarest(1)[0]
+    assert name == "f2" and how == "beyond every normal training value"
