@@ -129,6 +129,10 @@ class TailsTable:
     up: np.ndarray
     down: np.ndarray
 
+    def __post_init__(self) -> None:
+        self._scale = (1.0 / self.step).astype(np.float32)
+        self._shift = (0.5 - self.bottom / self.step).astype(np.float32)
+
     @classmethod
     def build(cls, reference: np.ndarray) -> "TailsTable":
         bottom, top = reference[0].astype(np.float64), reference[-1].astype(np.float64)
@@ -153,9 +157,8 @@ class TailsTable:
     def per_column(self, values: np.ndarray) -> np.ndarray:
         """Each cell's surprise in its column (rows × columns, float32 passes in place)."""
         x = np.asarray(values, dtype=np.float32)
-        grid = np.subtract(x, self.bottom.astype(np.float32))
-        np.multiply(grid, (1.0 / self.step).astype(np.float32), out=grid)
-        grid += 0.5  # nearest point: truncation of a non-negative number is its floor
+        grid = np.multiply(x, self._scale)
+        grid += self._shift  # (x − bottom) / step + 0.5: the nearest point, as truncation of a non-negative number is its floor
         low, high = (grid.min(), grid.max()) if grid.size else (0.5, 0.5)
         np.clip(grid, 0, TAILS_GRID, out=grid)
         index = grid.astype(np.int32)
