@@ -33,6 +33,13 @@ class Entry:
     parts: dict[str, Any]
     threshold: float
     fit_seconds: Optional[float] = None
+    score_reads: str = ""  # an autoencoder's score parts ("tails" alone: the network adds nothing), "" for a baseline
+
+
+def score_reads(detector: Any) -> str:
+    """Which parts an autoencoder's score adds, for the table: two autoencoders whose scores keep the tails part
+    alone score identically, and this column says why."""
+    return " + ".join(getattr(detector, "score_parts_", ()))  # a baseline has none (an unfitted one raises an AttributeError too)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ def _row(entry: Entry) -> dict[str, Any]:
     return {
         "detector": entry.name,
         "kind": "autoencoder" if entry.autoencoder else "baseline",
+        "score reads": entry.score_reads or "–",
         RANK_BY: val.average_precision,
         "ROC-AUC (validation)": val.roc_auc,
         "ROC-AUC (test)": test.roc_auc,

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from core.compare import candidates, compare, random_search
-from core.leaderboard import IN_USE, Entry, leaderboard
+from core.leaderboard import IN_USE, Entry, leaderboard, score_reads
 from core.plots import compare_figure
+from core.registry import BASELINE_KEYS
 from ui import session as state
 from ui.guard import run_page, stop_with
 from ui.set_aside import go_back_button
@@ -13,7 +14,7 @@ from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 
 def entries(session: state.Session, study: state.Study) -> list[Entry]:
     """The comparison's detectors, and the model in use when it was scored on this split."""
-    out = [Entry(r.name, r.key.startswith("ae:"), r.parts, float(r.detector.threshold_), r.fit_seconds) for r in study.comparison or []]
+    out = [Entry(r.name, r.key.startswith("ae:"), r.parts, float(r.detector.threshold_), r.fit_seconds, score_reads(r.detector)) for r in study.comparison or []]
     run = session.scored_run
     if run is not None and run.origin != "compared":
         out.append(_run_entry(run, f"{IN_USE}{run.name} ({run.origin})"))
@@ -24,7 +25,7 @@ def entries(session: state.Session, study: state.Study) -> list[Entry]:
 
 
 def _run_entry(run: state.ModelRun, name: str) -> Entry:
-    return Entry(name, run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None))
+    return Entry(name, run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None), score_reads(run.detector))
 
 
 def cached_leaderboard(session: state.Session, study: state.Study, rows: list[Entry]):
@@ -52,7 +53,7 @@ def comparison(session: state.Session, study: state.Study) -> None:
     options = study.cached("compare_candidates", candidates)
     signal_note = "" if "ae:conv1d" in options else " Conv1d and LSTM autoencoders are not offered: the features are not one signal (they need 16 or more numeric columns on one scale)."
     st.caption("Candidates: " + " · ".join(f"**{name}**: {desc}" for name, desc in options.values()) + signal_note)
-    default = [k for k in ("ae:dense", "ae:variational", "iforest", "lof", "pca") if k in options]
+    default = [k for k in ("ae:dense", "ae:variational", *BASELINE_KEYS) if k in options]  # every baseline: a verdict against some would flatter the autoencoder
     owner = study.widgets
     with st.form("compare_form"):
         keys = state.kept(st.multiselect, "Detectors", owner=owner, name="compare_keys", in_form=True, default=default, valid=lambda v: all(k in options for k in v),
@@ -69,7 +70,8 @@ def comparison(session: state.Session, study: state.Study) -> None:
         return
     board = cached_leaderboard(session, study, rows)
     table = board.table
-    st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns if c not in ("best", "detector", "kind", "fit s")} | {"fit s": "{:.1f}"}, na_rep="–"),
+    numbers = [c for c in table.select_dtypes("number").columns if c != "fit s"]
+    st.dataframe(table.style.format({c: "{:.3f}" for c in numbers} | {"fit s": "{:.1f}"}, na_rep="–"),
                  width="stretch", hide_index=True)
     (st.warning if board.best_baseline else st.info)(board.verdict, icon=":material/balance:")
     left, right = st.columns(2)

@@ -56,8 +56,12 @@ def score_parts_caption(explanation) -> None:
     own charts below do not explain is said to be so."""
     if not explanation.parts:
         return
-    total = " + ".join(f"{name} {value:.3g}" for name, value in explanation.parts.items())
-    st.caption(f"This row's score adds {total} (each part averages 1 on normal training rows).")
+    if len(explanation.parts) == 1:
+        (name, value), = explanation.parts.items()
+        st.caption(f"This row's score is its {name} part alone, {value:.3g} (it averages 1 on normal training rows).")
+    else:
+        total = " + ".join(f"{name} {value:.3g}" for name, value in explanation.parts.items())
+        st.caption(f"This row's score adds {total} (each part averages 1 on normal training rows).")
     if explanation.rarity is not None:
         rarest = "; ".join(f"'{plain(name, 60)}' {how}" for name, how in explanation.rarest())
         note = " The reconstruction charts below do not show this part." if explanation.parts["tails"] >= max(explanation.parts.values()) else ""

@@ -53,3 +53,9 @@ def test_the_lead_share_follows_the_gap_between_two_scores():
     y = parts(0.0)["val"].y
     strong, weak = parts(3.0)["val"].scores, parts(0.5)["val"].scores
     assert lead_share(strong, weak, y) > 0.99 and lead_share(weak, strong, y) < 0.01
+
+
+def test_the_table_says_which_parts_an_autoencoders_score_reads_and_nothing_for_a_baseline():
+    board = leaderboard([Entry("AE dense", True, parts(1.0), 0.5, score_reads="tails"), Entry("kNN", False, parts(3.0), 0.5)])
+    reads = dict(zip(board.table["detector"], board.table["score reads"]))
+    assert reads == {"AE dense": "tails", "kNN": "–"}
