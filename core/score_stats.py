@@ -31,6 +31,10 @@ PART_SUBSETS = tuple(sorted(
 #: Quantile levels kept per column for the "tails" part (all values when fewer normal training rows):
 #: 1,001 levels gave the same test ROC-AUC as 5,000 sorted values to ±0.001 on the six public sets.
 TAIL_LEVELS = 1001
+#: At most this many reference numbers in all (fewer levels for a wide table: 2,000,000 float32 are 10.7 MB of
+#: base64, so a bundle stays far below core.bundle.MAX_JSON_BYTES even at core.data.MAX_COLUMNS columns).
+MAX_TAIL_NUMBERS = 2_000_000
+MAX_QUANTILE_ROWS = 100_000
 #: The latent covariance is shrunk towards its diagonal by this much, so a
 #: nearly flat direction of the code cannot make every distance explode.
 LATENT_RIDGE = 1e-3
@@ -66,12 +70,26 @@ def tail_surprise(reference: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return out / reference.shape[1]
 
 
-def value_reference(values: np.ndarray) -> np.ndarray:
-    """Each column's sorted normal training values, or TAIL_LEVELS quantiles of them (min and max exact)."""
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) <= TAIL_LEVELS:
-        return np.sort(values, axis=0).astype(np.float32)
-    return np.quantile(values, np.linspace(0.0, 1.0, TAIL_LEVELS), axis=0).astype(np.float32)
+def value_reference(values: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each column's sorted normal training values, or quantiles of them with the exact min and max: TAIL_LEVELS,
+    fewer when the table is so wide that the reference would pass MAX_TAIL_NUMBERS (never under 101). Quantiles
+    are read from the order statistics of at most MAX_QUANTILE_ROWS rows (a seeded sample beyond): one sort per
+    column, where ``np.quantile`` with hundreds of levels took 6.5 s on 1,500 rows × 5,000 columns."""
+    values = np.asarray(values, dtype=np.float32)
+    levels = min(TAIL_LEVELS, max(101, MAX_TAIL_NUMBERS // max(values.shape[1], 1)))
+    if len(values) <= levels:
+        return np.sort(values, axis=0)
+    sample = values
+    if len(values) > MAX_QUANTILE_ROWS:
+        sample = values[np.sort(np.random.default_rng(seed).choice(len(values), MAX_QUANTILE_ROWS, replace=False))]
+    ordered = np.sort(sample, axis=0).astype(np.float64)
+    position = np.linspace(0.0, len(ordered) - 1, levels)
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, len(ordered) - 1)
+    share = (position - low)[:, None]
+    reference = ordered[low] * (1 - share) + ordered[high] * share
+    reference[0], reference[-1] = values.min(axis=0), values.max(axis=0)
+    return reference.astype(np.float32)
 
 
 def _extension(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +105,19 @@ def _extension(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rise / np.maximum(top - q99, floor), rise / np.maximum(q01 - bottom, floor)
 
 
+def _inside(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each cell's −log share of its column's reference values at or beyond it on the rarer side (rows × columns;
+    no extension past the extremes)."""
+    n, n_columns = reference.shape
+    surprise = np.log(n + 1) - np.log(np.arange(n + 1) + 1.0)  # −log((count + 1) / (n + 1)) for count = 0 … n
+    out = np.empty((len(values), n_columns))
+    for j in range(n_columns):
+        ref = np.ascontiguousarray(reference[:, j], dtype=np.float32)
+        col = np.asarray(values[:, j], dtype=np.float32)
+        out[:, j] = np.maximum(surprise[n - np.searchsorted(ref, col, side="left")], surprise[np.searchsorted(ref, col, side="right")])
+    return out
+
+
 def column_tails(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Mean over columns of how far into its column's tails (the rarer side) each value lies among ``reference``.
 
@@ -96,22 +127,19 @@ def column_tails(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
     This is the exact definition; scoring reads it from :class:`TailsTable`.
     """
     n, n_columns = reference.shape
-    surprise = np.log(n + 1) - np.log(np.arange(n + 1) + 1.0)  # −log((count + 1) / (n + 1)) for count = 0 … n
+    part = _inside(reference, values)
     up, down = _extension(reference)
-    out = np.zeros(len(values))
-    for j in range(n_columns):
-        ref = np.ascontiguousarray(reference[:, j], dtype=np.float32)
-        col = np.asarray(values[:, j], dtype=np.float32)
-        part = np.maximum(surprise[n - np.searchsorted(ref, col, side="left")], surprise[np.searchsorted(ref, col, side="right")])
-        bottom, top = float(ref[0]), float(ref[-1])
-        part = np.where(col > top, np.log(n + 1) + up[j] * (col.astype(np.float64) - top), part)
-        part = np.where(col < bottom, np.log(n + 1) + down[j] * (bottom - col.astype(np.float64)), part)
-        out += part
-    return out / max(n_columns, 1)
+    x = np.asarray(values, dtype=np.float32).astype(np.float64)
+    bottom, top = reference[0].astype(np.float64), reference[-1].astype(np.float64)
+    part = np.where(x > top, np.log(n + 1) + up * (x - top), part)
+    part = np.where(x < bottom, np.log(n + 1) + down * (bottom - x), part)
+    return part.mean(axis=1) if n_columns else np.zeros(len(values))
 
 
-#: Points of the grid on which :class:`TailsTable` tabulates each column's surprise between its extremes.
+#: Points of the grid on which :class:`TailsTable` tabulates each column's surprise between its extremes, and the
+#: most table cells in all (a wide table gets fewer points a column: 8,000,000 float32 are 32 MB).
 TAILS_GRID = 4096
+MAX_TABLE_CELLS = 8_000_000
 
 
 @dataclass
@@ -123,11 +151,12 @@ class TailsTable:
 
     bottom: np.ndarray
     step: np.ndarray
-    table: np.ndarray  # columns × (TAILS_GRID + 1), one row per column, float32
+    table: np.ndarray  # columns × (points + 1), one row per column, float32
     top: np.ndarray
     log_n: float
     up: np.ndarray
     down: np.ndarray
+    points: int = TAILS_GRID
 
     def __post_init__(self) -> None:
         self._scale = (1.0 / self.step).astype(np.float32)
@@ -136,13 +165,14 @@ class TailsTable:
     @classmethod
     def build(cls, reference: np.ndarray) -> "TailsTable":
         bottom, top = reference[0].astype(np.float64), reference[-1].astype(np.float64)
-        step = np.where(top > bottom, (top - bottom) / TAILS_GRID, 1.0)
-        grid = bottom[None, :] + np.arange(TAILS_GRID + 1)[:, None] * step[None, :]
+        points = min(TAILS_GRID, max(256, MAX_TABLE_CELLS // max(reference.shape[1], 1) - 1))
+        step = np.where(top > bottom, (top - bottom) / points, 1.0)
+        grid = bottom[None, :] + np.arange(points + 1)[:, None] * step[None, :]
         grid[-1] = top
         n, d = reference.shape
-        table = np.stack([column_tails(reference[:, [j]], grid[:, [j]].astype(np.float32)) for j in range(d)])
+        table = _inside(reference, grid.astype(np.float32)).T  # every grid point lies within its column's extremes
         up, down = _extension(reference)
-        return cls(bottom, step, table.astype(np.float32), top, float(np.log(n + 1)), up, down)
+        return cls(bottom, step, table.astype(np.float32), top, float(np.log(n + 1)), up, down, points)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Each row's tails part (mean over its columns), in chunks that stay in cache."""
@@ -160,11 +190,11 @@ class TailsTable:
         grid = np.multiply(x, self._scale)
         grid += self._shift  # (x − bottom) / step + 0.5: the nearest point, as truncation of a non-negative number is its floor
         low, high = (grid.min(), grid.max()) if grid.size else (0.5, 0.5)
-        np.clip(grid, 0, TAILS_GRID, out=grid)
+        np.clip(grid, 0, self.points, out=grid)
         index = grid.astype(np.int32)
-        index += (np.arange(x.shape[1]) * (TAILS_GRID + 1)).astype(np.int32)
+        index += (np.arange(x.shape[1]) * (self.points + 1)).astype(np.int32)
         part = self.table.ravel()[index]
-        if low < 0.5 or high > TAILS_GRID + 0.5:  # some value may lie beyond its column's normal extremes
+        if low < 0.5 or high > self.points + 0.5:  # some value may lie beyond its column's normal extremes
             rows, cols = np.nonzero((x > self.top.astype(np.float32)) | (x < self.bottom.astype(np.float32)))
             beyond = x[rows, cols].astype(np.float64)
             part[rows, cols] = self.log_n + np.where(beyond > self.top[cols], self.up[cols] * (beyond - self.top[cols]),
@@ -248,7 +278,7 @@ class ScoreStats:
             stats.cell_reference = np.sort(cells[keep], axis=0).astype(np.float32)
             stats.tail_scale = float(tail_surprise(stats.cell_reference, cells).mean()) or 1.0
         if values is not None and values.shape[1] > 0:
-            stats.value_reference = value_reference(values)
+            stats.value_reference = value_reference(values, seed)
             stats.tails_scale = float(stats.tails(values).mean()) or 1.0
         stats.parts = stats.available_parts
         return stats, own

@@ -106,3 +106,16 @@ def test_a_bundle_keeps_the_reference_values_only_when_the_score_reads_them(comb
         assert "value_reference" not in det.get_state()["score_stats"]
     finally:
         det.score_stats_.parts = ("reconstruction", "latent", "neighbours", "tails")
+
+
+def test_a_wide_table_keeps_fewer_levels_and_a_smaller_table_so_bundles_and_memory_stay_bounded():
+    from core.score_stats import MAX_TABLE_CELLS, MAX_TAIL_NUMBERS
+
+    values = np.random.default_rng(4).normal(size=(1500, 5000)).astype(np.float32)
+    reference = value_reference(values)
+    assert reference.size <= MAX_TAIL_NUMBERS and len(reference) >= 101
+    assert np.allclose(reference[0], values.min(axis=0)) and np.allclose(reference[-1], values.max(axis=0))
+    table = TailsTable.build(reference)
+    assert table.table.size <= MAX_TABLE_CELLS
+    rows = values[:50]
+    assert np.corrcoef(table(rows), column_tails(reference, rows))[0, 1] > 0.999
