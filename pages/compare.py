@@ -72,7 +72,8 @@ def comparison(session: state.Session, study: state.Study) -> None:
     table = board.table
     numbers = [c for c in table.select_dtypes("number").columns if c != "fit s"]
     st.dataframe(table.style.format({c: "{:.3f}" for c in numbers} | {"fit s": "{:.1f}"}, na_rep="–"),
-                 width="stretch", hide_index=True)
+                 width="stretch", hide_index=True,
+                 column_config={"detector": st.column_config.TextColumn(width="medium"), "score reads": st.column_config.TextColumn(width="medium")})
     (st.warning if board.best_baseline else st.info)(board.verdict, icon=":material/balance:")
     left, right = st.columns(2)
     points = {e.name: e.parts["test"].points for e in rows}
