@@ -8,7 +8,7 @@ import pytest
 from core import AutoencoderDetector
 from core.bundle import bundle_bytes, load_bundle
 from core.errors import DataError
-from core.score_stats import TAIL_LEVELS, TailsTable, column_tails, value_reference
+from core.column_tails import TAIL_LEVELS, TailsTable, column_tails, value_reference
 from tests.conftest import planted
 
 
@@ -109,7 +109,7 @@ def test_a_bundle_keeps_the_reference_values_only_when_the_score_reads_them(comb
 
 
 def test_a_wide_table_keeps_fewer_levels_and_a_smaller_table_so_bundles_and_memory_stay_bounded():
-    from core.score_stats import MAX_TABLE_CELLS, MAX_TAIL_NUMBERS
+    from core.column_tails import MAX_TABLE_CELLS, MAX_TAIL_NUMBERS
 
     values = np.random.default_rng(4).normal(size=(1500, 5000)).astype(np.float32)
     reference = value_reference(values)
