@@ -63,6 +63,15 @@ def label_check(session: state.Session, run: state.ModelRun, table, scores: np.n
     st.plotly_chart(confusion_figure(conf), key="score_confusion")
 
 
+def earlier_by_set_aside(session: state.Session) -> None:
+    """A table scored by the model now set aside stays with that model: say where it went."""
+    aside = session.study.set_aside if session.study is not None else None
+    earlier = aside.cache.get("scored") if aside is not None else None
+    if earlier is not None:
+        st.caption(f"'{plain(earlier['table'].name)}' was scored by {plain(aside.name)}, now set aside: a score belongs to the model that "
+                   "made it. Upload the table again to score it with this model; going back to that model brings its result back.")
+
+
 def body() -> None:
     session = state.get()
     st.title("Score new data")
@@ -86,6 +95,7 @@ def body() -> None:
     scored = run.cache.get("scored")
     if scored is None:
         st.info("Upload a CSV with the model's columns to score it.")
+        earlier_by_set_aside(session)
         return
     table, scores, source = scored["table"], scored["scores"], scored["source"]
     for note in scored.get("not_numbers", ()):

@@ -552,3 +552,25 @@ def test_a_train_page_reached_before_the_data_pages_training_knows_its_parameter
         assert ahead.params is None and study.ahead is ahead
     finally:
         ahead.cancel()
+
+
+def test_a_table_scored_by_a_model_now_set_aside_is_said_to_stay_with_that_model(trained_state):
+    at = app("pages/score.py", trained_state)
+    raw = (ROOT / "sample_data" / "machine_sensors.csv").read_bytes()
+    at.file_uploader(key="score_upload").set_value(("new.csv", raw, "text/csv"))
+    at.run()
+    trained = session(at).run
+    assert trained.cache.get("scored") is not None
+    at.switch_page("pages/compare.py")
+    at.run()
+    widget(at, "multiselect", "Detectors").set_value(["iforest"])
+    at.form_submit_button[0].click()
+    at.run()
+    widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("Isolation Forest")
+    at.button(key="compare_use").click()
+    at.run()
+    at.switch_page("pages/score.py")
+    at.run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "'new\\.csv' was scored by dense autoencoder" in captions and "now set aside" in captions  # the name is shown as plain text
