@@ -56,6 +56,16 @@ def per_feature_errors(detector, part: PartScores) -> pd.DataFrame:
     return detector.split_by_feature(part.cell_error)
 
 
+def per_feature_rarity(detector, prepared: Prepared, part: PartScores) -> Optional[pd.DataFrame]:
+    """With the tails part in the score: how rare each shown row's value of each feature is among the normal
+    training values (its surprise; a one-hot group's rarest level), once per model and part; else None."""
+    if "tails" not in getattr(detector, "score_parts_", ()):
+        return None
+    x = detector.transform_features(prepared.table.frame.iloc[part.positions][prepared.features])
+    surprise = detector.score_stats_.tails_table.per_column(x)
+    return pd.DataFrame({name: surprise[:, cols].max(axis=1) for name, cols in detector.preprocessor_.groups})
+
+
 def feature_importance(per_feature: pd.DataFrame, y: Optional[np.ndarray]) -> pd.DataFrame:
     """Mean per-feature error of normal and anomalous rows, the features that separate them first."""
     if y is None:

@@ -304,14 +304,15 @@ def contributions_figure(contributions, top: int = 20) -> go.Figure:
     return fig
 
 
-def feature_importance_figure(importance, top: int = 20) -> go.Figure:
-    """Mean per-feature error of normal and anomalous rows, top features first."""
+def feature_importance_figure(importance, top: int = 20, title: str = "What drives detection: mean reconstruction error per feature",
+                              value: str = "mean error") -> go.Figure:
+    """Mean per-feature error (or another per-feature value) of normal and anomalous rows, top features first."""
     shown = importance.iloc[:top]
     fig = go.Figure()
     colors = {"normal rows": NORMAL_COLOR, "anomalous rows": ANOMALY_COLOR, "all rows": ALL_COLOR}
     for column in [c for c in shown.columns if c in colors]:
         fig.add_trace(go.Bar(x=[safe_label(i) for i in shown.index], y=shown[column], name=column, marker_color=colors[column]))
-    fig.update_layout(title="What drives detection: mean reconstruction error per feature", barmode="group", yaxis_title="mean error", **_LAYOUT)
+    fig.update_layout(title=title, barmode="group", yaxis_title=value, **_LAYOUT)
     return fig
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from core.evaluation import PART_NAMES
-from core.explain import OUTCOMES, explain_row, feature_importance, filter_rows, is_sequence, latent_points, per_feature_errors, row_table
+from core.explain import (OUTCOMES, explain_row, feature_importance, filter_rows, is_sequence, latent_points, per_feature_errors, per_feature_rarity,
+                          row_table)
 from core.plots import contributions_figure, feature_importance_figure, histogram_figure, latent_figure, mark_score, reconstruction_figure
 from ui import session as state
 from ui.guard import require_scored_run, run_page
@@ -125,8 +126,14 @@ def body() -> None:
     st.plotly_chart(mark_score(hist, explanation.score, f"row {row_number}"), key="inspect_hist")
 
     st.subheader("What drives detection overall")
+    rarity = run.cached(f"rarity_{part}", lambda: per_feature_rarity(detector, prepared, shown))
+    if rarity is not None:
+        st.plotly_chart(feature_importance_figure(feature_importance(rarity, shown.y), title="The tails part: how rare each feature's values are among the normal training rows",
+                                                  value="mean surprise (−log share)"), key="inspect_rarity")
     per_feature = run.cached(f"per_feature_{part}", lambda: per_feature_errors(detector, shown))
-    st.plotly_chart(feature_importance_figure(feature_importance(per_feature, shown.y)), key="inspect_importance")
+    unread = "reconstruction" not in getattr(detector, "score_parts_", ("reconstruction",))
+    title = "Mean reconstruction error per feature (this model's score does not read it)" if unread else "What drives detection: mean reconstruction error per feature"
+    st.plotly_chart(feature_importance_figure(feature_importance(per_feature, shown.y), title=title), key="inspect_importance")
 
     st.subheader("The latent space")
     points = run.cached(f"latent_{part}", lambda: latent_points(detector, prepared, shown))

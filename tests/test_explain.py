@@ -94,3 +94,23 @@ def test_a_row_explanation_adds_up_its_score_and_names_its_rarest_values_when_th
     assert abs(sum(explanation.parts.values()) - explanation.score) < 1e-6 * max(1.0, explanation.score)
     name, how = explanation.rarest(1)[0]
     assert name == "f2" and how == "beyond every normal training value"
+
+
+def test_overall_rarity_per_feature_is_shown_only_when_the_score_reads_the_tails_part_and_finds_the_planted_column():
+    from core import AutoencoderDetector
+    from core.data import Table
+    from core.explain import feature_importance, per_feature_rarity
+    from core.pipeline import prepare, score_part
+    from tests.conftest import planted
+
+    X, y = planted(n_normal=400, n_anomaly=40, seed=7)
+    X.loc[y == 1, "f5"] = X["f5"].max() * 4  # the anomalies lie far out in one column
+    X["label"] = y
+    prepared = prepare(Table(X, "planted.csv", "0" * 64), "label", ["0"], [c for c in X.columns if c != "label"], seed=0)
+    with_tails = AutoencoderDetector(epochs=3, score="combined", random_state=0).fit(prepared.rows("train"), prepared.labels("train"))
+    shown = score_part(with_tails, prepared, "test")
+    rarity = per_feature_rarity(with_tails, prepared, shown)
+    assert list(rarity.columns) == [c for c in X.columns if c != "label"] and len(rarity) == len(shown.positions)
+    assert feature_importance(rarity, shown.y).index[0] == "f5"
+    plain_loss = AutoencoderDetector(epochs=3, score="reconstruction", random_state=0).fit(prepared.rows("train"), prepared.labels("train"))
+    assert per_feature_rarity(plain_loss, prepared, score_part(plain_loss, prepared, "test")) is None
