@@ -402,16 +402,21 @@ def test_compare_shows_the_model_in_use_and_hands_a_baseline_to_the_other_pages(
     assert "not among the shown rows" in " ".join(c.value for c in at.caption)
 
 
-def test_using_a_baseline_sets_the_trained_model_aside_and_one_click_puts_it_back_as_it_was(trained_state):
-    at = app("pages/compare.py", trained_state)
-    trained = session(at).run
-    trained.set_threshold(1.2345)  # a threshold set by hand must survive the round trip
+def use_isolation_forest_on_compare(at) -> None:
+    """On the Compare page: compare Isolation Forest alone, then put it in use."""
     widget(at, "multiselect", "Detectors").set_value(["iforest"])
     at.form_submit_button[0].click()
     at.run()
     widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("Isolation Forest")
     at.button(key="compare_use").click()
     at.run()
+
+
+def test_using_a_baseline_sets_the_trained_model_aside_and_one_click_puts_it_back_as_it_was(trained_state):
+    at = app("pages/compare.py", trained_state)
+    trained = session(at).run
+    trained.set_threshold(1.2345)  # a threshold set by hand must survive the round trip
+    use_isolation_forest_on_compare(at)
     assert not at.exception, at.exception
     assert session(at).run.origin == "compared" and session(at).study.set_aside is trained
     # the click's own run already draws the table with the new model in use and the old one set aside
@@ -563,12 +568,7 @@ def test_a_table_scored_by_a_model_now_set_aside_is_said_to_stay_with_that_model
     assert trained.cache.get("scored") is not None
     at.switch_page("pages/compare.py")
     at.run()
-    widget(at, "multiselect", "Detectors").set_value(["iforest"])
-    at.form_submit_button[0].click()
-    at.run()
-    widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("Isolation Forest")
-    at.button(key="compare_use").click()
-    at.run()
+    use_isolation_forest_on_compare(at)
     at.switch_page("pages/score.py")
     at.run()
     assert not at.exception, at.exception
