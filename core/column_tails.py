@@ -45,15 +45,16 @@ def value_reference(values: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def _extension(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column, the slope of the surprise beyond the largest and beyond the smallest reference value: along the
-    line through the 99th (1st) percentile and the extreme, with a run of at least a tenth of the column's spread
+    line through the 99th (1st) percentile and the extreme (on fewer than 199 rows, a point 2 values in), with a run of at least a tenth of the column's spread
     (1 when the column never varied), so one column cannot outweigh every other."""
     n = len(reference)
     bottom, top = reference[0].astype(np.float64), reference[-1].astype(np.float64)
     spread = top - bottom
     floor = np.where(spread > 0, 0.1 * spread, 1.0)
-    rise = np.log(n + 1) - np.log(100)
-    q01, q99 = np.quantile(reference, [0.01, 0.99], axis=0).astype(np.float64)
-    return rise / np.maximum(top - q99, floor), rise / np.maximum(q01 - bottom, floor)
+    share = max(0.01, 2.0 / (n + 1))  # the 99th percentile, or a point at least 2 reference values in on few rows
+    rise = np.log((n + 1) * share)  # log(n + 1) − log(1 / share) ≥ log 2: past the extremes the surprise always rises
+    inner_low, inner_high = np.quantile(reference, [share, 1.0 - share], axis=0).astype(np.float64)
+    return rise / np.maximum(top - inner_high, floor), rise / np.maximum(inner_low - bottom, floor)
 
 
 def _inside(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -98,7 +99,9 @@ class TailsTable:
     """:func:`column_tails` read from a table: each column's surprise at ``TAILS_GRID`` + 1 evenly spaced values
     between its extremes, a value taking the nearest point's. A binary search per cell took 3.5 s on a million
     rows × 23 columns; a table read is a few vectorised passes. Both extremes are grid points, so a column of a
-    few repeated values (one-hot, counts at the ends) reads exactly; elsewhere a value may read its neighbour's step."""
+    few repeated values (one-hot, counts at the ends) reads exactly; elsewhere a value may read its neighbour's step,
+    which is poor where many reference values crowd into one step: the lowest tenth of a strongly skewed column, and
+    a value many rows share inside the range (an integer count), found in review; see the README."""
 
     bottom: np.ndarray
     step: np.ndarray

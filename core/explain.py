@@ -97,7 +97,7 @@ class RowExplanation:
         """The ``n`` features whose values are rarest among the normal training values, and how rare, in words."""
         if self.rarity is None:
             return []
-        return [(name, "beyond every normal training value" if surprise > self.beyond else f"as rare as 1 in {np.exp(surprise):,.0f}")
+        return [(name, "beyond every normal training value" if surprise > self.beyond else f"about 1 in {np.exp(surprise):,.0f}")
                 for name, surprise in self.rarity.head(n).items()]
 
     beyond: float = np.inf  # a surprise above this lies past the normal extremes

@@ -119,3 +119,13 @@ def test_a_wide_table_keeps_fewer_levels_and_a_smaller_table_so_bundles_and_memo
     assert table.table.size <= MAX_TABLE_CELLS
     rows = values[:50]
     assert np.corrcoef(table(rows), column_tails(reference, rows))[0, 1] > 0.999
+
+
+def test_past_the_extremes_the_part_rises_even_on_few_normal_rows():
+    for n in (5, 20, 60, 150, 2000):
+        normal = np.random.default_rng(n).normal(size=(n, 1)).astype(np.float32)
+        reference = value_reference(normal)
+        top = float(normal.max())
+        further = np.array([[top], [top + 0.5], [top + 2], [top + 10]], dtype=np.float32)
+        for read in (column_tails(reference, further), TailsTable.build(reference)(further)):
+            assert np.all(np.diff(read) > 0), (n, read)
