@@ -61,7 +61,11 @@ def per_feature_rarity(detector, prepared: Prepared, part: PartScores) -> Option
     training values (its surprise; a one-hot group's rarest level), once per model and part; else None."""
     if "tails" not in getattr(detector, "score_parts_", ()):
         return None
-    x = detector.transform_features(prepared.table.frame.iloc[part.positions][prepared.features])
+    return _rarity(detector, detector.transform_features(prepared.table.frame.iloc[part.positions][prepared.features]))
+
+
+def _rarity(detector, x: np.ndarray) -> pd.DataFrame:
+    """Each row's surprise per input feature among the normal training values (a one-hot group's rarest level)."""
     surprise = detector.score_stats_.tails_table.per_column(x)
     return pd.DataFrame({name: surprise[:, cols].max(axis=1) for name, cols in detector.preprocessor_.groups})
 
@@ -92,6 +96,7 @@ class RowExplanation:
     contributions: pd.Series  # every used feature's share of the reconstruction error, largest first
     parts: dict[str, float] = field(default_factory=dict)  # each part the score adds, scaled (empty for a plain loss or distance)
     rarity: Optional[pd.Series] = None  # with the tails part: each feature's surprise among normal training values, largest first
+    beyond: float = np.inf  # a surprise above this lies past the normal extremes
 
     def rarest(self, n: int = 3) -> list[tuple[str, str]]:
         """The ``n`` features whose values are rarest among the normal training values, and how rare, in words."""
@@ -100,7 +105,6 @@ class RowExplanation:
         return [(name, "beyond every normal training value" if surprise > self.beyond else f"about 1 in {np.exp(surprise):,.0f}")
                 for name, surprise in self.rarity.head(n).items()]
 
-    beyond: float = np.inf  # a surprise above this lies past the normal extremes
 
 
 def explain_row(detector, prepared: Prepared, position: int) -> RowExplanation:
@@ -120,8 +124,7 @@ def explain_row(detector, prepared: Prepared, position: int) -> RowExplanation:
         scaled = stats.scaled_parts(parts["cell_error"], parts["codes"], detector.score_parts_, values=parts["x"])
         explanation.parts = {name: float(value[0]) for name, value in scaled.items()}
         if "tails" in explanation.parts:
-            per_column = stats.tails_table.per_column(parts["x"])[0]
-            explanation.rarity = pd.Series({name: float(per_column[cols].max()) for name, cols in detector.preprocessor_.groups}).sort_values(ascending=False)
+            explanation.rarity = _rarity(detector, parts["x"]).iloc[0].astype(float).sort_values(ascending=False)
             explanation.beyond = stats.tails_table.log_n
     return explanation
 
