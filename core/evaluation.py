@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
+import pandas as pd
 
 from core.metrics import Confusion, ReviewBand, ThresholdCurve, review_band
 from core.pipeline import PartScores
@@ -55,21 +56,21 @@ def apply_rule(detector, parts: dict[str, PartScores], rule: str) -> Threshold:
     return choose_threshold(rule, detector.decision_scores_, None if val is None else val.scores, None if val is None else val.y)
 
 
-def decision_sentence(conf: Confusion, has_labels: bool, rows_name: str) -> str:
-    """The decision rule as an expert would repeat it."""
-    rule = f"Flag a row when its anomaly score exceeds **{conf.threshold:.6g}**."
-    if not has_labels:
-        return f"{rule} On the {conf.n:,} {rows_name} this flags {conf.flagged:,} rows ({conf.flagged / max(conf.n, 1):.1%})."
-    m = conf.metrics()
-    return (f"{rule} On the {conf.n:,} {rows_name} this flags {m['fpr']:.1%} of normal rows (false alarms: {conf.fp:,}) "
-            f"and catches {m['recall']:.1%} of anomalies ({conf.tp:,} of {conf.tp + conf.fn:,}).")
-
-
-def metric_deltas(conf: Confusion, reference: Optional[Confusion]) -> dict[str, tuple[float, Optional[float]]]:
-    """Each metric and its change from the reference (default) threshold."""
+def metric_table(conf: Confusion, reference: Optional[Confusion], intervals: dict[str, Interval]) -> pd.DataFrame:
+    """One row per metric at a threshold: its value, its bootstrap interval where there is one, and its change from
+    the reference (default) threshold. The Threshold page shows the values once in its live control; this table
+    says how far each could move on another sample and what the move away from the default cost or gained."""
+    labels = {**METRIC_LABELS, "fpr": "False-alarm rate"}
     now = conf.metrics()
     ref = reference.metrics() if reference is not None else None
-    return {k: (now[k], None if ref is None else now[k] - ref[k]) for k in METRIC_LABELS}
+    rows = []
+    for key, label in labels.items():
+        interval = intervals.get(key)
+        change = None if ref is None else now[key] - ref[key]
+        rows.append({"metric": label, "value": f"{now[key]:.3f}",
+                     "95 % interval": f"{interval.low:.3f} – {interval.high:.3f}" if interval is not None else "–",
+                     "change from the default threshold": "–" if change is None else ("0" if abs(change) < 5e-4 else f"{change:+.3f}")})
+    return pd.DataFrame(rows).set_index("metric")
 
 
 @dataclass(frozen=True)

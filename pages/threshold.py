@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataError
-from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, decision_sentence, evaluate,
-                             honest_comparison, metric_deltas, slider_grid)
+from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, evaluate,
+                             honest_comparison, metric_table, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
 from core.plots import cost_figure, move_cost_marker, move_threshold_marker, pr_figure, roc_figure
@@ -118,15 +118,11 @@ def controls(view: View) -> tuple[str, bool]:
 def metrics_tab(view: View, part: str, conf, threshold: float) -> None:
     shown = view.parts[part]
     default_conf = shown.curve.at(view.run.default_threshold.value)
-    cols = st.columns(len(METRIC_LABELS))
-    for col, (key, (value, delta)) in zip(cols, metric_deltas(conf, default_conf).items()):
-        col.metric(METRIC_LABELS[key], f"{value:.3f}", delta=None if delta is None or abs(delta) < 5e-4 else f"{delta:+.3f}",
-                   help="Change from the model's default threshold." if delta is not None else None)
-    iv = view.intervals(part, threshold)
     boot = view.bootstrap(part)
-    st.caption(f"95 % bootstrap intervals ({boot.n_resamples:,} resamples of the {conf.n:,} {PART_NAMES[part]}): "
-               + " · ".join(f"{name} {iv[key]}" for key, name in (("precision", "precision"), ("recall", "recall"), ("f1", "F1"),
-                                                                  ("specificity", "specificity"), ("fpr", "false-alarm rate"))))
+    st.caption(f"At threshold {threshold:.6g}, on the {conf.n:,} {PART_NAMES[part]}: each metric with its 95 % bootstrap interval "
+               f"({boot.n_resamples:,} resamples of these rows) and its change from the model's default threshold "
+               f"({view.run.default_threshold.value:.6g}).")
+    st.dataframe(metric_table(conf, default_conf, view.intervals(part, threshold)), width="stretch")
     st.caption("Open the rows of a cell on the Inspect page:")
     cells = st.columns(4)
     for col, (outcome, count) in zip(cells, (("FP", conf.fp), ("FN", conf.fn), ("TP", conf.tp), ("TN", conf.tn))):
@@ -249,7 +245,6 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
     note.caption(f"Threshold in use: {threshold.value:.6g} · rule: {threshold.rule} — {threshold.reason}")
     with download:
         model_download(run, "thr_download", view.session.table.name)  # inside the fragment, so it saves the threshold shown now
-    st.markdown(decision_sentence(conf, shown.y is not None, PART_NAMES[part]))
     if shown.y is None:
         c1, c2 = st.columns(2)
         c1.metric("Rows flagged", f"{conf.flagged:,}")

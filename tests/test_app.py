@@ -209,34 +209,51 @@ def control_data(at) -> dict:
     return json.loads(at.get("bidi_component")[0].proto.json)
 
 
+def metric_table_values(at) -> dict:
+    """The Metrics tab's table: each metric's value at the threshold in use."""
+    table = next(d.value for d in at.dataframe if "95 % interval" in d.value.columns)
+    return table["value"].to_dict()
+
+
+def test_the_metrics_tab_gives_each_metric_once_with_its_interval_and_its_change_from_the_default(trained_state):
+    at = app("pages/threshold.py", trained_state)
+    run = session(at).run
+    assert not [m for m in at.metric if m.label == "Precision"]  # the live control shows the values; no second row of them
+    table = next(d.value for d in at.dataframe if "95 % interval" in d.value.columns)
+    conf = run.scores["val"].curve.at(run.threshold.value)
+    assert table.loc["Precision", "value"] == f"{conf.metrics()['precision']:.3f}"
+    low, high = (float(v) for v in table.loc["Recall", "95 % interval"].split(" – "))
+    assert low <= conf.metrics()["recall"] <= high
+    assert table.loc["MCC", "95 % interval"] == "–"  # no interval is computed for it
+
+
 def test_the_control_shows_the_exact_threshold_in_use_after_a_typed_value(trained_state):
     at = app("pages/threshold.py", trained_state)
     run = session(at).run
     assert control_data(at)["value"] == run.threshold.value
-    before = {m.label: m.value for m in at.metric}
+    before = metric_table_values(at)
     low = float(np.quantile(trained_state[3]["val"].scores, 0.5)) + 1e-7  # between two cut points
     widget(at, "number_input", "Exact value").set_value(low)
     at.run()
     assert not at.exception
-    after = {m.label: m.value for m in at.metric}
+    after = metric_table_values(at)
     assert after["Precision"] != before["Precision"]
     assert run.threshold.value == pytest.approx(low, rel=1e-12)
     assert control_data(at)["value"] == run.threshold.value
     assert f"{run.threshold.value:.6g}" in texts(at)
 
 
-def test_sentence_and_confusion_cells_give_the_same_false_alarm_share(trained_state):
+def test_one_live_sentence_says_the_rule_and_gives_the_same_shares_as_the_cells_and_the_report(trained_state):
+    from core.plots import confusion_figure
     from ui.threshold_control import display_texts
 
     at = app("pages/threshold.py", trained_state)
     run = session(at).run
+    assert not [m for m in at.markdown if m.value.startswith("Flag a row")]  # no second sentence that lags during a drag
     conf = run.scores["val"].curve.at(run.threshold.value)
     cells = display_texts(conf)  # what the control shows, bit for bit (pinned in Chromium by test_threshold_control)
-    sentence = next(m.value for m in at.markdown if m.value.startswith("Flag a row"))
-    assert f"flags {cells['fp_share']} of normal rows (false alarms: {cells['fp_count']})" in sentence
-    assert f"catches {cells['tp_share']} of anomalies" in sentence
-    from core.plots import confusion_figure
-
+    assert f"{cells['fp_share']} of normal rows flagged (false alarms: {cells['fp_count']})" in cells["detail"]
+    assert f"{cells['tp_share']} of anomalies caught ({cells['tp_count']} of {conf.tp + conf.fn:,})" in cells["detail"]
     figure_text = " ".join(" ".join(row) for row in confusion_figure(conf).data[0].text)  # the report's matrix
     assert f"{cells['fp_count']} ({cells['fp_share']} of actual normal)" in figure_text
 
@@ -318,7 +335,8 @@ def test_restoring_a_bundle_brings_back_model_threshold_and_choices(trained_stat
     np.testing.assert_array_equal(run.scores["test"].scores, trained_state[3]["test"].scores)
     at.switch_page("pages/threshold.py")
     at.run()
-    assert not at.exception and any("exceeds **2.5**" in m.value for m in at.markdown)
+    assert not at.exception and control_data(at)["value"] == 2.5
+    assert any("Threshold in use: 2.5 " in c.value for c in at.caption)
 
 
 def test_a_damaged_bundle_changes_nothing():

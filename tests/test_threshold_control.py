@@ -221,6 +221,7 @@ def _shown(page, labelled: bool = True) -> dict[str, str]:
         out[f"{k}_share"] = page.locator(f'[data-cell="{k}"] .alab-share').inner_text()
     for k in METRIC_LABELS:
         out[k] = page.locator(f'[data-metric="{k}"] .alab-value').inner_text()
+    out["detail"] = page.locator(".alab-sentence").first.inner_text().split(" — ", 1)[1]
     return out
 
 

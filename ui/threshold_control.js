@@ -231,8 +231,9 @@ function show(root, v) {
   const flagged = c.fp + c.tp, n = d.n;
   const flaggedText = `flags ${grouped(flagged)} of ${grouped(n)} ${d.rows_label} (${percent(ratio(flagged, n), 2)})`;
   ui.slider.setAttribute("aria-valuetext", `threshold ${general(v, 6)}, ${flaggedText}`);
-  ui.sentence.textContent = `Flag a row when its score exceeds ${general(v, 6)}: ${flaggedText}.`;
   const tx = texts(d, c);
+  // With labels, the sentence says what the threshold costs and catches, live: no second sentence lags behind it.
+  ui.sentence.textContent = `Flag a row when its anomaly score exceeds ${general(v, 6)}: ${flaggedText}` + (d.labelled ? ` — ${tx.detail}` : ".");
   if (d.labelled) {
     for (const k of ["tn", "fp", "fn", "tp"]) {
       ui.cells[k].count.textContent = tx[`${k}_count`];
@@ -255,6 +256,8 @@ function texts(d, c) {
   for (const k of ["tn", "fp", "fn", "tp"]) { out[`${k}_count`] = grouped(c[k]); out[`${k}_share`] = percent(shares[k], 1); }
   const m = metricsFromCounts(c.tp, c.fp, c.tn, c.fn);
   for (const [key] of d.metrics) out[key] = fixed(m[key], 3);
+  out.detail = `${out.tp_share} of anomalies caught (${out.tp_count} of ${grouped(anomalyRows)}), `
+    + `${out.fp_share} of normal rows flagged (false alarms: ${out.fp_count}).`;
   return out;
 }
 

@@ -73,8 +73,8 @@ _component = st.components.v2.component("anomaly_lab_threshold", js=JS, css=CSS)
 def display_texts(conf: Confusion, labelled: bool = True) -> dict[str, str]:
     """The control's texts at ``conf``, as Python formats them: the reference for the browser.
 
-    Cells: count ``{:,}`` and share of the actual class ``{:.1%}``; metrics ``{:.3f}``; without
-    labels, rows flagged ``{:,}`` and share flagged ``{:.2%}``.
+    Cells: count ``{:,}`` and share of the actual class ``{:.1%}``; metrics ``{:.3f}``; the sentence's detail,
+    what the threshold catches and what it costs; without labels, rows flagged ``{:,}`` and share flagged ``{:.2%}``.
     """
     if not labelled:
         return {"flagged": f"{conf.flagged:,}", "share_flagged": f"{conf.flagged / conf.n if conf.n else 0.0:.2%}"}
@@ -82,7 +82,10 @@ def display_texts(conf: Confusion, labelled: bool = True) -> dict[str, str]:
     counts = {"tn": conf.tn, "fp": conf.fp, "fn": conf.fn, "tp": conf.tp}
     texts = {f"{k}_count": f"{counts[k]:,}" for k in counts} | {f"{k}_share": f"{shares[k]:.1%}" for k in counts}
     metrics = conf.metrics()
-    return texts | {k: f"{metrics[k]:.3f}" for k in METRIC_LABELS}
+    texts |= {k: f"{metrics[k]:.3f}" for k in METRIC_LABELS}
+    texts["detail"] = (f"{texts['tp_share']} of anomalies caught ({texts['tp_count']} of {conf.tp + conf.fn:,}), "
+                       f"{texts['fp_share']} of normal rows flagged (false alarms: {texts['fp_count']}).")
+    return texts
 
 
 # -- the payload, built once per curve, axis and outside value -----------------------------------

@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data import Table
-from core.evaluation import metric_deltas
+from core.evaluation import metric_table
 from core.pipeline import begin_training, prepare, score_all
 from core.plots import confusion_figure, histogram_figure, pr_figure, roc_figure
 from tests.conftest import ROOT
@@ -66,7 +66,7 @@ def test_threshold_fragment_rerun_with_100k_rows():
 
     def fragment_work(threshold: float) -> None:
         conf = shown.curve.at(threshold)
-        metric_deltas(conf, shown.curve.at(detector.threshold_))
+        metric_table(conf, shown.curve.at(detector.threshold_), {})
         for fig in (histogram_figure(shown.bins_log, threshold), confusion_figure(conf), roc_figure(shown.points, conf), pr_figure(shown.points, conf)):
             pio.to_json(fig, validate=False)
 

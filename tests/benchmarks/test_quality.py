@@ -119,5 +119,4 @@ if __name__ == "__main__":
         print(f"{n}: AE {np.mean(ae['roc_auc']):.3f} IF {np.mean(iforest['roc_auc']):.3f} "
               f"margin {np.mean(ae['roc_auc']) - np.mean(iforest['roc_auc']):+.3f}; F1 gap {np.mean(ae['f1_best']) - np.mean(ae['f1_default']):.3f}; "
               f"acc@mean+1std {np.mean(ae['acc_mean+1std']):.3f}")
-    if every:
-        print("\n".join(best_autoencoder_against_best_baseline(collected)))
+    print("\n".join(best_autoencoder_against_best_baseline(collected)))

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-from core.evaluation import Costs, cost_view, decision_sentence, honest_comparison, metric_deltas
+from core.evaluation import Costs, cost_view, honest_comparison, metric_table
 from core.metrics import ThresholdCurve
 from core.pipeline import PartScores
 from core.plots import cost_figure, curve_points, histogram_bins, move_cost_marker, move_threshold_marker, pr_figure, roc_figure
@@ -61,9 +61,9 @@ def test_threshold_page_rerun_after_a_committed_move_at_a_million_rows():
         """The fragment's work; ``cached`` as the page does it now (figures and cost curve kept per model)."""
         t_start = time.perf_counter()
         shown = parts["val"]
-        conf = timed("confusion + metrics", lambda: (shown.curve.at(value), metric_deltas(shown.curve.at(value), shown.curve.at(default.value)),
-                                                     decision_sentence(shown.curve.at(value), True, "validation rows"))[0])
-        timed("bootstrap intervals", lambda: boot.intervals(value))
+        conf = shown.curve.at(value)
+        intervals = timed("bootstrap intervals", lambda: boot.intervals(value))
+        timed("confusion + metric table", lambda: metric_table(shown.curve.at(value), shown.curve.at(default.value), intervals))
         if cached:
             figures = timed("ROC + PR figures", lambda: [move_threshold_marker(once(kind, lambda: draw(shown.points, conf)), conf, kind)
                                                         for kind, draw in (("roc", roc_figure), ("pr", pr_figure))])
