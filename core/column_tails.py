@@ -95,6 +95,9 @@ MAX_TABLE_CELLS = 8_000_000
 #: Square roots a column's grid may be laid out through (0: the values themselves; 3: their eighth root, close to a
 #: log scale), the one that leaves the fewest reference values in crowded cells chosen per column.
 MAX_ROOTS = 3
+#: Largest layout scale: a column spanning a few subnormal numbers would otherwise overflow float32 (its values
+#: then share a few cells and are searched).
+MAX_SCALE = 1e30
 
 
 def _layout(x: np.ndarray, origin: np.ndarray, sign: np.ndarray, roots: np.ndarray, scale: np.ndarray,
@@ -124,7 +127,9 @@ def _layout(x: np.ndarray, origin: np.ndarray, sign: np.ndarray, roots: np.ndarr
         t *= scale
     t += shift
     np.clip(t, 0, cells - 1, out=t)
-    return t.astype(np.int32)
+    index = t.astype(np.int32)
+    np.maximum(index, 0, out=index)  # a NaN stays NaN through clip and truncates to a negative number: cell 0, searched
+    return index
 
 
 @dataclass
@@ -195,6 +200,8 @@ class TailsTable:
             for k, (left, right) in enumerate(((lo, lo), (lo, hi), (hi, hi))):
                 table[j, :, k] = np.maximum(surprise[n - left], surprise[right])
             table[j, crowded] = np.nan
+            table[j, :where[0, j]] = np.nan  # cells only values past the extremes reach (when the scale was capped)
+            table[j, where[-1, j] + 1:] = np.nan
         columns = np.arange(n_columns)
         table[columns, where[0], 0] = np.nan  # below the smallest reference value (its cell's first): past the extremes
         table[columns, where[-1], 2] = np.nan  # above the largest (its cell's only value unless the cell is crowded)
@@ -223,7 +230,8 @@ class TailsTable:
 
     def _read(self, x: np.ndarray) -> np.ndarray:
         """Each cell's surprise as tabulated: NaN where the value lies in a crowded cell or past the extremes."""
-        index = _layout(x, self.origin, self.sign, self.roots, self.scale, self.shift, self.cells)
+        with np.errstate(over="ignore", invalid="ignore"):  # a value near float32's limit lays out at ±inf: an end cell
+            index = _layout(x, self.origin, self.sign, self.roots, self.scale, self.shift, self.cells)
         index += self._offset
         first = np.take(self.first.ravel(), index)  # np.take: about 40 % faster than fancy indexing here
         index *= 3
@@ -241,7 +249,8 @@ class TailsTable:
         far = (value > self._top32[cols]) | (value < self._bottom32[cols])
         if far.any():
             r, c, v = rows[far], cols[far], value[far].astype(np.float64)
-            part[r, c] = self.log_n + np.where(v > self.top[c], self.up[c] * (v - self.top[c]), self.down[c] * (self.bottom[c] - v))
+            with np.errstate(over="ignore"):  # past float32's largest number the part reads inf
+                part[r, c] = self.log_n + np.where(v > self.top[c], self.up[c] * (v - self.top[c]), self.down[c] * (self.bottom[c] - v))
         rows, cols = rows[~far], cols[~far]
         order = np.argsort(cols, kind="stable")
         rows, cols = rows[order], cols[order]
@@ -257,7 +266,7 @@ def _fit_scale(reference: np.ndarray, origin: np.ndarray, sign: np.ndarray, root
     """Scale and shift that map each column's laid-out extremes onto 0 and ``cells`` (a constant column: all 0)."""
     ends = _transformed(reference[[0, -1]], origin, sign, roots).astype(np.float64)
     width = ends[1] - ends[0]
-    scale = np.where(width > 0, cells / np.where(width > 0, width, 1.0), 0.0)
+    scale = np.where(width > 0, np.minimum(cells / np.where(width > 0, width, 1.0), MAX_SCALE), 0.0)
     return scale.astype(np.float32), (-ends[0] * scale).astype(np.float32)
 
 
