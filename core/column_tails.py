@@ -168,7 +168,11 @@ class TailsTable:
 
     @classmethod
     def build(cls, reference: np.ndarray) -> "TailsTable":
-        reference = np.ascontiguousarray(reference, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # a column spanning more than float32's range lays out at ±inf
+            return cls._build(np.ascontiguousarray(reference, dtype=np.float32))
+
+    @classmethod
+    def _build(cls, reference: np.ndarray) -> "TailsTable":
         n, n_columns = reference.shape
         cells = min(TAILS_GRID, max(64, MAX_TABLE_CELLS // (4 * max(n_columns, 1))))
         bottom, top = reference[0], reference[-1]

@@ -29,6 +29,13 @@ JUMP_RULES = {
     "mad:3": "Median + 3 robust std of the validation scores (MAD)",
     "iqr:1.5": "Upper quartile + 1.5·IQR of the validation scores (Tukey)",
 }
+
+
+def jump_rules(labelled: bool) -> dict[str, str]:
+    """The rules a user can jump to: without labels, only those that need none (no F1 or J to maximise)."""
+    return {k: v for k, v in JUMP_RULES.items() if labelled or k.split(":")[0] not in LABEL_RULES}
+
+
 METRIC_LABELS = {
     "precision": "Precision", "recall": "Recall", "f1": "F1", "accuracy": "Accuracy",
     "specificity": "Specificity", "balanced_accuracy": "Balanced accuracy", "mcc": "MCC",

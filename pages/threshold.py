@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataError
-from core.evaluation import (JUMP_RULES, METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, evaluate,
-                             honest_comparison, metric_table, slider_grid)
+from core.evaluation import (METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, evaluate,
+                             honest_comparison, jump_rules, metric_table, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
 from core.plots import cost_figure, move_cost_marker, move_threshold_marker, pr_figure, roc_figure
@@ -108,7 +108,8 @@ def controls(view: View) -> tuple[str, bool]:
     log_x = view.kept("toggle", "Log-scale scores", "thr_log", True, cols[1], help="Scores are skewed: a log axis spreads out the crowded low end.")
     with cols[2]:
         rule_col, button_col = st.columns([3, 1])
-        view.kept("selectbox", "Jump to a rule", "thr_rule", next(iter(JUMP_RULES)), rule_col, options=list(JUMP_RULES), format_func=JUMP_RULES.get)
+        rules = jump_rules(labelled=view.parts["val"].y is not None)
+        view.kept("selectbox", "Jump to a rule", "thr_rule", next(iter(rules)), rule_col, options=list(rules), format_func=rules.get, valid=rules.__contains__)
         button_col.button("Apply", key="thr_apply", width="stretch", on_click=view.apply_rule)
         if view.owner.get("rule_error"):
             st.error(view.owner.get("rule_error"), icon=":material/error:")
@@ -245,10 +246,7 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
     note.caption(f"Threshold in use: {threshold.value:.6g} · rule: {threshold.rule} — {threshold.reason}")
     with download:
         model_download(run, "thr_download", view.session.table.name)  # inside the fragment, so it saves the threshold shown now
-    if shown.y is None:
-        c1, c2 = st.columns(2)
-        c1.metric("Rows flagged", f"{conf.flagged:,}")
-        c2.metric("Share flagged", f"{conf.flagged / max(conf.n, 1):.2%}")
+    if shown.y is None:  # the control shows the rows flagged and their share, live
         st.info("There is no confusion matrix: without a label column nobody knows which rows really are anomalies. "
                 "Choose a threshold by how many rows you can afford to review.")
         return

@@ -289,7 +289,10 @@ def test_threshold_page_without_labels_explains_the_missing_matrix():
     detector.end_fit()
     at = app("pages/threshold.py", (table, prepared, detector, score_all(detector, prepared)))
     assert any("no confusion matrix" in i.value for i in at.info)
-    assert [m.label for m in at.metric] == ["Rows flagged", "Share flagged"]
+    assert not [m for m in at.metric if m.label in ("Rows flagged", "Share flagged")]  # the live control shows them, once
+    assert control_data(at)["labelled"] is False
+    rules = widget(at, "selectbox", "Jump to a rule").options
+    assert "Max F1 on validation rows" not in rules and "99th percentile of normal training scores" in rules  # no rule that needs labels
 
 
 def test_score_page_scores_an_upload_like_the_session_model_and_gives_a_drift_verdict(trained_state):

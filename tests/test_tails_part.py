@@ -62,19 +62,24 @@ def _cells_exact(reference: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.column_stack([column_tails(reference[:, [j]], rows[:, [j]]) for j in range(rows.shape[1])])
 
 
+COLUMN_KINDS = {
+    "lognormal": lambda rng, m: rng.lognormal(0, 3, m), "negative": lambda rng, m: -rng.lognormal(0, 2, m),
+    "counts": lambda rng, m: rng.poisson(2, m), "few levels": lambda rng, m: rng.integers(0, 3, m) * 2.5,
+    "normal": lambda rng, m: rng.normal(size=m), "huge range": lambda rng, m: rng.normal(size=m) * 10.0 ** rng.integers(-3, 30, m),
+    "subnormal": lambda rng, m: rng.integers(-3, 4, m) * 1e-45, "constant": lambda rng, m: np.full(m, -2.5),
+}
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
-def test_the_table_agrees_with_the_definition_on_any_column(data):
+def test_the_table_agrees_with_the_definition_on_any_columns(data):
     n = data.draw(st.integers(1, 1500), label="normal rows")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
-    kind = data.draw(st.sampled_from(["lognormal", "negative", "counts", "few levels", "normal", "huge range", "subnormal"]))
-    draw = {"lognormal": lambda m: rng.lognormal(0, 3, m), "negative": lambda m: -rng.lognormal(0, 2, m),
-            "counts": lambda m: rng.poisson(2, m), "few levels": lambda m: rng.integers(0, 3, m) * 2.5,
-            "normal": lambda m: rng.normal(size=m), "huge range": lambda m: rng.normal(size=m) * 10.0 ** rng.integers(-3, 30, m),
-            "subnormal": lambda m: rng.integers(-3, 4, m) * 1e-45}[kind]
-    reference = value_reference(draw(n)[:, None])
-    odd = [np.inf, -np.inf, np.nan, 0.0, -0.0, 3e38, -3e38]
-    rows = np.concatenate([draw(500), reference[:, 0], np.nextafter(reference[:, 0], np.float32(np.inf)), odd])[:, None].astype(np.float32)
+    kinds = data.draw(st.lists(st.sampled_from(sorted(COLUMN_KINDS)), min_size=1, max_size=4), label="columns")
+    reference = value_reference(np.column_stack([COLUMN_KINDS[k](rng, n) for k in kinds]))
+    odd = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 3e38, -3e38])
+    rows = np.column_stack([np.concatenate([COLUMN_KINDS[k](rng, 300), reference[:, j], np.nextafter(reference[:, j], np.float32(np.inf)),
+                                            np.nextafter(reference[:, j], np.float32(-np.inf)), odd]) for j, k in enumerate(kinds)]).astype(np.float32)
     with np.errstate(over="ignore"):
         exact = _cells_exact(reference, rows).astype(np.float32)  # cells are float32: past 3.4e38 they read inf
     assert np.allclose(TailsTable.build(reference).per_column(rows), exact, rtol=1e-6, atol=1e-5, equal_nan=True)
