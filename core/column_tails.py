@@ -141,7 +141,8 @@ class TailsTable:
     so its crowded end spreads out). The surprise only changes at reference values, so a cell holding at most one
     distinct reference value has three possible answers (below it, at it, above it), tabulated; a value reads its
     cell's first reference value and then one of the three. A cell crowded with several distinct values is marked,
-    and only values falling in one are searched. Past the extremes the part rises as in :func:`column_tails`. An
+    and only values falling in one are searched; so are the answers only values past the extremes can reach, which
+    then rise as in :func:`column_tails`. An
     earlier table read the nearest grid point's surprise instead, which a review found wrong by up to 5.5 in a cell
     (the crowded end of a skewed column, an integer value many rows share); this one agrees with the definition
     to float rounding."""
@@ -153,7 +154,7 @@ class TailsTable:
     scale: np.ndarray
     shift: np.ndarray
     first: np.ndarray  # columns × cells: each cell's smallest reference value (+inf in an empty cell)
-    table: np.ndarray  # columns × cells × 3: the surprise below, at and above it (NaN in a crowded cell)
+    table: np.ndarray  # columns × cells × 3: the surprise below, at and above it (NaN: crowded, or past the extremes)
     log_n: float
     up: np.ndarray
     down: np.ndarray
