@@ -100,31 +100,36 @@ MAX_ROOTS = 3
 MAX_SCALE = 1e30
 
 
-def _layout(x: np.ndarray, origin: np.ndarray, sign: np.ndarray, roots: np.ndarray, scale: np.ndarray,
-            shift: np.ndarray, cells: int) -> np.ndarray:
-    """Each value's cell (int32, rows × columns): the value, for a column with roots, as
-    sign · ((sign · (x − origin))⁺)^(1/2^roots), then scaled onto 0 … cells − 1. Every step is a correctly rounded
-    float32 operation (subtract, multiply, square root, clip, truncate), so the layout is monotone in x and the same
-    bit for bit whenever it is computed: the table's cells hold exactly the reference values that scoring places
-    there."""
+def _rooted(x: np.ndarray, origin: np.ndarray, sign: np.ndarray, roots: np.ndarray) -> np.ndarray:
+    """The values the layout spreads evenly (float32): for a column with roots,
+    sign · ((sign · (x − origin))⁺)^(1/2^roots); else the value itself (``x`` as given when no column has roots)."""
+    x = np.asarray(x, dtype=np.float32)
     skewed = np.flatnonzero(roots)
     if not len(skewed):
-        t = np.multiply(x, scale, dtype=np.float32)
-    else:
-        t = np.array(x, dtype=np.float32, copy=True)
-        u = t[:, skewed]
-        u -= origin[skewed]
-        u *= sign[skewed]
-        np.maximum(u, 0, out=u)
-        for level in range(1, MAX_ROOTS + 1):
-            deeper = np.flatnonzero(roots[skewed] >= level)
-            if len(deeper) == len(skewed):
-                np.sqrt(u, out=u)
-            elif len(deeper):
-                u[:, deeper] = np.sqrt(u[:, deeper])
-        u *= sign[skewed]
-        t[:, skewed] = u
-        t *= scale
+        return x
+    t = x.copy()
+    u = t[:, skewed]
+    u -= origin[skewed]
+    u *= sign[skewed]
+    np.maximum(u, 0, out=u)
+    for level in range(1, MAX_ROOTS + 1):
+        deeper = np.flatnonzero(roots[skewed] >= level)
+        if len(deeper) == len(skewed):
+            np.sqrt(u, out=u)
+        elif len(deeper):
+            u[:, deeper] = np.sqrt(u[:, deeper])
+    u *= sign[skewed]
+    t[:, skewed] = u
+    return t
+
+
+def _layout(x: np.ndarray, origin: np.ndarray, sign: np.ndarray, roots: np.ndarray, scale: np.ndarray,
+            shift: np.ndarray, cells: int) -> np.ndarray:
+    """Each value's cell (int32, rows × columns): :func:`_rooted`, then scaled onto 0 … cells − 1. Every step is a
+    correctly rounded float32 operation (subtract, multiply, square root, clip, truncate), so the layout is monotone
+    in x and the same bit for bit whenever it is computed: the table's cells hold exactly the reference values that
+    scoring places there."""
+    t = np.multiply(_rooted(x, origin, sign, roots), scale, dtype=np.float32)  # a new array: the caller's x is untouched
     t += shift
     np.clip(t, 0, cells - 1, out=t)
     index = t.astype(np.int32)
@@ -269,21 +274,10 @@ class TailsTable:
 def _fit_scale(reference: np.ndarray, origin: np.ndarray, sign: np.ndarray, roots: np.ndarray,
                cells: int) -> tuple[np.ndarray, np.ndarray]:
     """Scale and shift that map each column's laid-out extremes onto 0 and ``cells`` (a constant column: all 0)."""
-    ends = _transformed(reference[[0, -1]], origin, sign, roots).astype(np.float64)
+    ends = _rooted(reference[[0, -1]], origin, sign, roots).astype(np.float64)
     width = ends[1] - ends[0]
     scale = np.where(width > 0, np.minimum(cells / np.where(width > 0, width, 1.0), MAX_SCALE), 0.0)
     return scale.astype(np.float32), (-ends[0] * scale).astype(np.float32)
-
-
-def _transformed(x: np.ndarray, origin: np.ndarray, sign: np.ndarray, roots: np.ndarray) -> np.ndarray:
-    """The layout's values before scaling (float32), for its extremes."""
-    t = np.array(x, dtype=np.float32, copy=True)
-    for j in np.flatnonzero(roots):
-        u = np.maximum((t[:, j] - origin[j]) * sign[j], np.float32(0))
-        for _ in range(int(roots[j])):
-            u = np.sqrt(u)
-        t[:, j] = u * sign[j]
-    return t
 
 
 def _crowded_share(reference: np.ndarray, where: np.ndarray) -> np.ndarray:

@@ -40,6 +40,8 @@ METRIC_LABELS = {
     "precision": "Precision", "recall": "Recall", "f1": "F1", "accuracy": "Accuracy",
     "specificity": "Specificity", "balanced_accuracy": "Balanced accuracy", "mcc": "MCC",
 }
+#: The metrics a table gives, the false-alarm rate beside the seven.
+TABLE_METRIC_LABELS = {**METRIC_LABELS, "fpr": "False-alarm rate"}
 PART_NAMES = {"val": "validation rows", "test": "test rows", "train": "training rows"}
 LABEL_RULES = ("max_f1", "fbeta", "youden", "cost", "recall", "precision")
 
@@ -67,11 +69,10 @@ def metric_table(conf: Confusion, reference: Optional[Confusion], intervals: dic
     """One row per metric at a threshold: its value, its bootstrap interval where there is one, and its change from
     the reference (default) threshold. The Threshold page shows the values once in its live control; this table
     says how far each could move on another sample and what the move away from the default cost or gained."""
-    labels = {**METRIC_LABELS, "fpr": "False-alarm rate"}
     now = conf.metrics()
     ref = reference.metrics() if reference is not None else None
     rows = []
-    for key, label in labels.items():
+    for key, label in TABLE_METRIC_LABELS.items():
         interval = intervals.get(key)
         change = None if ref is None else now[key] - ref[key]
         rows.append({"metric": label, "value": f"{now[key]:.3f}",

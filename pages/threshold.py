@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataError
-from core.evaluation import (METRIC_LABELS, PART_NAMES, Costs, apply_rule, cost_view, evaluate,
+from core.evaluation import (PART_NAMES, TABLE_METRIC_LABELS, Costs, apply_rule, cost_view, evaluate,
                              honest_comparison, jump_rules, metric_table, slider_grid)
 from core.explain import OUTCOMES
 from core.metrics import review_band
@@ -199,8 +199,8 @@ def band_low(view: View, threshold: float) -> float | None:
 def honest_tab(view: View, part: str, threshold) -> None:
     comparison = honest_comparison(view.parts, threshold, part)
     st.markdown(comparison.sentence)
-    frame = pd.DataFrame({"validation": comparison.validation, "test": comparison.test}).loc[list(METRIC_LABELS) + ["fpr"]]
-    frame.index = [METRIC_LABELS.get(k, "False-alarm rate") for k in frame.index]
+    frame = pd.DataFrame({"validation": comparison.validation, "test": comparison.test}).loc[list(TABLE_METRIC_LABELS)]
+    frame.index = list(TABLE_METRIC_LABELS.values())
     frame["test − validation"] = frame["test"] - frame["validation"]
     st.dataframe(frame.style.format("{:.3f}"), width="stretch")
 
