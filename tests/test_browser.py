@@ -25,6 +25,24 @@ def _upload(page, label: str, path) -> None:
     page.locator('[data-testid="stFileUploader"]').filter(has_text=label).locator('input[type="file"]').set_input_files(str(path))
 
 
+def _open_expander(page, title: str, inside: str) -> None:
+    """Open an expander and wait until ``inside`` shows in it. A click that lands during a rerun can be lost
+    (and an upload through the hidden input still works, into an expander that stays closed), so click
+    again until it shows; never click an open one, which would close it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    shown = page.get_by_text(inside).first
+    for _ in range(5):
+        if not shown.is_visible():
+            page.get_by_text(title).click()
+        try:
+            shown.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            settle(page)
+    raise AssertionError(f"The expander {title!r} did not open.")
+
+
 def _first_session(page, tmp_path):
     bad = tmp_path / "broken.csv"
     bad.write_bytes(b"only_one_column\n1\n2\n")
@@ -135,7 +153,7 @@ def test_the_whole_flow_in_the_browser(tmp_path):
         with browser_page() as page:
             page.goto(url)
             settle(page, "Ready to train")
-            page.get_by_text("Restore a saved model").click()
+            _open_expander(page, "Restore a saved model", "Model bundle")
             _upload(page, "Model bundle", bundle)
             settle(page, "Restored the model")
             shoot(page, "1-data-restored")
