@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES, default_architecture
 from core.base import BaseDetector, as_frame, normal_mask
+from core.data import name_list
 from core.dense_forward import CODE_LAYER, DenseForward
 from core.errors import DataError
 from core.losses import LOSSES, elementwise_loss, keras_loss
@@ -46,7 +47,7 @@ def sequence_problem(preprocessor: Preprocessor) -> Optional[str]:
     16, no text columns, and spreads within a factor of 10 of each other.
     """
     if preprocessor.categorical:
-        return f"it has text feature(s) ({', '.join(preprocessor.categorical)})"
+        return f"it has text feature(s) ({name_list(preprocessor.categorical, 5)})"
     numeric = preprocessor.numeric
     if len(numeric) < MIN_SEQUENCE_LENGTH:
         return f"it has {len(numeric)} feature(s), fewer than {MIN_SEQUENCE_LENGTH}"

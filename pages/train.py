@@ -34,7 +34,7 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
                               options=offered, format_func=lambda a: f"{a} — {ARCHITECTURES[a]}",
                               help="Every architecture has the same contract: trained on normal rows, scored by how badly it rebuilds a row.")
     if defaults["sequence_problem"] is not None:
-        st.caption(f"Conv1d and LSTM autoencoders are not offered: they read a row as a signal, and this table is not one: {defaults['sequence_problem']}.")
+        st.caption(f"Conv1d and LSTM autoencoders are not offered: they read a row as a signal, and this table is not one: {message(defaults['sequence_problem'])}.")
 
     def field(widget, label, name, default, column=st, **kwargs):
         return state.kept(getattr(column, widget), label, owner=owner, name=name, default=default, **kwargs)

@@ -167,3 +167,16 @@ def test_the_whole_hostile_catalogue_through_the_data_page(trained_state, monkey
         assert not at.exception, (case.name, at.exception)
         if case.expect != "ok":
             assert any(f"Could not restore '{i}-" in e for e in errors(at)) or session(at).run.study is None, (case.name, texts(at))
+
+
+def test_a_text_column_named_in_markdown_is_plain_in_the_train_page_caption(trained_state):  # noqa: F811
+    at = app(None, trained_state)
+    rows = [f"{v},{i % 3},{'bad' if i % 10 == 0 else 'ok'}" for i, v in enumerate(np.random.default_rng(0).normal(size=60))]
+    rows = [f"{r.split(',')[0]},level{r.split(',')[1]},{r.split(',')[2]}" for r in rows]
+    at.file_uploader(key="data_upload").set_value(("text.csv", _csv("a,**bold** [x](http://evil.example),label", rows), "text/csv"))
+    at.run()
+    at.switch_page("pages/train.py")
+    at.run()
+    assert not at.exception, at.exception
+    caption = next(c.value for c in at.caption if "text feature" in c.value)
+    assert "\\*\\*bold\\*\\* \\[x\\]\\(http\\:\u200b//" in caption, caption
