@@ -115,14 +115,14 @@ def label_free_threshold(name: str, args: list[float], train_errors: np.ndarray)
     e = np.asarray(train_errors, dtype=np.float64)
     if name == "mean_std":
         k = args[0]
-        return float(e.mean() + k * e.std()), f"mean + {k:g}·std of {len(e)} normal training errors"
+        return float(e.mean() + k * e.std()), f"mean + {k:g}·std of {len(e):,} training scores"
     if name == "percentile":
         q = args[0]
         if not 0 < q <= 100:
             raise DataError(f"A percentile must be in (0, 100], got {q:g}.")
-        return float(np.percentile(e, q)), f"{q:g}th percentile of {len(e)} normal training errors"
+        return float(np.percentile(e, q)), f"{q:g}th percentile of {len(e):,} training scores"
     if name == "max_train":
-        return float(e.max()), f"largest of {len(e)} normal training errors"
+        return float(e.max()), f"largest of {len(e):,} training scores"
     if name == "contamination":
         c = args[0]
         if not 0 < c < 0.5:
@@ -133,16 +133,16 @@ def label_free_threshold(name: str, args: list[float], train_errors: np.ndarray)
         if not 0 < alpha < 1:
             raise DataError(f"The GESD significance level must be between 0 and 1, got {alpha:g}.")
         value, n_out = gesd_threshold(e, alpha)
-        return value, f"generalized ESD test at α = {alpha:g}: {n_out} of {len(e)} scores are outliers"
+        return value, f"generalized ESD test at α = {alpha:g}: {n_out} of {len(e):,} scores are outliers"
     if name == "mad":
         k = args[0]
         median = float(np.median(e))
         spread = 1.4826 * float(np.median(np.abs(e - median)))
-        return median + k * spread, f"median + {k:g} robust std (1.4826 · MAD) of {len(e)} scores"
+        return median + k * spread, f"median + {k:g} robust std (1.4826 · MAD) of {len(e):,} scores"
     if name == "iqr":
         k = args[0]
         q1, q3 = np.percentile(e, [25, 75])
-        return float(q3 + k * (q3 - q1)), f"upper quartile + {k:g} · IQR of {len(e)} scores"
+        return float(q3 + k * (q3 - q1)), f"upper quartile + {k:g} · IQR of {len(e):,} scores"
     raise AssertionError(name)
 
 
