@@ -1,5 +1,7 @@
 """Data: choose a table, its label column, the normal classes and the features."""
 
+from typing import Callable
+
 import streamlit as st
 
 from core.data import read_table
@@ -37,7 +39,8 @@ def load_controls(session: state.Session) -> None:
             st.error(session.notices["upload"][1], icon=":material/error:")
 
 
-def restore_controls(session: state.Session) -> None:
+def restore_controls(session: state.Session) -> Callable[[], None]:
+    """The restore expander; returns what redraws its notice (a choice made further down the page changes it)."""
     run = session.run
     restored = run is not None and run.origin == "restored"
     with st.expander("Restore a saved model", icon=":material/upload_file:", expanded=restored or "bundle" in session.notices):
@@ -46,17 +49,22 @@ def restore_controls(session: state.Session) -> None:
         bundle = st.file_uploader("Model bundle", type=["zip"], key="data_bundle")
         if bundle is not None and session.new_upload("bundle", bundle.file_id):
             try:
-                run = session.restore(bundle.getvalue(), bundle.name)
+                session.restore(bundle.getvalue(), bundle.name)  # the session words its notice
             except DataError as exc:
                 session.notices["bundle"] = ("error", f"Could not restore '{plain(bundle.name)}': {message(exc)} Nothing in this session was changed.")
-            else:
-                session.notices["bundle"] = ("success" if run.study is not None else "warning", plain(run.note, 4000))
-        if "bundle" in session.notices:
-            kind, notice = session.notices["bundle"]
-            {"error": st.error, "success": st.success, "warning": st.warning}[kind](notice)
-            if kind != "error":
-                scored = session.scored_run is not None
-                st.page_link(THRESHOLD_PAGE if scored else SCORE_PAGE, label="Go to Threshold" if scored else "Go to Score", icon=":material/arrow_forward:")
+        slot = st.empty()
+
+    def show_notice() -> None:
+        with slot.container():
+            if "bundle" in session.notices:
+                kind, notice = session.notices["bundle"]
+                {"error": st.error, "success": st.success, "warning": st.warning}[kind](notice)
+                if kind != "error":
+                    scored = session.scored_run is not None
+                    st.page_link(THRESHOLD_PAGE if scored else SCORE_PAGE, label="Go to Threshold" if scored else "Go to Score", icon=":material/arrow_forward:")
+
+    show_notice()
+    return show_notice
 
 
 def choice_controls(session: state.Session) -> bool:
@@ -121,7 +129,7 @@ def body() -> None:
             "The label column is used only to measure how well this works and to suggest a threshold; it is never a feature."
         )
     load_controls(session)
-    restore_controls(session)
+    redraw_restore_notice = restore_controls(session)
 
     table = session.table
     st.subheader(plain(table.name))
@@ -132,6 +140,7 @@ def body() -> None:
         st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")
     st.dataframe(table.frame.head(20), width="stretch", height=260)
     chosen = choice_controls(session)
+    redraw_restore_notice()
     if "choice" in session.notices:  # said once, where the choice was made
         st.info(session.notices.pop("choice")[1], icon=":material/info:")
 

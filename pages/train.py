@@ -18,7 +18,7 @@ from ui.guard import run_page, stop_with
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 from ui.set_aside import go_back_button
 from ui.sidebar import model_line
-from ui.text import message
+from ui.text import message, plain
 
 #: Redraw the chart at most this often; epochs of a small table can take 50 ms.
 MIN_REDRAW_SECONDS = 0.5
@@ -196,7 +196,8 @@ def body() -> None:
     run = session.scored_run
     if run is None:
         if session.run is not None and session.run.study is None:
-            st.info(f"The model in use is {session.run.name}, restored from a file whose columns do not match this table. Train here to replace it.")
+            st.info(f"The model in use is {plain(session.run.name)}, restored from a file, with no scored rows of this table: {message(session.run.unscored)} "
+                    "Train here to replace it.")
         else:
             st.info("Press **Train** to start. The loss chart draws itself as the epochs finish.")
             # The empty chart is drawn before the click so that the browser has loaded Plotly's script (4.7 MB,

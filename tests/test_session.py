@@ -85,10 +85,28 @@ def test_a_restored_model_follows_a_new_table_with_its_columns(trained):
     run = session.restore(bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "by hand")), "model.zip")
     assert run.origin == "restored" and run.threshold.value == 2.5 and run.study is session.study
     np.testing.assert_array_equal(run.scores["test"].scores, scores["test"].scores)
+    assert session.notices["bundle"][0] == "success"
     session.set_table(load_sample("heartbeats.csv"))  # other columns: kept for scoring only
     assert session.run.origin == "restored" and session.run.study is None and session.scored_run is None
+    assert session.notices["bundle"][0] == "warning" and "lacks column" in session.notices["bundle"][1]  # not the earlier success
+    assert "lacks column" in session.run.unscored
     session.set_table(load_sample("machine_sensors.csv"))  # its columns again: scored again
     assert session.scored_run is not None and session.run.detector is run.detector and session.run.threshold.value == 2.5
+    assert session.notices["bundle"][0] == "success"
+
+
+def test_a_restored_model_on_another_choice_says_so_and_comes_back_with_its_own(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared)
+    run = session.restore(bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "by hand")), "model.zip")
+    session.choose("status", ["normal"], None, 5)  # another split: rows it was trained on would be among the test rows
+    assert session.scored_run is None and session.run.detector is run.detector
+    assert "split seed 0" in session.run.unscored and "columns" not in session.run.unscored
+    assert session.notices["bundle"][0] == "warning" and "split seed 0" in session.notices["bundle"][1]
+    session.choose("status", ["normal"], None, 0)  # the saved choice again: scored again, threshold kept
+    assert session.scored_run is not None and session.run.threshold.value == 2.5
+    np.testing.assert_array_equal(session.run.scores["test"].scores, scores["test"].scores)
+    assert session.notices["bundle"][0] == "success"
 
 
 def test_each_model_keeps_its_own_page_settings(trained):

@@ -89,6 +89,7 @@ def require_scored_run(session, why: str):
     if run is None:
         stop_if_training(session, f"{why[0].upper()}{why[1:]}")
         if session.run is not None:
-            stop_with("The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
+            stop_with(f"The model in use has no scored rows of this table. {message(session.run.unscored)}" if session.run.unscored else
+                      "The model in use has no scored rows of this table: load a labelled table with its columns on the Data page.", DATA_PAGE, "Go to Data")
         stop_with(f"Train a model first: {why}", TRAIN_PAGE, "Go to Train")
     return run

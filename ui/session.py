@@ -35,6 +35,7 @@ from core.target import class_counts
 from core.thresholds import Threshold
 from core.training_ahead import TrainingAhead, same_network
 from ui import warmup
+from ui.text import plain
 
 SESSION_KEY = "session"
 #: Seconds the Data page's training ahead leaves the cores to the browser drawing the page.
@@ -184,6 +185,7 @@ class ModelRun:
     widgets: Kept = field(default_factory=Kept)
     cache: dict[str, Any] = field(default_factory=dict)
     note: str = ""  # what happened when it was put in use (for the page to show)
+    unscored: str = ""  # why it has no scored rows of the current table (when ``study`` is None)
 
     def __post_init__(self) -> None:
         d = self.detector
@@ -289,6 +291,7 @@ class Session:
                 self.workspace, self.run = previous_workspace, previous_run
                 raise
             self.workspace.problem = f"The label column {label!r} could not be used, so none is chosen: {first}"
+        self.notices.pop("bundle", None)
         if previous_run is not None and previous_run.origin == "restored":
             self._apply_bundle(previous_run.detector, previous_run.context, previous_run.threshold)
 
@@ -314,10 +317,29 @@ class Session:
         ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
         ws.study = Study(prepared)
         if self.run is not None and self.run.origin == "restored":
-            self.run = ModelRun(self.run.detector, "restored", None, context=self.run.context, threshold=self.run.threshold)
+            self._restored_on_new_choice(self.run)
         else:
             self.run = None
         return True
+
+    def _restored_on_new_choice(self, run: ModelRun) -> None:
+        """A restored model after the Data page's choice changed: scored again when the choice is the one it was
+        saved with; else kept for the Score page, saying why Threshold and Inspect cannot show it (another split
+        would put rows it was trained on among the validation and test rows)."""
+        prepared, saved = self.workspace.prepared, run.context
+        if _same_choice(prepared.context(), saved):
+            self.run = ModelRun(run.detector, "restored", self.workspace.study, score_all(run.detector, prepared), context=saved,
+                                threshold=run.threshold, note="Back on the choice the model was saved with: validation and test rows are scored again.")
+        else:
+            self.run = ModelRun(run.detector, "restored", None, context=saved, threshold=run.threshold, unscored=(
+                f"The restored model was saved with {_describe_choice(saved)}; another choice gives other validation and test rows, "
+                "some of which it was trained on. Choose those again on the Data page to tune its threshold; the Score page can use it as it is."))
+        self._bundle_notice()
+
+    def _bundle_notice(self) -> None:
+        """The Data page's word on the restored model in use, kept in step with it."""
+        run = self.run
+        self.notices["bundle"] = ("success", plain(run.note, 4000)) if run.study is not None else ("warning", plain(run.unscored, 4000))
 
     def _dropped_by_new_split(self) -> str:
         """What a new split drops that the user made on the old one ('' when nothing): a training, paused or not, or a trained model."""
@@ -359,6 +381,7 @@ class Session:
         study.training = None
         study.set_aside = None  # a newer training replaces what was set aside too
         self.run = ModelRun(detector, "trained", study, score_all(detector, study.prepared))
+        self.notices.pop("bundle", None)  # a restored model's word on the Data page no longer applies
         return self.run
 
     def use_result(self, result: Any, origin: str) -> ModelRun:
@@ -389,7 +412,8 @@ class Session:
         try:
             prepared = prepare_from_context(ws.table, context)
         except DataError as exc:
-            self.run = ModelRun(detector, "restored", None, context=context, threshold=threshold, note=f"{exc}")
+            self.run = ModelRun(detector, "restored", None, context=context, threshold=threshold, unscored=f"{exc}")
+            self._bundle_notice()
             return self.run
         ws.study = Study(prepared)
         ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
@@ -397,7 +421,9 @@ class Session:
         ws.widgets = Kept()  # the Data page's widgets start again from the model's choices
         self.run = ModelRun(detector, "restored", ws.study, score_all(detector, prepared), context=context, threshold=threshold,
                             note="Restored the model on this table: validation and test rows are scored again.")
+        self._bundle_notice()
         return self.run
+
 
     def new_upload(self, uploader: str, file_id: str) -> bool:
         """True once per uploaded file (an uploader keeps its file across reruns)."""
@@ -411,6 +437,22 @@ class Session:
             raise DataError("Choose a label and features on the Data page first.")
         return self.study
 
+
+def _same_choice(current: dict[str, Any], saved: dict[str, Any]) -> bool:
+    """Whether a split's context is the one a bundle was saved with (label, normal classes, features, seed)."""
+    def key(c: dict[str, Any]) -> tuple:
+        return (c.get("label"), sorted(map(str, c.get("normal_classes", []))), list(map(str, c.get("features", []))), int(c.get("split_seed", 0)))
+    return key(current) == key(saved)
+
+
+def _describe_choice(context: dict[str, Any]) -> str:
+    """A bundle's choice in words (names from a file: escape before showing)."""
+    label = context.get("label")
+    if label is None:
+        return f"no label, {len(context.get('features', [])):,} features and split seed {int(context.get('split_seed', 0))}"
+    normal = ", ".join(map(str, context.get("normal_classes", [])[:5]))
+    return (f"label '{label}', normal class(es) {normal}, {len(context.get('features', [])):,} features and split seed "
+            f"{int(context.get('split_seed', 0))}")
 
 def get() -> Session:
     """This browser session's memory, created on the first visit with a bundled sample loaded."""

@@ -41,7 +41,7 @@ def sidebar(show_threshold: bool = True) -> None:
         if run is not None:
             st.markdown(model_line(run))
             if run.study is None:
-                st.caption("Its columns do not match this table: the Score page can use it.")
+                st.caption(f"No scored rows of this table: {plain(run.unscored, 400)}")
             if show_threshold:
                 st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(run.threshold.rule)})")
         elif study is not None and study.training is not None:
