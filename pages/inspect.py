@@ -42,10 +42,17 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     if not len(table):
         st.caption("No row matches these filters: the row explained below is the first of the shown rows. Type a row number to choose another.")
     picked = [i for i in (selection.selection.rows if selection is not None else []) if 0 <= i < len(table)]
-    default_row = int(table["row"].iloc[picked[0]]) if picked else (int(table["row"].iloc[0]) if len(table) else int(shown.positions[0]) + 1)
-    row_number = st.number_input("…or type a row number (as in the file, from 1)", min_value=1, max_value=len(prepared.table.frame), value=default_row,
-                                 key=f"inspect_row_{run.widgets.tag}_{view_id}_{default_row}")
-    return int(row_number)
+    kept_view, kept_row = run.widgets.get("inspect_row", (None, None))  # the row chosen on this view before the page was left
+    if picked:
+        default_row = int(table["row"].iloc[picked[0]])
+    elif kept_view == view_id:
+        default_row = kept_row
+    else:
+        default_row = int(table["row"].iloc[0]) if len(table) else int(shown.positions[0]) + 1
+    row_number = int(st.number_input("…or type a row number (as in the file, from 1)", min_value=1, max_value=len(prepared.table.frame), value=default_row,
+                                     key=f"inspect_row_{run.widgets.tag}_{view_id}_{default_row}"))
+    run.widgets.values["inspect_row"] = (view_id, row_number)
+    return row_number
 
 
 def row_heading(row_number: int, score: float, threshold: float) -> None:

@@ -595,3 +595,18 @@ def test_a_table_scored_by_a_model_now_set_aside_is_said_to_stay_with_that_model
     assert not at.exception, at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "'new\\.csv' was scored by dense autoencoder" in captions and "now set aside" in captions  # the name is shown as plain text
+
+
+def test_the_row_chosen_on_inspect_is_still_chosen_after_visiting_another_page(trained_state):
+    at = app("pages/inspect.py", trained_state)
+    val = session(at).run.scores["val"]
+    chosen = int(val.positions[int(np.argmin(val.scores))]) + 1  # the lowest-scored row: never the top row shown by default
+    widget(at, "number_input", "…or type a row number (as in the file, from 1)").set_value(chosen)
+    at.run()
+    assert at.subheader[0].value.startswith(f"Row {chosen}:")
+    at.switch_page("pages/threshold.py")
+    at.run()
+    at.switch_page("pages/inspect.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value.startswith(f"Row {chosen}:"), at.subheader[0].value
