@@ -88,7 +88,6 @@ def comparison(session: state.Session, study: state.Study) -> None:
     if owner.values.get("compare_used") == chosen and session.run is not None and session.run.origin == "compared":
         st.success(f"{chosen} is now the model in use.")
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
-    go_back_button(session, "compare_back")
 
 
 def search(session: state.Session, study: state.Study) -> None:
@@ -135,6 +134,7 @@ def body() -> None:
         )
     comparison(session, study)
     search(session, study)
+    go_back_button(session, "compare_back")  # after either way of replacing the model in use, with or without a comparison on screen
 
 
 run_page(body)

@@ -156,6 +156,7 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
     with download:
         model_download(run, "train_download", session.table.name)
+    go_back_button(session, "train_back")  # a searched network replaced what was trained here
 
 
 def ahead(session: state.Session, params: Callable[[], dict]) -> None:

@@ -532,6 +532,22 @@ def test_random_search_ranks_trials_by_validation_ap():
     assert len(table) == 2 and table["AP (validation)"].is_monotonic_decreasing
 
 
+def test_the_best_trial_put_in_use_without_a_comparison_offers_the_trained_model_back(trained_state):
+    at = app("pages/compare.py", trained_state)
+    trained = session(at).run
+    widget(at, "number_input", "Trials").set_value(1)
+    widget(at, "number_input", "Most epochs per trial").set_value(1)
+    at.form_submit_button[1].click()  # the search, with no comparison run
+    at.run()
+    at.button(key="search_use").click()
+    at.run()
+    assert session(at).run.origin == "searched"
+    at.button(key="compare_back").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert session(at).run is trained
+
+
 def test_the_train_page_begins_the_forms_training_ahead_and_the_click_uses_it():
     at = app("pages/train.py")
     widget(at, "number_input", "Code size").set_value(3)
