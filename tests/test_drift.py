@@ -46,3 +46,12 @@ def test_a_large_gap_on_few_rows_is_called_chance_not_below_the_size_bar():
     assert report.moved == [] and top.statistic >= MOVED_KS and top.p_value >= 0.01
     sentence = report.sentence()
     assert f"below {MOVED_KS}" not in sentence and "beyond chance" in sentence and f"p = {top.p_value:.2g}" in sentence
+
+
+def test_a_significant_but_small_score_gap_is_called_slight_not_unmoved():
+    """Many rows make a gap below MOVED_KS significant: the sentence must not say 'did not move' beside p < 0.01."""
+    rng = np.random.default_rng(7)
+    report = drift_report(rng.normal(size=20_000), rng.normal(size=20_000) + 0.1)
+    assert report.score.statistic < MOVED_KS and report.score.p_value < 0.01 and not report.score.moved
+    sentence = report.sentence()
+    assert "did not move" not in sentence and "moved only slightly" in sentence and f"below {MOVED_KS}" in sentence
