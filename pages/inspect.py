@@ -40,7 +40,7 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
                              key=f"inspect_table_{run.widgets.tag}_{view_id}",
                              column_config={"anomaly_score": st.column_config.NumberColumn("anomaly score", format="%.4g")})
     if not len(table):
-        st.caption("No row matches these filters: the row explained below is the first of the shown rows. Type a row number to choose another.")
+        st.caption(f"No row matches these filters: below is the first of the {PART_NAMES[part]} in file order. Type a row number to choose another.")
     picked = [i for i in (selection.selection.rows if selection is not None else []) if 0 <= i < len(table)]
     kept_view, kept_row = run.widgets.get("inspect_row", (None, None))  # the row chosen on this view before the page was left
     if picked:

@@ -35,7 +35,8 @@ def sidebar(show_threshold: bool = True) -> None:
                 st.markdown("**Label** none (every row is a training row)")
             else:
                 st.markdown(f"**Label** {plain(target.label)}  \n**Normal** {names(target.normal_classes, 5)}")
-            st.caption(f"{len(prepared.features)} features · split seed {prepared.split.seed}")
+            n = len(prepared.features)
+            st.caption(f"{n:,} feature{'' if n == 1 else 's'} · split seed {prepared.split.seed}")
         run = session.run
         study = session.study
         if run is not None:
