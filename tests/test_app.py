@@ -199,6 +199,25 @@ def test_train_settings_survive_a_visit_to_another_page():
     assert at.button(key="train_start").label == "Train the sparse autoencoder"
 
 
+def test_train_settings_the_user_changed_survive_a_new_choice_of_normal_classes():
+    at = app("pages/train.py")
+    widget(at, "text_input", "Hidden sizes").set_value("16, 8")
+    at.run()
+    widget(at, "number_input", "Epochs (most)").set_value(20)
+    at.run()
+    default_batch = widget(at, "number_input", "Batch size").value
+    at.switch_page("pages/data.py")
+    at.run()
+    normal = widget(at, "multiselect", "Normal class(es)")
+    normal.set_value(list(normal.value) + ["sensor_drift"])  # another split: the model goes, the settings stay
+    at.run()
+    at.switch_page("pages/train.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert widget(at, "text_input", "Hidden sizes").value == "16, 8" and widget(at, "number_input", "Epochs (most)").value == 20
+    assert widget(at, "number_input", "Batch size").value == default_batch  # untouched: the new split's default
+
+
 def test_threshold_page_without_a_model_points_to_train():
     at = app("pages/threshold.py")
     assert any("Train a model first" in i.value for i in at.info)

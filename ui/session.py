@@ -38,6 +38,8 @@ from ui import warmup
 from ui.text import plain
 
 SESSION_KEY = "session"
+#: The settings a new split on the same table keeps when the user had changed them (Train form, Compare, random search).
+CARRIED_SETTINGS = ("train_", "compare_keys", "compare_epochs", "search_")
 #: Seconds the Data page's training ahead leaves the cores to the browser drawing the page.
 DATA_PAGE_AHEAD_DELAY = 0.25
 DEFAULT_SAMPLE = "machine_sensors.csv"
@@ -56,6 +58,15 @@ class Kept:
     def __init__(self) -> None:
         self.tag = next(_tags)
         self.values: dict[str, Any] = {}
+        self.touched: set[str] = set()  # the names the user changed (not defaults drawn)
+
+    def carry_from(self, other: "Kept", prefixes: tuple[str, ...]) -> None:
+        """Take the values the user changed on ``other`` whose names start with one of ``prefixes``
+        (a new split keeps the Train form's epochs, widths …; a value no longer valid falls back to its default)."""
+        for name in other.touched:
+            if name.startswith(prefixes) and name in other.values:
+                self.values[name] = other.values[name]
+                self.touched.add(name)
 
     def key(self, name: str) -> str:
         return f"{name}@{self.tag}"
@@ -315,7 +326,9 @@ class Session:
         if dropped:
             self.notices["choice"] = ("info", f"The {dropped} was dropped: a model belongs to the split it was trained and scored on. Train again on the Train page.")
         ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
-        ws.study = Study(prepared)
+        previous, ws.study = ws.study, Study(prepared)
+        if previous is not None:  # what the user set on the Train and Compare pages stays; the model does not
+            ws.study.widgets.carry_from(previous.widgets, CARRIED_SETTINGS)
         if self.run is not None and self.run.origin == "restored":
             self._restored_on_new_choice(self.run)
         else:
@@ -487,6 +500,7 @@ def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, defa
         # before the next page's script, so the value is kept even then.
         if key in state:
             owner.values[name] = state[key]
+            owner.touched.add(name)
         if then is not None:
             then(*args, **kw)
 
