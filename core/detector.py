@@ -20,7 +20,7 @@ from core.base import BaseDetector, as_frame, normal_mask
 from core.data import name_list
 from core.dense_forward import CODE_LAYER, DenseForward
 from core.errors import DataError
-from core.losses import LOSSES, elementwise_loss, keras_loss
+from core.losses import LOSSES, UNIT_LOSSES, elementwise_loss, keras_loss
 from core.preprocess import LINEAR_SCALERS, SCALERS, Preprocessor
 from core.score_stats import RECONSTRUCTION_PARTS, ScoreStats
 
@@ -193,6 +193,9 @@ class AutoencoderDetector(BaseDetector):
             (self.beta >= 0, f"beta must be 0 or more, got {self.beta}"),
             (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}"),
             (self.scaler in SCALERS, f"scaler must be one of {', '.join(SCALERS)}, got {self.scaler!r}"),
+            (self.loss not in UNIT_LOSSES or self.scaler not in LINEAR_SCALERS,
+             f"The {self.loss} loss reads values between 0 and 1, and the {self.scaler} scaler gives values outside them (its loss "
+             "can go below 0 and its scores mean nothing): choose the minmax or quantile scaler, or another loss"),
             (self.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}"),
             (self.reconstruction_part in RECONSTRUCTION_PARTS,
              f"reconstruction_part must be one of {', '.join(RECONSTRUCTION_PARTS)}, got {self.reconstruction_part!r}"),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 LOSSES = {"mse": "mse", "mae": "mae", "msle": "msle", "bce": "binary_crossentropy"}
+#: Losses defined on values in [0, 1]: they need a scaler whose values lie there (minmax, quantile).
+UNIT_LOSSES = ("msle", "bce")
 _EPS = 1e-7
 
 

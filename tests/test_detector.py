@@ -114,8 +114,16 @@ def test_bad_parameters_raise_data_error(params, fragment):
 @pytest.mark.parametrize("loss", ["mae", "msle", "bce"])
 def test_each_loss_trains_and_scores(loss):
     X, y = planted(n_normal=200, n_anomaly=20, seed=9)
-    det = AutoencoderDetector(epochs=2, loss=loss).fit(X, y)
+    det = AutoencoderDetector(epochs=2, loss=loss, scaler="minmax" if loss in ("msle", "bce") else "standard").fit(X, y)
     assert np.all(np.isfinite(det.reconstruction_error(X)))
+    assert det.best_val_loss_ >= 0
+
+
+@pytest.mark.parametrize("loss", ["msle", "bce"])
+def test_a_loss_on_values_in_0_1_with_z_scores_is_refused_with_the_fix(loss):
+    X, y = planted(n_normal=200, n_anomaly=20, seed=9)
+    with pytest.raises(DataError, match="choose the minmax or quantile scaler"):
+        AutoencoderDetector(epochs=2, loss=loss, scaler="standard").fit(X, y)
 
 
 def test_missing_columns_at_scoring_are_named(fitted):
