@@ -340,6 +340,8 @@ def mark_score(fig: go.Figure, score: float, label: str) -> go.Figure:
     return fig
 
 
+#: A compare chart's plot area and each legend row below it, in pixels.
+PLOT_PX, LEGEND_ROW_PX = 330, 21
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
 
 
@@ -354,7 +356,13 @@ def compare_figure(points: dict[str, CurvePoints], kind: str = "roc") -> go.Figu
             fig.add_trace(go.Scatter(x=p.recall, y=p.precision, mode="lines", name=f"{name} ({p.average_precision:.3f})", line=dict(color=color), line_shape="vh"))
     if kind == "roc":
         fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(color="#bbbbbb", dash="dash")))
-        fig.update_layout(title="ROC curves on test rows (AUC)", xaxis_title="false-alarm rate", yaxis_title="recall", **_LAYOUT)
+    # One legend row per detector at most, below the axis title: the margin grows with the entries (at -0.2 of the
+    # plot, a long legend was drawn over the axis title).
+    below = 60 + LEGEND_ROW_PX * len(fig.data)
+    fig.update_layout(**{**_LAYOUT, "margin": dict(l=60, r=20, t=50, b=below), "legend": dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0)},
+                      height=PLOT_PX + below)
+    if kind == "roc":
+        fig.update_layout(title="ROC curves on test rows (AUC)", xaxis_title="false-alarm rate", yaxis_title="recall")
     else:
-        fig.update_layout(title="Precision–recall on test rows (AP)", xaxis_title="recall", yaxis_title="precision", **_LAYOUT)
+        fig.update_layout(title="Precision–recall on test rows (AP)", xaxis_title="recall", yaxis_title="precision")
     return fig

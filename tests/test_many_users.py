@@ -51,7 +51,7 @@ def load_sensors_with_two_features(page) -> None:
         page.keyboard.press("Escape")
         # The sidebar names the new split once its rerun is over: typing into the box before then
         # races the rerun, which draws the box anew and drops what was typed.
-        settle(page, f"{count} features · split seed")
+        settle(page, f"{count} feature{'' if count == 1 else 's'} · split seed")
 
 
 def load_heartbeats(page) -> None:
@@ -72,10 +72,13 @@ def load_upload(page, path) -> None:
 def start_training(page) -> None:
     page.get_by_role("link", name="Go to Train").first.click()
     settle(page, "Press Train to start")
-    page.get_by_role("spinbutton", name="Epochs (most)").fill(str(EPOCHS))
-    page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
-    page.get_by_role("spinbutton", name="Early-stopping patience").press("Enter")
-    settle(page)
+    for name, value in (("Epochs (most)", EPOCHS), ("Early-stopping patience", 0)):
+        # One value committed (Enter) and its rerun finished before the next: two commits queued together can
+        # fold into one request that loses a value under load (Streamlit keeps only the newer request's states).
+        page.get_by_role("spinbutton", name=name).fill(str(value))
+        page.get_by_role("spinbutton", name=name).press("Enter")
+        page.wait_for_timeout(500)
+        settle(page)
     page.get_by_role("button", name=re.compile("^Train the dense autoencoder")).click()
     page.get_by_text(RUNNING).first.wait_for(timeout=90_000)
 

@@ -79,3 +79,15 @@ def test_log_axes_label_in_between_ticks_with_their_values_not_bare_digits():
     assert loss_figure({}).layout.yaxis.showticklabels is False  # no made-up decades on the chart drawn before training
     assert tuple(loss_figure({}).layout.xaxis.range) == (1, 10)  # epochs, not Plotly's −1 to 6
     assert loss_figure({"loss": [0.9]}).layout.xaxis.range is None  # with points, the axis follows them
+
+
+def test_a_compare_chart_makes_room_below_its_axis_title_for_every_legend_row():
+    """Nine detectors' legend once sat at -0.2 of the plot, over the axis title: it must sit in a margin that grows with it."""
+    from core.plots import LEGEND_ROW_PX, PLOT_PX, compare_figure
+
+    scores, y = _data()
+    points = {f"detector {i}": curve_points(ThresholdCurve(scores + i, y)) for i in range(9)}
+    for kind, entries in (("roc", 10), ("pr", 9)):  # the ROC chart adds the chance line
+        layout = compare_figure(points, kind).layout
+        assert layout.legend.yref == "container" and layout.legend.y == 0 and layout.legend.yanchor == "bottom"
+        assert layout.margin.b >= 60 + LEGEND_ROW_PX * entries and layout.height == PLOT_PX + layout.margin.b
