@@ -185,7 +185,7 @@ def validate_features(frame: pd.DataFrame, features: Sequence[str], label: str |
         raise DataError(f"These feature column(s) cannot be used ({said}{more}). Remove them from the features.")
     if not any(f in numeric for f in features):
         raise DataError(
-            "None of the chosen features is numeric. An autoencoder needs numbers: choose numeric columns, "
+            "None of the chosen features is numeric. Text columns are one-hot encoded only beside at least one numeric column: choose one, "
             "or check that numbers use '.' (or ',' with ';' separators) as the decimal mark."
         )
     return features

@@ -98,7 +98,7 @@ def choice_controls(session: state.Session) -> bool:
         options = [c for c in columns if c != label]
         features = state.kept(st.multiselect, "Feature columns", owner=owner, name=f"data_features_{columns.index(label) if label is not None else -1}",
                               default=[f for f in default if f in options], valid=lambda v: all(c in options for c in v), options=options, format_func=str,
-                              help="Columns the autoencoder reads. Text columns with up to 20 values are one-hot encoded.")
+                              help="Columns the autoencoder reads: at least one numeric. Text columns with up to 20 values are one-hot encoded beside them.")
         left_out = {c: why for c, why in suggested.excluded.items() if c not in features}
         if left_out:
             st.caption("Left out by default: " + "; ".join(f"'{plain(c, 60)}' ({why})" for c, why in list(left_out.items())[:10])
