@@ -38,7 +38,7 @@ def autoencoder_state(det) -> dict[str, Any]:
         "stopped_by_user": det.stopped_by_user_,
         "early_stopped": bool(getattr(det, "early_stopped_", False)),
         "fit_seconds": det.fit_seconds_,
-        "threshold": {"value": det.threshold_, "rule": det.threshold_rule_, "reason": det.threshold_reason_},
+        "threshold": det.fitted_threshold.to_dict(),
         "score_parts": list(det.score_parts_),
         "score_selection": det.score_selection_,
         "score_stats": det.score_stats_.to_dict(),
@@ -84,5 +84,5 @@ def autoencoder_from_state(state: dict[str, Any], model: Optional["keras.Model"]
     det.score_stats_ = ScoreStats.from_dict(state["score_stats"], state.get("score_parts"), state.get("score_selection", {}))
     det.decision_scores_ = np.asarray(state["train_scores"], dtype=np.float64)
     t = state["threshold"]
-    det.set_threshold(Threshold(float(t["value"]), str(t["rule"]), str(t["reason"])))
+    det.set_threshold(Threshold.from_dict(t))
     return det

@@ -108,3 +108,9 @@ class BaseDetector(BaseEstimator):
         self.threshold_ = threshold.value
         self.threshold_rule_ = threshold.rule
         self.threshold_reason_ = threshold.reason
+        self.threshold_set_on_ = threshold.set_on
+
+    @property
+    def fitted_threshold(self) -> Threshold:
+        """The threshold in use with its rule, reason and (set by hand) the rows it was set on."""
+        return Threshold(self.threshold_, self.threshold_rule_, self.threshold_reason_, getattr(self, "threshold_set_on_", None))

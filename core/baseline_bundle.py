@@ -84,7 +84,7 @@ def baseline_state(detector) -> dict[str, Any]:
         "preprocessor": detector.preprocessor_.to_dict(),
         "feature_names_in": [str(f) for f in detector.feature_names_in_],
         "fit_seconds": float(detector.fit_seconds_),
-        "threshold": {"value": detector.threshold_, "rule": detector.threshold_rule_, "reason": detector.threshold_reason_},
+        "threshold": detector.fitted_threshold.to_dict(),
         "train_scores": scores.tolist(),
     }
 
@@ -121,7 +121,7 @@ def load_baseline(state: dict[str, Any], model_bytes: bytes):
         detector.fit_seconds_ = float(state["fit_seconds"])
         detector.decision_scores_ = np.asarray(state["train_scores"], dtype=np.float64)
         t = state["threshold"]
-        detector.set_threshold(Threshold(float(t["value"]), str(t["rule"]), str(t["reason"])))
+        detector.set_threshold(Threshold.from_dict(t))
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"The bundle's settings do not fit its model ({exc}); the file is damaged.") from None
     return detector

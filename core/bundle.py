@@ -63,7 +63,7 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
     baseline = is_baseline(detector)
     state = baseline_state(detector) if baseline else autoencoder_state(detector)
     if threshold is not None:
-        state["threshold"] = {"value": float(threshold.value), "rule": threshold.rule, "reason": threshold.reason}
+        state["threshold"] = threshold.to_dict()
     meta = {
         "schema_version": SCHEMA_VERSION,
         "kind": "anomaly-lab-detector",
@@ -274,7 +274,7 @@ DETECTOR = {
     "stopped_by_user": bool,
     "early_stopped?": bool,
     "fit_seconds": NUMBER,
-    "threshold": {"value": NUMBER, "rule": str, "reason": str},
+    "threshold": {"value": NUMBER, "rule": str, "reason": str, "set_on?": str},
     "score_parts?": [str],
     "score_selection?": {str: NUMBER},
     "score_stats": {"latent_mean": [NUMBER], "latent_precision": _number_list(2), "cell_error_scale": [NUMBER], "latent_scale": NUMBER,
@@ -296,7 +296,7 @@ BASELINE = {
     "preprocessor": PREPROCESSOR,
     "feature_names_in": [str],
     "fit_seconds": NUMBER,
-    "threshold": {"value": NUMBER, "rule": str, "reason": str},
+    "threshold": {"value": NUMBER, "rule": str, "reason": str, "set_on?": str},
     "train_scores": [NUMBER],
 }
 BUNDLE = {"schema_version": int, "kind": str, "saved_at?": str, "versions?": {str: str}, "detector": DETECTOR, "context?": CONTEXT}

@@ -85,6 +85,16 @@ class Threshold:
     #: The rows on screen when it was set by hand ("val" or "test"): the rows whose numbers it may flatter.
     set_on: Optional[str] = None
 
+    def to_dict(self) -> dict:
+        """As a bundle stores it (``set_on`` only when known)."""
+        stored = {"value": float(self.value), "rule": self.rule, "reason": self.reason}
+        return {**stored, "set_on": self.set_on} if self.set_on in ("val", "test") else stored
+
+    @classmethod
+    def from_dict(cls, stored: dict) -> "Threshold":
+        set_on = stored.get("set_on")
+        return cls(float(stored["value"]), str(stored["rule"]), str(stored["reason"]), set_on if set_on in ("val", "test") else None)
+
 
 def _parse(rule: str) -> tuple[str, list[float]]:
     name, *args = rule.strip().split(":")

@@ -86,6 +86,17 @@ def test_saved_threshold_overrides_without_touching_the_detector(fitted):
     assert det.threshold_ != 1.2345
 
 
+def test_a_threshold_set_by_hand_keeps_the_rows_it_was_set_on_through_a_bundle(fitted):
+    """So the Validation-vs-test tab can still say which rows may flatter it after a restore."""
+    from core.thresholds import Threshold
+
+    det, _, _ = fitted
+    loaded, _ = load_bundle(bundle_bytes(det, {}, Threshold(1.2345, "manual", "set by hand", set_on="test")))
+    assert loaded.fitted_threshold == Threshold(1.2345, "manual", "set by hand", "test")
+    again, _ = load_bundle(bundle_bytes(loaded, {}))  # saved again from the restored detector itself
+    assert again.fitted_threshold.set_on == "test"
+
+
 def test_prepare_from_context_names_missing_columns():
     from core.pipeline import load_sample, prepare, prepare_from_context
 

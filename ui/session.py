@@ -200,7 +200,7 @@ class ModelRun:
 
     def __post_init__(self) -> None:
         d = self.detector
-        self.default_threshold = Threshold(float(d.threshold_), d.threshold_rule_, d.threshold_reason_)
+        self.default_threshold = d.fitted_threshold
         if self.threshold is None:
             self.threshold = self.default_threshold
 
