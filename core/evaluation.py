@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.metrics import Confusion, ReviewBand, ThresholdCurve, review_band
 from core.pipeline import PartScores
-from core.thresholds import Threshold, choose_threshold, cost_per_1000
+from core.thresholds import ON_JUDGED_ROWS, Threshold, choose_threshold, cost_per_1000
 from core.uncertainty import Bootstrap, Interval
 
 SLIDER_STEPS = 1000
@@ -20,11 +20,11 @@ SLIDER_STEPS = 1000
 JUMP_RULES = {
     "max_f1": "Max F1 on validation rows",
     "youden": "Youden's J on validation rows",
-    "percentile:95": "95th percentile of normal training scores",
-    "percentile:99": "99th percentile of normal training scores",
-    "mean_std:1": "Mean + 1·std of normal training scores",
-    "mean_std:2": "Mean + 2·std of normal training scores",
-    "max_train": "Largest normal training score",
+    "percentile:95": "95th percentile of the training scores",
+    "percentile:99": "99th percentile of the training scores",
+    "mean_std:1": "Mean + 1·std of the training scores",
+    "mean_std:2": "Mean + 2·std of the training scores",
+    "max_train": "Largest training score",
     "gesd:0.05": "Outliers among the validation scores (generalized ESD test, α = 0.05)",
     "mad:3": "Median + 3 robust std of the validation scores (MAD)",
     "iqr:1.5": "Upper quartile + 1.5·IQR of the validation scores (Tukey)",
@@ -152,17 +152,18 @@ def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_
     if rule_name in LABEL_RULES:
         sentence = (f"The threshold was chosen on validation rows ({threshold.rule}); test rows played no part in choosing it. "
                     f"{change}{' — expect the test figure on new data' if drop > 0.005 else ''}.")
-    elif by_hand and threshold.set_on in metrics:
+    elif (by_hand or rule_name in ON_JUDGED_ROWS) and threshold.set_on in metrics:
         tuned, other = threshold.set_on, "test" if threshold.set_on == "val" else "val"
         gap = round(metrics[tuned]["f1"], 3) - round(metrics[other]["f1"], 3)  # as the sentence shows them
         verdict = (f"here they do, by {gap:.3f}" if gap > 0.005 else "here they do not")
-        sentence = (f"You set this threshold by hand while looking at the {PART_NAMES[tuned]}: numbers on those rows can flatter it, and the "
-                    f"{PART_NAMES[other]} are the honest estimate ({verdict}). {change}.")
+        how = (f"You set this threshold by hand while looking at the {PART_NAMES[tuned]}" if by_hand else
+               f"This threshold was computed from the scores of the {PART_NAMES[tuned]} ({threshold.rule}; their labels were not used)")
+        sentence = f"{how}: numbers on those rows can flatter it, and the {PART_NAMES[other]} are the honest estimate ({verdict}). {change}."
     elif by_hand:
         sentence = (f"This threshold was set by hand, on rows this model does not record: either part's numbers can flatter it. {change}.")
     else:
         sentence = f"The threshold comes from normal training rows alone ({threshold.rule}), so neither part tuned it. {change}."
-    return HonestComparison(val, test, sentence, by_hand and threshold.set_on == shown_part)
+    return HonestComparison(val, test, sentence, (by_hand or rule_name in ON_JUDGED_ROWS) and threshold.set_on == shown_part)
 
 
 @dataclass

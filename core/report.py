@@ -68,7 +68,7 @@ def report_data(detector, prepared, evaluation: Evaluation) -> dict[str, Any]:
         "model": _model_section(detector),
         "history": getattr(detector, "history_", None),
         "threshold": {"value": ev.threshold.value, "rule": ev.threshold.rule, "reason": ev.threshold.reason,
-                      **({"set_by_hand_on": PART_NAMES[ev.threshold.set_on]} if ev.threshold.set_on in PART_NAMES else {})},
+                      **({"set_on": PART_NAMES[ev.threshold.set_on]} if ev.threshold.set_on in PART_NAMES else {})},
         "evaluated_on": PART_NAMES.get(ev.part, ev.part),
         "confusion": {"tn": ev.confusion.tn, "fp": ev.confusion.fp, "fn": ev.confusion.fn, "tp": ev.confusion.tp},
         "metrics": {k: v for k, v in ev.confusion.metrics().items() if k in METRIC_NAMES},

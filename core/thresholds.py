@@ -82,7 +82,8 @@ class Threshold:
     value: float
     rule: str
     reason: str
-    #: The rows on screen when it was set by hand ("val" or "test"): the rows whose numbers it may flatter.
+    #: The rows whose scores set it ("val" or "test"), the rows whose numbers it may flatter: for a threshold set by
+    #: hand, the rows on screen then; for an outlier test (``ON_JUDGED_ROWS``), the rows it judged. None otherwise.
     set_on: Optional[str] = None
 
     def to_dict(self) -> dict:
@@ -247,9 +248,9 @@ def choose_threshold(
         value, reason = label_threshold(name, args, ThresholdCurve(val_scores, val_y))
     elif name in ON_JUDGED_ROWS and val_scores is not None and len(val_scores) >= 3:
         value, reason = label_free_threshold(name, args, val_scores)
-        reason = reason.replace(" scores", " validation scores", 1)
+        return Threshold(value=value, rule=spec, reason=reason.replace(" scores", " validation scores", 1), set_on="val")
     else:
         value, reason = label_free_threshold(name, args, train_errors)
         if name in ON_JUDGED_ROWS:
-            reason = reason.replace(" scores", " normal training scores", 1)
+            reason = reason.replace(" scores", " training scores", 1)
     return Threshold(value=value, rule=spec, reason=reason)

@@ -1,6 +1,8 @@
 """Threshold: drag the threshold across the score histograms; metrics follow at once.
 Then defend it: costs, bootstrap intervals, validation against test, a review band, a report."""
 
+from typing import Optional
+
 import pandas as pd
 import streamlit as st
 
@@ -34,9 +36,10 @@ class View:
         self.part = "val"  # the rows shown, set when the panel is drawn: a move by hand is made on them
 
     # --- the threshold in use, one value for every widget ------------------
-    def jump(self, value: float, rule: str = state.BY_HAND[0], reason: str = state.BY_HAND[1]) -> None:
-        """Every control shows the one threshold in use: the live control follows by itself."""
-        self.run.set_threshold(value, rule, reason, set_on=self.part)
+    def jump(self, value: float, rule: str = state.BY_HAND[0], reason: str = state.BY_HAND[1], set_on: Optional[str] = None) -> None:
+        """Every control shows the one threshold in use: the live control follows by itself. ``set_on``: the rows
+        whose scores set it (by hand: the rows on screen)."""
+        self.run.set_threshold(value, rule, reason, set_on=set_on or self.part)
         state.set_widget(self.owner, "thr_exact", float(value))
 
     def from_number(self) -> None:
@@ -49,7 +52,7 @@ class View:
             self.owner.values["rule_error"] = message(exc)
         else:
             self.owner.values.pop("rule_error", None)
-            self.jump(chosen.value, chosen.rule, chosen.reason)
+            self.jump(chosen.value, chosen.rule, chosen.reason, chosen.set_on)
 
     def costs_given(self) -> None:
         self.owner.values["costs_given"] = True

@@ -311,7 +311,7 @@ def test_threshold_page_without_labels_explains_the_missing_matrix():
     assert not [m for m in at.metric if m.label in ("Rows flagged", "Share flagged")]  # the live control shows them, once
     assert control_data(at)["labelled"] is False
     rules = widget(at, "selectbox", "Jump to a rule").options
-    assert "Max F1 on validation rows" not in rules and "99th percentile of normal training scores" in rules  # no rule that needs labels
+    assert "Max F1 on validation rows" not in rules and "99th percentile of the training scores" in rules  # no rule that needs labels
 
 
 def test_score_page_scores_an_upload_like_the_session_model_and_gives_a_drift_verdict(trained_state):

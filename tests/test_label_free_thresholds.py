@@ -54,7 +54,8 @@ def test_outlier_rules_judge_the_rows_given_else_the_training_scores():
     on_judged = choose_threshold("gesd", train, judged)  # no labels needed
     assert (judged > on_judged.value).sum() >= 25 and "validation scores" in on_judged.reason
     on_train = choose_threshold("iqr:1.5", train)
-    assert "normal training scores" in on_train.reason and on_train.value == choose_threshold("iqr:1.5", train, None, None).value
+    assert "of 1,000 training scores" in on_train.reason and on_train.value == choose_threshold("iqr:1.5", train, None, None).value
+    assert on_train.set_on is None and on_judged.set_on == "val"  # only the judged rows are rows that set it
     assert choose_threshold("percentile:99", train, judged).value == pytest.approx(np.percentile(train, 99))  # unchanged rules
 
 

@@ -86,6 +86,19 @@ def test_a_hand_set_threshold_names_the_rows_it_was_set_on_not_the_rows_shown(se
     assert "looking at the test rows" in on_test.sentence and "the validation rows are the honest estimate" in on_test.sentence
 
 
+@pytest.mark.parametrize("rule", ["gesd:0.05", "mad:3", "iqr:1.5"])
+def test_an_outlier_test_on_the_validation_scores_names_them_as_the_rows_that_set_it(session, rule):
+    """Not 'comes from normal training rows alone': the outlier tests judge the validation rows' scores (without labels)."""
+    from core.evaluation import apply_rule
+
+    detector, _, parts = session
+    chosen = apply_rule(detector, parts, rule)
+    assert chosen.set_on == "val"
+    comparison = honest_comparison(parts, chosen, "val")
+    assert "computed from the scores of the validation rows" in comparison.sentence and "the test rows are the honest estimate" in comparison.sentence
+    assert "training rows alone" not in comparison.sentence and comparison.tuned_on_shown
+
+
 def test_whether_the_tuned_rows_flatter_a_hand_set_threshold_is_read_from_their_numbers(session):
     _, _, parts = session
     verdicts = set()

@@ -32,7 +32,7 @@ def sidebar(show_threshold: bool = True) -> None:
         if prepared is not None:
             target = prepared.target
             if target.label is None:
-                st.markdown("**Label** none (every row is a training row)")
+                st.markdown("**Label** none (every training row is taken as normal)")
             else:
                 st.markdown(f"**Label** {plain(target.label)}  \n**Normal** {names(target.normal_classes, 5)}")
             n = len(prepared.features)
