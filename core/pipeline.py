@@ -122,11 +122,14 @@ def prepare(table: Table, label: Optional[str], normal: Sequence[object] = (), f
 
 def prepare_from_context(table: Table, context: dict[str, Any]) -> Prepared:
     """The split a saved model was trained with, rebuilt on ``table`` (same columns needed)."""
-    needed = list(context.get("features", [])) + ([context["label"]] if context.get("label") else [])
-    missing = [c for c in needed if c not in table.frame.columns]
-    if missing:
+    missing = [c for c in context.get("features", []) if c not in table.frame.columns]
+    label = context.get("label")
+    no_label = label is not None and label not in table.frame.columns
+    if missing or no_label:
+        what = [f"feature column(s) the saved model reads: {name_list(missing)}"] if missing else []
+        what += [f"its label column '{label}', which its validation and test rows are split on"] if no_label else []
         raise DataError(
-            f"The table '{table.name}' lacks column(s) the saved model uses: {name_list(missing)}. "
+            f"The table '{table.name}' lacks {' and '.join(what)}. "
             "Load a table with the same columns to see the Threshold page; the Score page works without it."
         )
     return prepare(table, context.get("label"), context.get("normal_classes", []), context.get("features"), seed=int(context.get("split_seed", 0)))

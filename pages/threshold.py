@@ -189,8 +189,9 @@ def band_tab(view: View, part: str, threshold: float) -> None:
     st.dataframe(table, width="stretch")
     a, b, c = st.columns(3)
     a.metric(f"Rows to review per 1,000 {PART_NAMES[part]}", f"{band.review_per_1000:.1f}")
-    b.metric("Recall with the band", f"{band.recall_with_band:.3f}", delta=f"{band.recall_with_band - band.recall_without_band:+.3f}",
-             help="If reviewers recognise every anomaly sent to them.")
+    gain = band.recall_with_band - band.recall_without_band
+    b.metric("Recall with the band", f"{band.recall_with_band:.3f}", delta=f"{gain:+.3f}" if round(gain, 3) else None,
+             help="If reviewers recognise every anomaly sent to them.")  # no arrow beside a gain of +0.000
     c.metric("Normal rows a person looks at", f"{band.normal[1]:,}", help="The price of the band: normal rows sent to review.")
 
 

@@ -104,6 +104,11 @@ def test_prepare_from_context_names_missing_columns():
     prepared = prepare(table, "status", ["normal"], seed=3)
     again = prepare_from_context(table, prepared.context())
     assert np.array_equal(again.split.test, prepared.split.test) and again.features == prepared.features
-    table.frame = table.frame.drop(columns=["rpm", "status"])
-    with pytest.raises(DataError, match="'rpm', 'status'"):
+    frame = table.frame
+    table.frame = frame.drop(columns=["rpm", "status"])
+    with pytest.raises(DataError, match=r"feature column\(s\) the saved model reads: 'rpm' and its label column 'status'"):
         prepare_from_context(table, prepared.context())
+    table.frame = frame.drop(columns=["status"])  # the label alone is not a column the model reads: said so
+    with pytest.raises(DataError, match="lacks its label column 'status'") as refused:
+        prepare_from_context(table, prepared.context())
+    assert "feature" not in str(refused.value).split(".")[0]

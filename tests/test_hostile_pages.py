@@ -131,7 +131,7 @@ def test_a_hostile_bundle_gets_a_message_and_no_page_raises(case, bundles, train
     assert not at.exception, at.exception
     now = session(at)
     if case == "bundle of other columns":
-        assert now.run.origin == "restored" and now.scored_run is None and any("lacks column" in w.value for w in at.warning)
+        assert now.run.origin == "restored" and now.scored_run is None and any("lacks feature column" in w.value for w in at.warning)
         _walk(at)
     else:
         assert any("Could not restore" in e for e in errors(at)), texts(at)

@@ -88,8 +88,8 @@ def test_a_restored_model_follows_a_new_table_with_its_columns(trained):
     assert session.notices["bundle"][0] == "success"
     session.set_table(load_sample("heartbeats.csv"))  # other columns: kept for scoring only
     assert session.run.origin == "restored" and session.run.study is None and session.scored_run is None
-    assert session.notices["bundle"][0] == "warning" and "lacks column" in session.notices["bundle"][1]  # not the earlier success
-    assert "lacks column" in session.run.unscored
+    assert session.notices["bundle"][0] == "warning" and "lacks feature column" in session.notices["bundle"][1]  # not the earlier success
+    assert "lacks feature column" in session.run.unscored
     session.set_table(load_sample("machine_sensors.csv"))  # its columns again: scored again
     assert session.scored_run is not None and session.run.detector is run.detector and session.run.threshold.value == 2.5
     assert session.notices["bundle"][0] == "success"

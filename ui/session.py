@@ -465,7 +465,7 @@ def _describe_choice(context: dict[str, Any]) -> str:
     label = context.get("label")
     if label is None:
         return f"no label, {len(context.get('features', [])):,} features and split seed {int(context.get('split_seed', 0))}"
-    normal = ", ".join(map(str, context.get("normal_classes", [])[:5]))
+    normal = ", ".join(f"'{c}'" for c in context.get("normal_classes", [])[:5])
     return (f"label '{label}', normal class(es) {normal}, {len(context.get('features', [])):,} features and split seed "
             f"{int(context.get('split_seed', 0))}")
 
