@@ -106,8 +106,13 @@ def _titled(fig: go.Figure, rows: str) -> go.Figure:
     return fig
 
 
+def _shown(value) -> str:
+    """A value as a reader wants it: floats to 6 significant digits (the JSON keeps every digit)."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
 def _rows(pairs) -> str:
-    return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
+    return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_shown(v))}</td></tr>" for k, v in pairs)
 
 
 def report_html(detector, prepared, parts, evaluation: Evaluation) -> str:

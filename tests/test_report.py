@@ -119,6 +119,16 @@ def test_report_lists_only_the_parameters_its_architecture_reads(session):
     assert not {"beta", "sparsity", "noise_std"} & set(model)
 
 
+def test_the_html_report_shows_model_floats_to_six_digits_and_the_json_keeps_them_whole(session):
+    detector, prepared, parts = session
+    threshold = Threshold(float(detector.threshold_), detector.threshold_rule_, detector.threshold_reason_)
+    ev = evaluate(parts, threshold, "test")
+    seconds = report_data(detector, prepared, ev)["model"]["fit_seconds"]
+    assert seconds == detector.fit_seconds_
+    page = report_html(detector, prepared, parts, ev)
+    assert f"<td>{seconds:.6g}</td>" in page and (f"<td>{seconds}</td>" not in page or str(seconds) == f"{seconds:.6g}")
+
+
 def test_report_says_which_rows_the_band_and_costs_come_from(session):
     detector, prepared, parts = session
     threshold = Threshold(float(detector.threshold_), detector.threshold_rule_, detector.threshold_reason_)
