@@ -70,12 +70,16 @@ def report_data(detector, prepared, evaluation: Evaluation) -> dict[str, Any]:
         "threshold": {"value": ev.threshold.value, "rule": ev.threshold.rule, "reason": ev.threshold.reason,
                       **({"set_on": PART_NAMES[ev.threshold.set_on]} if ev.threshold.set_on in PART_NAMES else {})},
         "evaluated_on": PART_NAMES.get(ev.part, ev.part),
-        "confusion": {"tn": ev.confusion.tn, "fp": ev.confusion.fp, "fn": ev.confusion.fn, "tp": ev.confusion.tp},
-        "metrics": {k: v for k, v in ev.confusion.metrics().items() if k in METRIC_NAMES},
-        "roc_auc": ev.roc_auc,
-        "average_precision": ev.average_precision,
         "versions": _versions(),
     }
+    if ev.roc_auc is not None:  # labelled rows: how the flags match the labels
+        data.update({"confusion": {"tn": ev.confusion.tn, "fp": ev.confusion.fp, "fn": ev.confusion.fn, "tp": ev.confusion.tp},
+                     "metrics": {k: v for k, v in ev.confusion.metrics().items() if k in METRIC_NAMES},
+                     "roc_auc": ev.roc_auc, "average_precision": ev.average_precision})
+    else:  # no label: nobody knows which rows are anomalies, so no confusion matrix, only what is flagged
+        flagged = ev.confusion.fp + ev.confusion.tp
+        rows = flagged + ev.confusion.tn + ev.confusion.fn
+        data["flagged"] = {"rows": int(flagged), "of": int(rows), "share": flagged / rows if rows else 0.0}
     if ev.intervals:
         data["intervals_95"] = {k: {"value": i.value, "low": i.low, "high": i.high} for k, i in ev.intervals.items()}
     if ev.honest:
@@ -122,7 +126,7 @@ def report_html(detector, prepared, parts, evaluation: Evaluation) -> str:
     shown = parts[ev.part]
     e = html.escape
     metric_rows = []
-    for name in ("precision", "recall", "f1", "specificity", "fpr", "accuracy", "balanced_accuracy", "mcc"):
+    for name in ("precision", "recall", "f1", "specificity", "fpr", "accuracy", "balanced_accuracy", "mcc") if "metrics" in d else ():
         value = d["metrics"][name]
         ci = d.get("intervals_95", {}).get(name)
         metric_rows.append((name, f"{value:.3f}" + (f" (95% CI {ci['low']:.3f}–{ci['high']:.3f})" if ci else "")))
@@ -144,6 +148,10 @@ def report_html(detector, prepared, parts, evaluation: Evaluation) -> str:
         "<h2>Threshold</h2>" + f"<p class='rule'>Flag a row when its anomaly score exceeds <b>{ev.threshold.value:.6g}</b>.</p>"
         + "<table>" + _rows([("rule", ev.threshold.rule), ("reason", ev.threshold.reason), ("evaluated on", d["evaluated_on"])]) + "</table>",
     ]
+    if "flagged" in d:
+        f = d["flagged"]
+        sections.append(f"<h2>Rows flagged on the {e(d['evaluated_on'])}</h2><p>{f['rows']:,} of {f['of']:,} ({f['share']:.2%}). "
+                        "There is no confusion matrix: without a label column nobody knows which rows really are anomalies.</p>")
     if shown.y is not None:
         c = d["confusion"]
         sections.append(

@@ -112,7 +112,9 @@ def controls(view: View) -> tuple[str, bool]:
     with cols[2]:
         rule_col, button_col = st.columns([3, 1])
         rules = jump_rules(labelled=view.parts["val"].y is not None)
-        view.kept("selectbox", "Jump to a rule", "thr_rule", next(iter(rules)), rule_col, options=list(rules), format_func=rules.get, valid=rules.__contains__)
+        in_use = view.run.default_threshold.rule  # the picker opens on the rule the model chose, where it is offered
+        view.kept("selectbox", "Jump to a rule", "thr_rule", in_use if in_use in rules else next(iter(rules)), rule_col, options=list(rules),
+                  format_func=rules.get, valid=rules.__contains__)
         button_col.button("Apply", key="thr_apply", width="stretch", on_click=view.apply_rule)
         if view.owner.get("rule_error"):
             st.error(view.owner.get("rule_error"), icon=":material/error:")
@@ -209,17 +211,20 @@ def honest_tab(view: View, part: str, threshold) -> None:
     st.dataframe(frame.style.format("{:.3f}"), width="stretch")
 
 
-def report_tab(view: View, threshold) -> None:
+def report_tab(view: View, threshold, labelled: bool = True) -> None:
     st.markdown("One HTML file that opens offline, with the data's fingerprint, the model, the threshold and how it was chosen, "
-                "the results on **test rows** with intervals, the curves, and the costs and review band if you set them (each on the rows it names); "
-                "a JSON of the same numbers beside it.")
+                + ("the results on **test rows** with intervals, the curves, and the costs and review band if you set them (each on the rows it names); "
+                   if labelled else "and the **test rows** it flags (without labels there is nothing to measure them against); ")
+                + "a JSON of the same numbers beside it.")
     # The downloads are built on another thread when clicked: capture plain values, not session state.
     run, parts = view.run, view.parts
-    costs, low = current_costs(view), band_low(view, threshold.value)
+    costs, low = (current_costs(view), band_low(view, threshold.value)) if labelled else (None, None)
     detector, prepared, name = run.detector, run.prepared, view.session.table.name.rsplit(".", 1)[0]
     bootstrap = view.bootstrap  # the test rows' resamples (seconds at a million rows) are drawn when a download is asked for, once per model
 
     def evaluation():
+        if not labelled:
+            return evaluate(parts, threshold, "test")
         return evaluate(parts, threshold, "test", bootstrap=bootstrap("test"), costs=costs, band_low=low)
 
     a, b = st.columns(2)
@@ -253,6 +258,7 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
     if shown.y is None:  # the control shows the rows flagged and their share, live
         st.info("There is no confusion matrix: without a label column nobody knows which rows really are anomalies. "
                 "Choose a threshold by how many rows you can afford to review.")
+        report_tab(view, threshold, labelled=False)
         return
     tabs = st.tabs(["Metrics", "Costs", "Validation vs test", "Review band", "Report"])
     with tabs[0]:

@@ -312,6 +312,8 @@ def test_threshold_page_without_labels_explains_the_missing_matrix():
     assert control_data(at)["labelled"] is False
     rules = widget(at, "selectbox", "Jump to a rule").options
     assert "Max F1 on validation rows" not in rules and "99th percentile of the training scores" in rules  # no rule that needs labels
+    assert any("the **test rows** it flags" in m.value for m in at.markdown)  # a report to download, of what can be known
+    assert widget(at, "selectbox", "Jump to a rule").value == detector.threshold_rule_ == "percentile:99"  # opens on the rule in use
 
 
 def test_score_page_scores_an_upload_like_the_session_model_and_gives_a_drift_verdict(trained_state):

@@ -149,3 +149,17 @@ def test_report_of_a_baseline_has_no_training_history():
     data = report_data(result.detector, prepared, ev)
     assert data["history"] is None and "fit_seconds" in data["model"]
     assert "Anomaly Lab report" in report_html(result.detector, prepared, result.parts, ev)
+
+
+def test_a_report_without_labels_states_the_rows_flagged_and_no_confusion_matrix():
+    """Without a label nobody knows which rows are anomalies: a confusion matrix of all-normal rows would be invented."""
+    prepared = prepare(load_sample("machine_sensors.csv"), None, seed=0)
+    detector = fit_on_split(prepared, "ae:dense", {"epochs": 2})
+    parts = score_all(detector, prepared)
+    ev = evaluate(parts, detector.fitted_threshold, "test")
+    data = report_data(detector, prepared, ev)
+    flagged = int((parts["test"].scores > detector.threshold_).sum())
+    assert data["flagged"] == {"rows": flagged, "of": len(parts["test"].scores), "share": flagged / len(parts["test"].scores)}
+    assert not {"confusion", "metrics", "roc_auc", "average_precision"} & set(data)
+    page = report_html(detector, prepared, parts, ev)
+    assert f"{flagged:,} of {len(parts['test'].scores):,}" in page and "no confusion matrix" in page and "actual normal" not in page
