@@ -42,16 +42,26 @@ def load_sensors_with_two_features(page) -> None:
     features = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Feature columns")
     features.get_by_role("button", name="Clear all").click()
     settle(page)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     for count, feature in enumerate(("rpm", "power_kw"), start=1):
-        box = features.get_by_role("combobox")
-        box.click()
-        box.press_sequentially(feature)
-        page.get_by_role("option").filter(has_text=feature).first.wait_for()
-        box.press("Enter")
-        page.keyboard.press("Escape")
-        # The sidebar names the new split once its rerun is over: typing into the box before then
-        # races the rerun, which draws the box anew and drops what was typed.
-        settle(page, f"{count} feature{'' if count == 1 else 's'} · split seed")
+        # The sidebar names the new split once its rerun is over. Typing into the box before then races
+        # the rerun, which draws the box anew and drops what was typed: under load, type it again.
+        named = f"{count} feature{'' if count == 1 else 's'} · split seed"
+        for _ in range(3):
+            if features.get_by_text(feature, exact=True).count() == 0:  # not yet a chosen feature
+                box = features.get_by_role("combobox")
+                box.click()
+                box.press_sequentially(feature)
+                page.get_by_role("option").filter(has_text=feature).first.wait_for()
+                box.press("Enter")
+                page.keyboard.press("Escape")
+            try:
+                page.get_by_text(named).first.wait_for(timeout=20_000)
+                break
+            except PlaywrightTimeout:
+                settle(page)
+        settle(page, named)
 
 
 def load_heartbeats(page) -> None:
