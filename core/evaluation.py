@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.metrics import Confusion, ReviewBand, ThresholdCurve, review_band
 from core.pipeline import PartScores
-from core.thresholds import ON_JUDGED_ROWS, Threshold, choose_threshold, cost_per_1000
+from core.thresholds import Threshold, choose_threshold, cost_per_1000, set_on_rows
 from core.uncertainty import Bootstrap, Interval
 
 SLIDER_STEPS = 1000
@@ -152,7 +152,7 @@ def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_
     if rule_name in LABEL_RULES:
         sentence = (f"The threshold was chosen on validation rows ({threshold.rule}); test rows played no part in choosing it. "
                     f"{change}{' — expect the test figure on new data' if drop > 0.005 else ''}.")
-    elif (by_hand or rule_name in ON_JUDGED_ROWS) and threshold.set_on in metrics:
+    elif set_on_rows(threshold.rule) and threshold.set_on in metrics:
         tuned, other = threshold.set_on, "test" if threshold.set_on == "val" else "val"
         gap = round(metrics[tuned]["f1"], 3) - round(metrics[other]["f1"], 3)  # as the sentence shows them
         verdict = (f"here they do, by {gap:.3f}" if gap > 0.005 else "here they do not")
@@ -163,7 +163,7 @@ def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_
         sentence = (f"This threshold was set by hand, on rows this model does not record: either part's numbers can flatter it. {change}.")
     else:
         sentence = f"The threshold comes from normal training rows alone ({threshold.rule}), so neither part tuned it. {change}."
-    return HonestComparison(val, test, sentence, (by_hand or rule_name in ON_JUDGED_ROWS) and threshold.set_on == shown_part)
+    return HonestComparison(val, test, sentence, set_on_rows(threshold.rule) and threshold.set_on == shown_part)
 
 
 @dataclass

@@ -40,6 +40,15 @@ RULES: dict[str, tuple[Optional[str], str, bool]] = {
 }
 #: Outlier tests: applied to the rows being judged when those are given, else to the training scores.
 ON_JUDGED_ROWS = ("gesd", "mad", "iqr")
+#: The parts a threshold can be set on (``Threshold.set_on``).
+SET_ON_PARTS = ("val", "test")
+
+
+def set_on_rows(rule: str) -> bool:
+    """Whether a threshold by ``rule`` is set by the scores of validation or test rows (by hand, or an outlier test
+    judging them), so those rows' numbers can flatter it; other rules read training scores or labels."""
+    name = rule.split(":")[0]
+    return name == "manual" or name in ON_JUDGED_ROWS
 #: GESD tests at most this share of the rows as outliers (ECG holds 42 % anomalies).
 GESD_MAX_SHARE = 0.5
 
@@ -89,12 +98,12 @@ class Threshold:
     def to_dict(self) -> dict:
         """As a bundle stores it (``set_on`` only when known)."""
         stored = {"value": float(self.value), "rule": self.rule, "reason": self.reason}
-        return {**stored, "set_on": self.set_on} if self.set_on in ("val", "test") else stored
+        return {**stored, "set_on": self.set_on} if self.set_on in SET_ON_PARTS else stored
 
     @classmethod
     def from_dict(cls, stored: dict) -> "Threshold":
         set_on = stored.get("set_on")
-        return cls(float(stored["value"]), str(stored["rule"]), str(stored["reason"]), set_on if set_on in ("val", "test") else None)
+        return cls(float(stored["value"]), str(stored["rule"]), str(stored["reason"]), set_on if set_on in SET_ON_PARTS else None)
 
 
 def _parse(rule: str) -> tuple[str, list[float]]:

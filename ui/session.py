@@ -32,7 +32,7 @@ from core.errors import DataError
 from core.pipeline import (SAMPLES, Prepared, begin_training, form_params, guess_label, load_sample, prepare, prepare_from_context, score_all,
                            suggested_params)
 from core.target import class_counts
-from core.thresholds import ON_JUDGED_ROWS, Threshold
+from core.thresholds import Threshold, set_on_rows
 from core.training_ahead import TrainingAhead, same_network
 from ui import warmup
 from ui.text import plain
@@ -225,8 +225,7 @@ class ModelRun:
     def set_threshold(self, value: float, rule: str = BY_HAND[0], reason: str = BY_HAND[1], set_on: Optional[str] = None) -> None:
         """``set_on``: the rows whose scores set it ("val" or "test"): by hand, the rows on screen then; an outlier
         test, the rows it judged. Other rules (training scores, labels of validation rows) keep none."""
-        kept = rule == BY_HAND[0] or rule.split(":")[0] in ON_JUDGED_ROWS
-        self.threshold = Threshold(float(value), rule, reason, set_on if kept else None)
+        self.threshold = Threshold(float(value), rule, reason, set_on if set_on_rows(rule) else None)
 
     def cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """A value derived from this model (histogram grid, bootstrap, per-feature errors, latent codes)."""
