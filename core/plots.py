@@ -36,27 +36,35 @@ LOG_AXIS = dict(type="log", minorloglabels="complete")
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 
 
-#: The x axis of a loss chart with no epoch yet: epochs, not Plotly's default −1 to 6.
+#: The x axis of a loss chart with no epoch yet when the most epochs is not known: epochs, not Plotly's default −1 to 6.
 EMPTY_EPOCHS = (1, 10)
 
 
-def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] = None, log_y: bool = True) -> go.Figure:
-    """Training and validation loss per epoch, with the best epoch marked."""
+def empty_epochs(epochs: Optional[int]) -> tuple[int, int]:
+    """The x range of a chart with no point yet: the epochs the training will run at most."""
+    return (1, max(2, int(epochs))) if epochs else EMPTY_EPOCHS
+
+
+def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] = None, log_y: bool = True,
+                epochs: Optional[int] = None) -> go.Figure:
+    """Training and validation loss per epoch, with the best epoch marked; ``epochs`` (the most the training
+    runs) spans the x axis while there is no point yet."""
     fig = go.Figure()
-    epochs = np.arange(1, len(history.get("loss", [])) + 1)
-    fig.add_trace(go.Scatter(x=epochs, y=history.get("loss", []), mode="lines+markers", name="training loss", line=dict(color=NORMAL_COLOR)))
+    points = np.arange(1, len(history.get("loss", [])) + 1)
+    fig.add_trace(go.Scatter(x=points, y=history.get("loss", []), mode="lines+markers", name="training loss", line=dict(color=NORMAL_COLOR)))
     if history.get("val_loss"):
-        fig.add_trace(go.Scatter(x=epochs, y=history["val_loss"], mode="lines+markers", name="validation loss", line=dict(color="#ff7f0e")))
+        fig.add_trace(go.Scatter(x=points, y=history["val_loss"], mode="lines+markers", name="validation loss", line=dict(color="#ff7f0e")))
     if best_epoch:
         fig.add_vline(x=best_epoch, line=dict(color=THRESHOLD_COLOR, dash="dot"), annotation_text=f"best epoch {best_epoch}")
     fig.update_layout(title="Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
-        fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(epochs) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
-    fig.update_xaxes(range=None if len(epochs) else EMPTY_EPOCHS)
+        fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(points) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
+    fig.update_xaxes(range=None if len(points) else empty_epochs(epochs))
     return fig
 
 
-def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best_epoch: Optional[int] = None) -> go.Figure:
+def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best_epoch: Optional[int] = None,
+                       epochs: Optional[int] = None) -> go.Figure:
     """What :func:`loss_figure` would draw, made by changing ``fig`` (one of its figures) in place.
 
     A live chart redraws every half second; a new Plotly figure validates its whole template
@@ -66,14 +74,14 @@ def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best
     val = history.get("val_loss")
     has_val = len(fig.data) > 1
     if bool(val) != has_val or bool(best_epoch) != bool(fig.layout.shapes):
-        return loss_figure(history, best_epoch)
-    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+        return loss_figure(history, best_epoch, epochs=epochs)
+    points = np.arange(1, len(history.get("loss", [])) + 1)
     with fig.batch_update():
-        fig.data[0].x, fig.data[0].y = epochs, list(history.get("loss", []))
-        fig.layout.yaxis.showticklabels = len(epochs) > 0
-        fig.layout.xaxis.range = None if len(epochs) else EMPTY_EPOCHS
+        fig.data[0].x, fig.data[0].y = points, list(history.get("loss", []))
+        fig.layout.yaxis.showticklabels = len(points) > 0
+        fig.layout.xaxis.range = None if len(points) else empty_epochs(epochs)
         if val:
-            fig.data[1].x, fig.data[1].y = epochs, list(val)
+            fig.data[1].x, fig.data[1].y = points, list(val)
         if best_epoch:
             fig.layout.shapes[0].x0 = fig.layout.shapes[0].x1 = best_epoch
             fig.layout.annotations[0].x = best_epoch

@@ -81,6 +81,14 @@ def test_log_axes_label_in_between_ticks_with_their_values_not_bare_digits():
     assert loss_figure({"loss": [0.9]}).layout.xaxis.range is None  # with points, the axis follows them
 
 
+def test_an_empty_loss_chart_spans_the_epochs_the_training_will_run():
+    from core.plots import update_loss_figure
+
+    assert tuple(loss_figure({}, epochs=250).layout.xaxis.range) == (1, 250)
+    moved = update_loss_figure(loss_figure({}, epochs=40), {"loss": [], "val_loss": []}, None, 300)
+    assert tuple(moved.layout.xaxis.range) == (1, 300)
+
+
 def test_a_compare_chart_makes_room_below_its_axis_title_for_every_legend_row():
     """Nine detectors' legend once sat at -0.2 of the plot, over the axis title: it must sit in a margin that grows with it."""
     from core.plots import LEGEND_ROW_PX, PLOT_PX, compare_figure
