@@ -199,6 +199,24 @@ def test_train_settings_survive_a_visit_to_another_page():
     assert at.button(key="train_start").label == "Train the sparse autoencoder"
 
 
+def test_a_browser_that_lost_the_train_widgets_state_would_show_the_values_the_server_holds():
+    """A click on a page link while a typed value was committed redrew the Train page in the browser without its
+    widgets' state: it showed each widget's default (epochs 1, batch 1, hidden sizes empty, the first scaler) and sent
+    them back with the next click. Each kept widget's default is now the value it holds."""
+    at = app("pages/train.py")
+    widget(at, "number_input", "Epochs (most)").set_value(260)
+    at.run()
+    widget(at, "selectbox", "Scaler").set_value("quantile")
+    at.run()
+    at.run()  # a later run, in which the values come from the browser, not from the server
+    assert not at.exception, at.exception
+    assert widget(at, "number_input", "Epochs (most)").proto.default == 260
+    scaler = widget(at, "selectbox", "Scaler")
+    assert scaler.options[scaler.proto.default] == "quantile"
+    assert widget(at, "text_input", "Hidden sizes").proto.default == widget(at, "text_input", "Hidden sizes").value != ""
+    assert not at.warning, [w.value for w in at.warning]  # no "set via Session State and a default" warning
+
+
 def test_train_settings_the_user_changed_survive_a_new_choice_of_normal_classes():
     at = app("pages/train.py")
     widget(at, "text_input", "Hidden sizes").set_value("16, 8")

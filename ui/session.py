@@ -493,7 +493,9 @@ def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, defa
         value = owner.values.get(name, default)
         if valid is not None and not valid(value):
             value = default
-        state[key] = value
+        state[key] = value  # sent with the widget this run
+    else:
+        kwargs.update(_drawn_default(widget, state[key], kwargs))
     then = kwargs.pop("on_change", None)
 
     def remember(*args: Any, **kw: Any) -> None:
@@ -508,6 +510,35 @@ def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, defa
     value = widget(label, key=key, **kwargs) if in_form else widget(label, key=key, on_change=remember, **kwargs)  # forms allow no callbacks
     owner.values[name] = value
     return value
+
+
+def _drawn_default(widget: Callable[..., Any], value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The kept value as the widget's own default, so that a browser that has lost the widget's state shows it.
+
+    A click on a page link while a typed value is being committed (the two requests fold into one run) can
+    leave the browser redrawing this page's widgets without their state: it then shows each widget's
+    default, which without this is the minimum of a number box, an empty text box and a select box's first
+    option, and sends those back with the next click as if the user had chosen them (every Train setting
+    fell to its minimum). With the kept value as the default, what it shows and sends is what the server holds.
+    A value the widget would refuse as a default (outside its bounds or options) is not passed.
+    """
+    kind = getattr(widget, "__name__", "")
+    options = list(kwargs.get("options", ()))
+    if kind in ("number_input", "slider"):
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        inside = isinstance(value, (int, float)) and (low is None or value >= low) and (high is None or value <= high)
+        return {"value": value} if inside else {}
+    if kind in ("text_input", "text_area"):
+        return {"value": value} if isinstance(value, str) else {}
+    if kind in ("toggle", "checkbox"):
+        return {"value": value} if isinstance(value, bool) else {}
+    if kind in ("selectbox", "radio"):
+        return {"index": options.index(value)} if value in options else {}
+    if kind == "select_slider":
+        return {"value": value} if value in options else {}
+    if kind == "multiselect" and isinstance(value, (list, tuple)):
+        return {"default": [v for v in value if v in options]}
+    return {}
 
 
 def set_widget(owner: Kept, name: str, value: Any) -> None:
