@@ -36,19 +36,22 @@ LOG_AXIS = dict(type="log", minorloglabels="complete")
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 
 
-#: The x axis of a loss chart with no epoch yet when the most epochs is not known: epochs, not Plotly's default −1 to 6.
-EMPTY_EPOCHS = (1, 10)
+#: The epochs a loss chart spans when it has no point and the most epochs is not known.
+EMPTY_EPOCHS = 10
 
 
-def empty_epochs(epochs: Optional[int]) -> tuple[int, int]:
-    """The x range of a chart with no point yet: the epochs the training will run at most."""
-    return (1, max(2, int(epochs))) if epochs else EMPTY_EPOCHS
+def epoch_axis(n_points: int, epochs: Optional[int]) -> dict:
+    """The x axis of a loss chart: epochs 1 to the larger of the points drawn and ``epochs`` (the most the
+    training runs, so a live chart shows how far along it is), half an epoch of margin on each side so no
+    marker is cut and none falls below epoch 1, and a tick on every epoch while there are ten or fewer."""
+    last = max(n_points, int(epochs or 0)) or EMPTY_EPOCHS
+    return dict(range=[0.5, last + 0.5], dtick=1 if last <= 10 else None)
 
 
 def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] = None, log_y: bool = True,
                 epochs: Optional[int] = None) -> go.Figure:
-    """Training and validation loss per epoch, with the best epoch marked; ``epochs`` (the most the training
-    runs) spans the x axis while there is no point yet."""
+    """Training and validation loss per epoch, with the best epoch marked; the x axis spans ``epochs`` (the most
+    the training runs) when given, else the points."""
     fig = go.Figure()
     points = np.arange(1, len(history.get("loss", [])) + 1)
     fig.add_trace(go.Scatter(x=points, y=history.get("loss", []), mode="lines+markers", name="training loss", line=dict(color=NORMAL_COLOR)))
@@ -59,7 +62,7 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
     fig.update_layout(title="Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
         fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(points) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
-    fig.update_xaxes(range=None if len(points) else empty_epochs(epochs))
+    fig.update_xaxes(**epoch_axis(len(points), epochs))
     return fig
 
 
@@ -79,7 +82,7 @@ def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best
     with fig.batch_update():
         fig.data[0].x, fig.data[0].y = points, list(history.get("loss", []))
         fig.layout.yaxis.showticklabels = len(points) > 0
-        fig.layout.xaxis.range = None if len(points) else empty_epochs(epochs)
+        fig.update_xaxes(**epoch_axis(len(points), epochs))
         if val:
             fig.data[1].x, fig.data[1].y = points, list(val)
         if best_epoch:

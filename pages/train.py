@@ -159,12 +159,13 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
     go_back_button(session, "train_back")  # a searched network replaced what was trained here
 
 
-def form_params(params: Callable[[], dict]) -> dict | None:
-    """The form's parameters, or None while they do not parse (said when Train is pressed, not while the user types)."""
+def ahead(session: state.Session, params: Callable[[], dict]) -> None:
+    """Begin the training the form describes while the user reads it, so the click's first epoch comes at once."""
     try:
-        return params()
-    except DataError:
-        return None
+        wanted = params()
+    except DataError:  # shown when Train is pressed, not while the user is still typing
+        return
+    session.train_ahead_for_form(wanted)
 
 
 def body() -> None:
@@ -183,14 +184,12 @@ def body() -> None:
         )
     if study.prepared.train_note:
         st.info(study.prepared.train_note, icon=":material/info:")
-    wanted: dict | None = None
     try:
         params, submitted = settings_form(study)
-        wanted = form_params(params)
         if submitted:
             session.start_training(study.begin_training(params()))
-        elif study.training is None and wanted is not None:
-            session.train_ahead_for_form(wanted)  # begun while the user reads the form, so the click's first epoch comes at once
+        elif study.training is None:
+            ahead(session, params)
     except DataError as exc:
         st.error(message(exc), icon=":material/error:")
     if study.training is not None:
@@ -204,7 +203,7 @@ def body() -> None:
             st.info("Press **Train** to start. The loss chart draws itself as the epochs finish.")
             # The empty chart is drawn before the click so that the browser has loaded Plotly's script (4.7 MB,
             # seconds to start on a busy machine) by the time the first epoch's point arrives.
-            st.plotly_chart(loss_figure({}, epochs=(wanted or {}).get("epochs")), key="train_chart_empty")
+            st.plotly_chart(loss_figure({}, epochs=study.widgets.get("train_epochs")), key="train_chart_empty")  # also while another box does not parse
         return
     summary(session, run)
 

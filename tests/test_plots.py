@@ -77,16 +77,24 @@ def test_log_axes_label_in_between_ticks_with_their_values_not_bare_digits():
     fig = loss_figure({"loss": [0.9, 0.3, 0.08], "val_loss": [0.8, 0.2, 0.07]}, 3)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.minorloglabels == "complete"
     assert loss_figure({}).layout.yaxis.showticklabels is False  # no made-up decades on the chart drawn before training
-    assert tuple(loss_figure({}).layout.xaxis.range) == (1, 10)  # epochs, not Plotly's −1 to 6
-    assert loss_figure({"loss": [0.9]}).layout.xaxis.range is None  # with points, the axis follows them
+    assert tuple(loss_figure({}).layout.xaxis.range) == (0.5, 10.5)  # epochs 1 to 10, not Plotly's −1 to 6
+    assert tuple(loss_figure({"loss": [0.9] * 40}).layout.xaxis.range) == (0.5, 40.5)  # with points, the axis spans them, from epoch 1
 
 
 def test_an_empty_loss_chart_spans_the_epochs_the_training_will_run():
     from core.plots import update_loss_figure
 
-    assert tuple(loss_figure({}, epochs=250).layout.xaxis.range) == (1, 250)
+    assert tuple(loss_figure({}, epochs=250).layout.xaxis.range) == (0.5, 250.5)
     moved = update_loss_figure(loss_figure({}, epochs=40), {"loss": [], "val_loss": []}, None, 300)
-    assert tuple(moved.layout.xaxis.range) == (1, 300)
+    assert tuple(moved.layout.xaxis.range) == (0.5, 300.5)
+    live = update_loss_figure(moved, {"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}, 2, 300)
+    assert tuple(live.layout.xaxis.range) == (0.5, 300.5)  # while training, the whole run: how far along it is
+
+
+def test_a_short_training_has_a_tick_on_each_whole_epoch_only():
+    assert loss_figure({}, epochs=1).layout.xaxis.dtick == 1 and tuple(loss_figure({}, epochs=1).layout.xaxis.range) == (0.5, 1.5)
+    assert loss_figure({"loss": [0.3, 0.2, 0.1]}).layout.xaxis.dtick == 1
+    assert loss_figure({}, epochs=100).layout.xaxis.dtick is None  # Plotly's own whole steps (20, 40 …)
 
 
 def test_a_compare_chart_makes_room_below_its_axis_title_for_every_legend_row():
