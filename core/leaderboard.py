@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 RANK_BY = "AP (validation)"
-IN_USE = "in use: "
+IN_USE = "✓ in use"
 #: Paired bootstrap of the validation rows behind "ahead": resamples, rows kept (a seeded sample beyond),
 #: the share of resamples a lead must hold in to be called more than noise, and the ROC-AUC under which
 #: no detector is said to do much better than chance.
@@ -34,6 +34,7 @@ class Entry:
     threshold: float
     fit_seconds: Optional[float] = None
     score_reads: str = ""  # an autoencoder's score parts ("tails" alone: the network adds nothing), "" for a baseline
+    in_use: bool = False  # the model the other pages show (its threshold is the one in use)
 
 
 def score_reads(detector: Any) -> str:
@@ -54,6 +55,7 @@ def _row(entry: Entry) -> dict[str, Any]:
     val, test = entry.parts["val"].curve, entry.parts["test"].curve
     return {
         "detector": entry.name,
+        "in use": IN_USE if entry.in_use else "",
         "kind": "autoencoder" if entry.autoencoder else "baseline",
         "score reads": entry.score_reads or "–",
         RANK_BY: val.average_precision,
@@ -95,7 +97,7 @@ def _noise_note(share: float) -> str:
 
 def leaderboard(entries: Sequence[Entry]) -> Leaderboard:
     rows = pd.DataFrame([_row(e) for e in entries]).sort_values(RANK_BY, ascending=False, kind="stable").reset_index(drop=True)
-    rows.insert(0, "best", [f"★ best by {RANK_BY}"] + [""] * (len(rows) - 1))
+    rows.insert(0, "best", ["★ best"] + [""] * (len(rows) - 1))  # by the column the rows are sorted on
     best = str(rows.loc[0, "detector"])
     ae = rows[rows["kind"] == "autoencoder"]
     base = rows[rows["kind"] == "baseline"]

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.compare import candidates, compare, random_search
-from core.leaderboard import IN_USE, Entry, leaderboard, score_reads
+from core.leaderboard import Entry, leaderboard, score_reads
 from core.plots import compare_figure
 from core.registry import BASELINE_KEYS
 from ui import session as state
@@ -13,19 +13,25 @@ from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 
 
 def entries(session: state.Session, study: state.Study) -> list[Entry]:
-    """The comparison's detectors, and the model in use when it was scored on this split."""
-    out = [Entry(r.name, r.key.startswith("ae:"), r.parts, float(r.detector.threshold_), r.fit_seconds, score_reads(r.detector)) for r in study.comparison or []]
+    """The comparison's detectors, and the model in use when it was scored on this split. A compared model that was
+    put in use shows the threshold it has there (set by hand, perhaps), the one it would come back with."""
     run = session.scored_run
+    used = {id(u.detector): u for u in study.used_results}
+    out = []
+    for r in study.comparison or []:
+        threshold = used[id(r.detector)].threshold.value if id(r.detector) in used else float(r.detector.threshold_)
+        out.append(Entry(r.name, r.key.startswith("ae:"), r.parts, threshold, r.fit_seconds, score_reads(r.detector),
+                         in_use=run is not None and run.detector is r.detector))
     if run is not None and run.origin != "compared":
-        out.append(_run_entry(run, f"{IN_USE}{run.name} ({run.origin})"))
+        out.append(_run_entry(run, f"{run.name} ({run.origin})", in_use=True))
     aside = study.set_aside
     if aside is not None and aside is not run:
         out.append(_run_entry(aside, f"{aside.name} ({aside.origin}, set aside)"))
     return out
 
 
-def _run_entry(run: state.ModelRun, name: str) -> Entry:
-    return Entry(name, run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None), score_reads(run.detector))
+def _run_entry(run: state.ModelRun, name: str, in_use: bool = False) -> Entry:
+    return Entry(name, run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None), score_reads(run.detector), in_use)
 
 
 def cached_leaderboard(session: state.Session, study: state.Study, rows: list[Entry]):
@@ -34,7 +40,7 @@ def cached_leaderboard(session: state.Session, study: state.Study, rows: list[En
     The objects themselves are kept with it, so an identity cannot be reused by a newer one."""
     run = session.scored_run
     held = (study.comparison, run, study.set_aside)
-    key = (*map(id, held), None if run is None else run.threshold.value)
+    key = (*map(id, held), tuple(e.threshold for e in rows))
     kept = study.cache.get("leaderboard")
     if kept is None or kept[0] != key:
         kept = study.cache["leaderboard"] = (key, held, leaderboard(rows))
@@ -76,7 +82,7 @@ def comparison(session: state.Session, study: state.Study) -> None:
                  column_config={"detector": st.column_config.TextColumn(width="medium"), "score reads": st.column_config.TextColumn(width="medium")})
     (st.warning if board.best_baseline else st.info)(board.verdict, icon=":material/balance:")
     left, right = st.columns(2)
-    points = {e.name: e.parts["test"].points for e in rows}
+    points = {f"in use: {e.name}" if e.in_use else e.name: e.parts["test"].points for e in rows}
     left.plotly_chart(compare_figure(points, "roc"), key="compare_roc")
     right.plotly_chart(compare_figure(points, "pr"), key="compare_pr")
     results = {r.name: r for r in study.comparison}

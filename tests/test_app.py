@@ -360,6 +360,26 @@ def test_score_page_names_the_missing_columns(trained_state):
     assert "scored" not in session(at).run.cache
 
 
+def test_a_score_error_goes_with_its_file_and_a_one_class_batch_is_checked_for_what_it_can_say(trained_state):
+    at = app("pages/score.py", trained_state)
+    at.file_uploader(key="score_upload").set_value(("few.csv", b"rpm,power_kw\n1,2\n3,4\n", "text/csv"))
+    at.run()
+    assert any("Could not score 'few.csv'" in e for e in errors(at))
+    at.switch_page("pages/threshold.py")
+    at.run()
+    at.switch_page("pages/score.py")
+    at.run()  # the uploader is empty again: the error about its earlier file is not shown above another result
+    assert not any("few.csv" in e for e in errors(at))
+    frame = trained_state[0].frame
+    normal_only = frame[frame["status"] == "normal"].head(300).to_csv(index=False).encode()
+    at.file_uploader(key="score_upload").set_value(("normal.csv", normal_only, "text/csv"))
+    at.run()
+    widget(at, "toggle", "Check against the label column 'status'").set_value(True)
+    at.run()
+    assert not at.exception and not errors(at), errors(at)
+    assert any("All 300 labelled rows are normal" in c.value and "of 300 flagged" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
 def test_restoring_a_bundle_brings_back_model_threshold_and_choices(trained_state):
     from core.bundle import bundle_bytes
     from core.thresholds import Threshold
@@ -439,7 +459,8 @@ def test_compare_shows_the_model_in_use_and_hands_a_baseline_to_the_other_pages(
     at.run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    assert set(table["detector"]) == {"AE dense", "Isolation Forest", "PCA reconstruction", "in use: dense autoencoder (trained)"}
+    assert set(table["detector"]) == {"AE dense", "Isolation Forest", "PCA reconstruction", "dense autoencoder (trained)"}
+    assert list(table.loc[table["in use"] != "", "detector"]) == ["dense autoencoder (trained)"]
     assert table["AP (validation)"].is_monotonic_decreasing and table["best"].iloc[0].startswith("★")
     assert any("validation rows" in el.value for el in list(at.info) + list(at.warning))
     widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("Isolation Forest")
@@ -481,7 +502,9 @@ def test_using_a_baseline_sets_the_trained_model_aside_and_one_click_puts_it_bac
     assert session(at).run.origin == "compared" and session(at).study.set_aside is trained
     # the click's own run already draws the table with the new model in use and the old one set aside
     detectors = set(at.dataframe[0].value["detector"])
-    assert "dense autoencoder (trained, set aside)" in detectors and not any(d.startswith("in use: ") for d in detectors)
+    assert "dense autoencoder (trained, set aside)" in detectors
+    table = at.dataframe[0].value
+    assert list(table.loc[table["in use"] != "", "detector"]) == ["Isolation Forest"]  # the compared model now in use, marked
     assert any(x.value == "Isolation Forest is now the model in use." for x in at.success)
     at.switch_page("pages/train.py")
     at.run()

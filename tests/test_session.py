@@ -109,6 +109,24 @@ def test_a_restored_model_on_another_choice_says_so_and_comes_back_with_its_own(
     assert session.notices["bundle"][0] == "success"
 
 
+def test_a_compared_model_used_again_comes_back_with_its_hand_set_threshold_and_settings(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    session.study.comparison = compare(session.prepared, ["lof", "iforest"], progress=None)
+    lof = session.study.comparison[0]
+    session.use_result(lof, "compared").set_threshold(2.0)
+    session.run.widgets.values["thr_part"] = "test"
+    session.use_set_aside()  # back to the trained autoencoder …
+    assert session.run.detector is detector
+    again = session.use_result(lof, "compared")  # … and to the compared one: as the user left it
+    assert again.threshold.value == 2.0 and again.threshold.rule == "manual" and again.widgets.values["thr_part"] == "test"
+    other = session.use_result(session.study.comparison[1], "compared")
+    assert other.threshold == other.default_threshold
+    session.study.comparison = compare(session.prepared, ["lof"], progress=None)  # a new comparison: new models, their own thresholds
+    fresh = session.use_result(session.study.comparison[0], "compared")
+    assert fresh.threshold == fresh.default_threshold and len(session.study.used_results) == 1
+
+
 def test_each_model_keeps_its_own_page_settings(trained):
     prepared, detector, scores = trained
     session = Session.seeded(prepared, detector, scores)

@@ -118,6 +118,9 @@ class Study:
     search: Optional[tuple] = None
     #: The trained or restored model that a compared one replaced in use: kept, so the user can go back to it.
     set_aside: Optional["ModelRun"] = None
+    #: The compared or searched models put in use on this split, each with its threshold, scored batch and settings:
+    #: using one again takes it up as it was left.
+    used_results: list["ModelRun"] = field(default_factory=list)
     widgets: Kept = field(default_factory=Kept)
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -215,6 +218,12 @@ class ModelRun:
         if hasattr(d, "architecture"):
             return f"{d.architecture} autoencoder"
         return getattr(d, "name", type(d).__name__)
+
+    @property
+    def provenance(self) -> str:
+        """Where the model came from, in words (the sidebar and every page say the same)."""
+        return {"trained": "trained here", "restored": "restored from a file", "compared": "chosen on the Compare page",
+                "searched": "the best of the random search on the Compare page"}[self.origin]
 
     @property
     def is_autoencoder(self) -> bool:
@@ -405,7 +414,13 @@ class Session:
             raise DataError("That result belongs to another table or choice; compare again on the current data.")
         if self.run is not None and self.run.study is study and self.run.origin in ("trained", "restored"):
             study.set_aside = self.run  # with its threshold and page settings, for :meth:`use_set_aside`
-        self.run = ModelRun(result.detector, origin, study, result.parts)
+        current = [r.detector for r in study.comparison or []] + ([study.search[1].detector] if study.search else [])
+        study.used_results = [run for run in study.used_results if any(run.detector is d for d in current)]  # a new comparison's go
+        again = next((run for run in study.used_results if run.detector is result.detector), None)
+        if again is None:
+            again = ModelRun(result.detector, origin, study, result.parts)
+            study.used_results.append(again)
+        self.run = again
         return self.run
 
     def use_set_aside(self) -> ModelRun:
