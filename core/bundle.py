@@ -130,7 +130,8 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
     with zf:
         names = check_archive(zf, max_bytes, "bundle")
         if META_MEMBER not in names or (MODEL_MEMBER not in names and BASELINE_MEMBER not in names):
-            raise DataError(f"The bundle lacks {META_MEMBER} or {MODEL_MEMBER}. Choose a .zip saved by Anomaly Lab.")
+            lacking = META_MEMBER if META_MEMBER not in names else f"the model ({MODEL_MEMBER} for an autoencoder, {BASELINE_MEMBER} for a baseline)"
+            raise DataError(f"The bundle lacks {lacking}: a bundle holds {META_MEMBER} and the model. Choose a .zip saved by Anomaly Lab.")
         meta = _read_json(zf, META_MEMBER, "The bundle's")
         baseline = isinstance(meta, dict) and isinstance(meta.get("detector"), dict) and meta["detector"].get("type") == "baseline"
         member = BASELINE_MEMBER if baseline else MODEL_MEMBER

@@ -37,13 +37,25 @@ class ColumnDrift:
 class DriftReport:
     score: ColumnDrift
     columns: tuple[ColumnDrift, ...]  # largest statistic first
+    #: Numeric features with numbers in the training rows and (almost) none in the new rows: every cell text or empty,
+    #: scored as the training median. No test can measure them, and they are the largest shift there is.
+    without_numbers: tuple[str, ...] = ()
 
     @property
     def moved(self) -> list[ColumnDrift]:
         return [c for c in self.columns if c.moved]
 
+    @property
+    def needs_review(self) -> bool:
+        """Whether the threshold should be reviewed before its flags on these rows are trusted."""
+        return bool(self.moved or self.score.moved or self.without_numbers)
+
     def sentence(self) -> str:
-        """The verdict in words, naming the test, its size and, where a large gap did not count, why."""
+        """The verdict in words, naming the test, its size and, where a large gap did not count, why; then the
+        features the new rows have no numbers in."""
+        return self._measured_sentence() + self._without_numbers_part()
+
+    def _measured_sentence(self) -> str:
         moved = self.moved
         score = self.score
         against = "against the normal training rows"
@@ -54,18 +66,27 @@ class DriftReport:
         elif score.p_value < ALPHA:  # many rows make a tiny gap significant: say it is there, and too small to count
             score_part = f"The anomaly scores moved only slightly ({_stat(score)} {against}; a gap below {MOVED_KS} does not count)"
         else:
-            score_part = f"The anomaly scores did not move ({_stat(score)} {against})"
+            score_part = f"The anomaly scores did not move ({_stat(score)} {against}; a shift counts from a statistic of {MOVED_KS} with p below {ALPHA})"
         if not self.columns:
             return score_part + "."
         if not moved:
             top = self.columns[0]
+            feature = "measured feature" if self.without_numbers else "feature"
             if top.statistic >= MOVED_KS:
-                return (f"{score_part}; no feature moved beyond chance: the largest gap, {top.statistic:.2f} ('{top.column}'), has p = {top.p_value:.2g}, "
+                return (f"{score_part}; no {feature} moved beyond chance: the largest gap, {top.statistic:.2f} ('{top.column}'), has p = {top.p_value:.2g}, "
                         f"not below {ALPHA}. Few new rows can show only large shifts.")
-            return f"{score_part}; no feature moved: the largest Kolmogorov–Smirnov statistic is {top.statistic:.2f} ('{top.column}'), below {MOVED_KS}."
+            return f"{score_part}; no {feature} moved: the largest Kolmogorov–Smirnov statistic is {top.statistic:.2f} ('{top.column}'), below {MOVED_KS}."
         named = ", ".join(f"'{c.column}' {c.statistic:.2f}" for c in moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
         return (f"{score_part}; {len(moved)} of {len(self.columns)} numeric features moved (Kolmogorov–Smirnov statistic ≥ {MOVED_KS}, p < {ALPHA}): {named}. "
                 "Review the threshold before trusting its flags on these rows.")
+
+
+    def _without_numbers_part(self) -> str:
+        if not self.without_numbers:
+            return ""
+        named = ", ".join(f"'{c}'" for c in self.without_numbers[:10]) + (f" and {len(self.without_numbers) - 10} more" if len(self.without_numbers) > 10 else "")
+        return (f" The new rows have no numbers in {named} (every cell text or empty, scored as the training median): no test "
+                "can measure that shift, so review the threshold before trusting its flags on these rows.")
 
 
 def _stat(c: ColumnDrift) -> str:
@@ -91,7 +112,7 @@ def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference
                  new_rows: Optional[pd.DataFrame] = None, features: Sequence[str] = ()) -> DriftReport:
     """Scores always; numeric features too when the training rows are at hand (not for a restored model alone)."""
     score = _compare("anomaly score", np.asarray(reference_scores, float), np.asarray(new_scores, float)) or ColumnDrift("anomaly score", 0.0, 1.0)
-    columns = []
+    columns, without_numbers = [], []
     if reference_rows is not None and new_rows is not None:
         for column in list(features)[:MAX_COLUMNS]:
             if column not in new_rows.columns or column not in reference_rows.columns:
@@ -101,5 +122,7 @@ def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference
             found = _compare(str(column), ref, new)
             if found is not None:
                 columns.append(found)
+            elif np.isfinite(ref).sum() >= 2 and len(new) >= 2 and np.isfinite(new).sum() < 2:
+                without_numbers.append(str(column))
     columns.sort(key=lambda c: -c.statistic)
-    return DriftReport(score, tuple(columns))
+    return DriftReport(score, tuple(columns), tuple(without_numbers))

@@ -199,3 +199,36 @@ def evaluate(parts: dict[str, PartScores], threshold: Threshold, part: str = "te
                 ev.costs = costs
                 ev.cost_at_threshold = cost_view(parts, costs, threshold.value, part).current_cost
     return ev
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """The flags of a scored table against that table's own label column."""
+
+    confusion: Optional[Confusion]  # None when the labelled rows are all of one kind (or none is labelled)
+    sentence: str  # which rows were compared, and what can be measured on them
+
+
+def check_against_label(frame: pd.DataFrame, label: str, normal: tuple, scores: np.ndarray, threshold: float) -> LabelCheck:
+    """Compare the rows flagged at ``threshold`` with ``label`` (``normal``: the model's normal classes).
+
+    A scored batch is not a training table: rows without a label are left out, not refused, and a batch of one
+    kind (every row normal, or every row an anomaly) still says what can be measured on it, the false-alarm
+    rate or the recall, instead of asking for a label choice the Score page does not offer.
+    """
+    from core.target import class_key
+
+    cells = frame[label]
+    known = cells.notna().to_numpy()
+    n, left_out = int(known.sum()), int((~known).sum())
+    if n == 0:
+        return LabelCheck(None, f"Every cell of '{label}' is empty: there is nothing to compare the flags with.")
+    normal_keys = {class_key(c) for c in normal}
+    y = (~cells[known].map(class_key).isin(normal_keys)).to_numpy(np.int8)
+    flagged = np.asarray(scores)[known] > threshold
+    skipped = f" {left_out:,} row(s) with an empty '{label}' are left out." if left_out else ""
+    if y.min() == y.max():
+        kind, measure = ("anomalies", "recall (the share of anomalies flagged)") if y[0] else ("normal", "false-alarm rate (the share of normal rows flagged)")
+        return LabelCheck(None, f"All {n:,} labelled rows are {kind}, so precision cannot be measured here, only the {measure}: "
+                                f"{int(flagged.sum()):,} of {n:,} flagged, {flagged.mean():.3f}.{skipped}")
+    return LabelCheck(ThresholdCurve(np.asarray(scores)[known], y).at(threshold), f"Compared on {n:,} labelled rows.{skipped}")

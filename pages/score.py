@@ -1,15 +1,16 @@
 """Score: apply the current model and threshold to a new table, and download the result."""
 
+from typing import Optional
+
 import numpy as np
 import streamlit as st
 
 from core.data import read_table
 from core.drift import drift_report
 from core.errors import DataError
-from core.metrics import ThresholdCurve
+from core.evaluation import check_against_label
 from core.plots import confusion_figure, histogram_bins, histogram_figure, safe_label
 from core.scoring import score_table, scored_csv_bytes, top_rows
-from core.target import make_target
 from ui import session as state
 from ui.guard import run_page, stop_if_training, stop_with
 from ui.paths import TRAIN_PAGE
@@ -18,11 +19,11 @@ from ui.text import message, names, plain
 CHUNK_ROWS = 50_000
 
 
-def score_upload(session: state.Session, run: state.ModelRun) -> None:
-    """Score an uploaded table once; the result hangs off the model that scored it."""
+def score_upload(session: state.Session, run: state.ModelRun) -> Optional[str]:
+    """Score an uploaded table once; the result hangs off the model that scored it. Returns the file in the uploader."""
     upload = st.file_uploader("Table to score (CSV; labels not needed)", type=["csv", "txt", "tsv"], key="score_upload")
     if upload is None or not session.new_upload(f"score_{run.widgets.tag}", upload.file_id):
-        return
+        return None if upload is None else upload.file_id
     raw = upload.getvalue()
     try:
         table = read_table(raw, name=upload.name)
@@ -32,14 +33,16 @@ def score_upload(session: state.Session, run: state.ModelRun) -> None:
         scores = score_table(run.detector, table.frame, chunk_rows=CHUNK_ROWS, progress=lambda done: bar.progress(done / n, text=f"Scored {done:,} of {n:,} rows"))
         bar.empty()
     except DataError as exc:
-        run.cache["score_error"] = f"Could not score '{plain(upload.name)}': {message(exc)} Nothing was scored; the previous result (if any) stays below."
-        return
+        # Shown while that file is in the uploader: after a visit to another page the uploader is empty, and the error goes with it.
+        run.cache["score_error"] = (upload.file_id, f"Could not score '{plain(upload.name)}': {message(exc)} Nothing was scored; the previous result (if any) stays below.")
+        return upload.file_id
     run.cache.pop("score_error", None)
     prepared = run.prepared
     reference = prepared.normal_rows("train") if prepared is not None else None
     drift = drift_report(run.detector.decision_scores_, scores, reference, table.frame, run.detector.preprocessor_.required_columns if reference is not None else ())
     run.cache["scored"] = {"table": table, "source": raw, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True), "drift": drift,
                            "not_numbers": run.detector.preprocessor_.not_numbers(table.frame)}
+    return upload.file_id
 
 
 def label_check(session: state.Session, run: state.ModelRun, table, scores: np.ndarray, threshold: float) -> None:
@@ -50,12 +53,11 @@ def label_check(session: state.Session, run: state.ModelRun, table, scores: np.n
     if not state.kept(st.toggle, f"Check against the label column '{plain(label)}'", owner=run.widgets, name="score_use_label", default=False,
                       help="The label is never used for scoring; this only compares the flags with it."):
         return
-    try:
-        target = make_target(table.frame, label, normal)
-    except DataError as exc:
-        st.error(message(exc), icon=":material/error:")
+    check = check_against_label(table.frame, label, tuple(normal), scores, threshold)
+    st.caption(plain(check.sentence, 600))
+    conf = check.confusion
+    if conf is None:
         return
-    conf = ThresholdCurve(scores, target.y).at(threshold)
     m = conf.metrics()
     cols = st.columns(4)
     for col, key in zip(cols, ("precision", "recall", "f1", "fpr")):
@@ -89,9 +91,10 @@ def body() -> None:
         )
     needed = run.detector.preprocessor_.required_columns
     st.caption(f"The model ({plain(run.name)}) reads {len(needed)} column(s): {names(needed, 12)}. Other columns are carried through unchanged.")
-    score_upload(session, run)
-    if run.cache.get("score_error"):
-        st.error(run.cache["score_error"], icon=":material/error:")
+    in_uploader = score_upload(session, run)
+    failed = run.cache.get("score_error")
+    if failed is not None and failed[0] == in_uploader:
+        st.error(failed[1], icon=":material/error:")
     scored = run.cache.get("scored")
     if scored is None:
         st.info("Upload a CSV with the model's columns to score it.")
@@ -113,7 +116,7 @@ def body() -> None:
                              threshold.value, title="Drift check: new rows against normal training rows", names=("normal training rows", "new rows"), density=True)
     right.plotly_chart(drift, key="score_drift")
     verdict = scored["drift"]
-    (st.warning if verdict.moved or verdict.score.moved else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")
+    (st.warning if verdict.needs_review else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")
 
     st.subheader("Most anomalous rows first")
     st.dataframe(top_rows(table.frame, scores, threshold.value, n=200), width="stretch", height=320, hide_index=True)

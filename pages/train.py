@@ -137,7 +137,7 @@ def live_training(session: state.Session, study: state.Study) -> None:
 def summary(session: state.Session, run: state.ModelRun) -> None:
     detector = run.detector
     if not hasattr(detector, "history_"):
-        st.info(f"The model in use is {run.name}, chosen on the Compare page. Train an autoencoder here to replace it.")
+        st.info(f"The model in use is {plain(run.name)}, {run.provenance}. Train an autoencoder here to replace it.")
         go_back_button(session, "train_back")
         return
     how = "Stopped by you" if detector.stopped_by_user_ else ("Ended by early stopping" if detector.epochs_run_ < detector.epochs else "Ran all epochs")

@@ -55,3 +55,19 @@ def test_a_significant_but_small_score_gap_is_called_slight_not_unmoved():
     assert report.score.statistic < MOVED_KS and report.score.p_value < 0.01 and not report.score.moved
     sentence = report.sentence()
     assert "did not move" not in sentence and "moved only slightly" in sentence and f"below {MOVED_KS}" in sentence
+
+
+def test_a_feature_with_no_numbers_in_the_new_rows_is_named_and_asks_for_review():
+    """Every 'a' cell text: scored as the training median, so no test moves, and the verdict said nothing moved."""
+    ref, _ = frames(shift=0.0)
+    new = pd.DataFrame({"a": ["fast"] * 400, "b": np.random.default_rng(2).normal(size=400)})
+    report = drift_report(ref["b"].to_numpy(), new["b"].to_numpy(), ref, new, ["a", "b"])
+    assert report.without_numbers == ("a",) and report.moved == [] and report.needs_review
+    assert "no numbers in 'a'" in report.sentence()
+    assert not drift_report(ref["b"].to_numpy(), new["b"].to_numpy(), ref, new, ["b"]).needs_review
+
+
+def test_scores_that_did_not_move_say_what_a_shift_needs_beside_their_p_value():
+    ref, new = frames(shift=0.0)
+    report = drift_report(ref["a"].to_numpy(), new["a"].to_numpy())
+    assert report.sentence().startswith("The anomaly scores did not move") and f"p below {0.01}" in report.sentence()

@@ -107,3 +107,20 @@ def test_max_f1_prefers_a_broad_plateau_to_a_lone_spike():
     i = int(np.searchsorted(curve.cuts()["threshold"], chosen.value))
     assert smoothed(f1)[i] == smoothed(f1).max()
     assert f1[i] >= f1.max() - 0.05
+
+
+def test_a_batch_is_checked_against_its_label_on_the_labelled_rows_and_one_kind_says_what_it_can():
+    import pandas as pd
+
+    from core.evaluation import check_against_label
+
+    frame = pd.DataFrame({"status": ["ok", "ok", None, "bad", "ok", "bad"]})
+    scores = np.array([0.1, 0.9, 5.0, 2.0, 0.2, 0.5])
+    check = check_against_label(frame, "status", ("ok",), scores, 0.8)
+    assert (check.confusion.tp, check.confusion.fn, check.confusion.fp, check.confusion.tn) == (1, 1, 1, 2)  # the unlabelled row left out
+    assert "Compared on 5 labelled rows" in check.sentence and "1 row(s) with an empty 'status'" in check.sentence
+    only_normal = check_against_label(frame.iloc[[0, 1, 4]], "status", ("ok",), scores[[0, 1, 4]], 0.8)
+    assert only_normal.confusion is None and "false-alarm rate" in only_normal.sentence and "1 of 3 flagged, 0.333" in only_normal.sentence
+    only_bad = check_against_label(frame.iloc[[3, 5]], "status", ("ok",), scores[[3, 5]], 0.8)
+    assert only_bad.confusion is None and "recall" in only_bad.sentence and "1 of 2 flagged" in only_bad.sentence
+    assert check_against_label(frame.iloc[[2]], "status", ("ok",), scores[[2]], 0.8).sentence.startswith("Every cell of 'status' is empty")

@@ -12,8 +12,7 @@ from ui.text import names, plain
 def model_line(run: state.ModelRun) -> str:
     """The model in use in words: what it is, where it came from, how its score is made."""
     d = run.detector
-    origin = {"trained": "trained here", "restored": "restored from a file", "compared": "from Compare", "searched": "best of the random search"}[run.origin]
-    line = f"**Model** {plain(run.name)}, {origin}"
+    line = f"**Model** {plain(run.name)}, {run.provenance}"
     if hasattr(d, "epochs_run_"):
         line += f"  \n{d.epochs_run_} epochs, {d.fit_seconds_:.1f} s"
     if getattr(d, "score_parts_", None):
