@@ -48,6 +48,11 @@ def epoch_axis(n_points: int, epochs: Optional[int]) -> dict:
     return dict(range=[0.5, last + 0.5], dtick=1 if last <= 10 else None)
 
 
+def _label_side(best_epoch: int, n_points: int, epochs: Optional[int]) -> str:
+    """The best-epoch label reads towards the middle of the chart, so one at the last epoch is not cut off at the edge."""
+    return "right" if best_epoch > epoch_axis(n_points, epochs)["range"][1] / 2 else "left"
+
+
 def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] = None, log_y: bool = True,
                 epochs: Optional[int] = None) -> go.Figure:
     """Training and validation loss per epoch, with the best epoch marked; the x axis spans ``epochs`` (the most
@@ -58,7 +63,8 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
     if history.get("val_loss"):
         fig.add_trace(go.Scatter(x=points, y=history["val_loss"], mode="lines+markers", name="validation loss", line=dict(color="#ff7f0e")))
     if best_epoch:
-        fig.add_vline(x=best_epoch, line=dict(color=THRESHOLD_COLOR, dash="dot"), annotation_text=f"best epoch {best_epoch}")
+        fig.add_vline(x=best_epoch, line=dict(color=THRESHOLD_COLOR, dash="dot"), annotation_text=f"best epoch {best_epoch}",
+                      annotation_xanchor=_label_side(best_epoch, len(points), epochs))
     fig.update_layout(title="Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
         fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(points) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
@@ -89,6 +95,7 @@ def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best
             fig.layout.shapes[0].x0 = fig.layout.shapes[0].x1 = best_epoch
             fig.layout.annotations[0].x = best_epoch
             fig.layout.annotations[0].text = f"best epoch {best_epoch}"
+            fig.layout.annotations[0].xanchor = _label_side(best_epoch, len(points), epochs)
     return fig
 
 

@@ -17,7 +17,7 @@ from ui.downloads import model_download
 from ui.guard import run_page, stop_with
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 from ui.set_aside import go_back_button
-from ui.sidebar import model_line
+from ui.sidebar import model_line, sidebar
 from ui.text import message, plain
 
 #: Redraw the chart at most this often; epochs of a small table can take 50 ms.
@@ -126,6 +126,7 @@ def live_training(session: state.Session, study: state.Study) -> None:
             chart.plotly_chart(figure, key=f"train_chart_{last['charts']}")
 
     draw()
+    sidebar(training_now=True)  # the sidebar of the run before still named the previous model, or none
     trainer.run(hooks=[draw])
     draw(final=True)
     with st.spinner("Scoring validation and test rows…"):

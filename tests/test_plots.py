@@ -97,6 +97,13 @@ def test_a_short_training_has_a_tick_on_each_whole_epoch_only():
     assert loss_figure({}, epochs=100).layout.xaxis.dtick is None  # Plotly's own whole steps (20, 40 …)
 
 
+def test_the_best_epoch_label_reads_towards_the_middle_so_the_last_epoch_is_not_cut_off():
+    history = {"loss": [0.9, 0.5, 0.3, 0.2], "val_loss": [0.8, 0.4, 0.3, 0.25]}
+    assert loss_figure(history, 4).layout.annotations[0].xanchor == "right"
+    assert loss_figure(history, 1).layout.annotations[0].xanchor == "left"
+    assert loss_figure(history, 4, epochs=100).layout.annotations[0].xanchor == "left"  # live: epoch 4 of 100 is at the left
+
+
 def test_a_compare_chart_makes_room_below_its_axis_title_for_every_legend_row():
     """Nine detectors' legend once sat at -0.2 of the plot, over the axis title: it must sit in a margin that grows with it."""
     from core.plots import LEGEND_ROW_PX, PLOT_PX, compare_figure

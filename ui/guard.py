@@ -10,7 +10,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from core.errors import DataError
-from ui.sidebar import sidebar
+from ui.sidebar import release, reserve, sidebar
 from ui.text import message
 
 log = logging.getLogger("anomaly_lab")
@@ -27,12 +27,14 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
     drawn after the page, so it shows what the page just did, and also when the page
     stopped early."""
     _through_app_navigation()
+    reserve()
     try:
         body()
     except PageStopped:  # the page said what is missing and how to get it; the sidebar still shows the session
         pass
     except ScriptControlException:  # st.stop, st.rerun, st.switch_page: Streamlit's own control flow
         sidebar(show_threshold=sidebar_threshold)
+        release()
         raise
     except DataError as exc:
         st.error(message(exc), icon=":material/error:")
@@ -41,6 +43,7 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
         st.error(f"Something went wrong that the app did not expect ({type(exc).__name__}). Your table, choices and model are kept; "
                  "try the step again, or reload the page. The details are in the server log.", icon=":material/error:")
     sidebar(show_threshold=sidebar_threshold)
+    release()
 
 
 #: Whether no page of this process has run yet (see :func:`_through_app_navigation`).

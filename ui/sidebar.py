@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from ui import session as state
@@ -20,10 +22,27 @@ def model_line(run: state.ModelRun) -> str:
     return line
 
 
-def sidebar(show_threshold: bool = True) -> None:
-    """The Threshold page shows its live threshold itself; elsewhere the sidebar does."""
+#: This run's place for the sidebar (see :func:`reserve`); one per script thread, as each session runs in its own.
+_place = threading.local()
+
+
+def reserve() -> None:
+    """Hold the sidebar's place at its top for this run, so that it can be drawn more than once: a long
+    training draws it before the first epoch (the sidebar of the run before said "not trained" beside the
+    live chart), and the page's end draws it again with the model the training gave."""
+    _place.holder = st.sidebar.empty()
+
+
+def release() -> None:
+    _place.holder = None
+
+
+def sidebar(show_threshold: bool = True, training_now: bool = False) -> None:
+    """The Threshold page shows its live threshold itself; elsewhere the sidebar does. ``training_now``: the
+    page is training the model of the split in use as it draws it."""
     session = state.get()
-    with st.sidebar:
+    holder = getattr(_place, "holder", None)
+    with holder.container() if holder is not None else st.sidebar:
         st.markdown("### Session")
         table = session.table
         st.markdown(f"**Dataset** {plain(table.name)}  \n{table.shape[0]:,} rows × {table.shape[1]:,} columns")
@@ -46,7 +65,11 @@ def sidebar(show_threshold: bool = True) -> None:
                 st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(run.threshold.rule)})")
         elif study is not None and study.training is not None:
             trainer = study.training.trainer_
-            st.markdown(f"**Model** {plain(study.training.architecture)} autoencoder, training paused at epoch {trainer.state.epochs_done}/{trainer.epochs}")
-            st.page_link(TRAIN_PAGE, label="Continue on the Train page")
+            if training_now:
+                st.markdown(f"**Model** {plain(study.training.architecture)} autoencoder, training now (from epoch {trainer.state.epochs_done + 1}, "
+                            f"{trainer.epochs} at most)")
+            else:
+                st.markdown(f"**Model** {plain(study.training.architecture)} autoencoder, training paused at epoch {trainer.state.epochs_done}/{trainer.epochs}")
+                st.page_link(TRAIN_PAGE, label="Continue on the Train page")
         else:
             st.markdown("**Model** not trained")
