@@ -16,6 +16,7 @@ from core.errors import DataError  # noqa: E402
 #: Public name → module that defines it (imported on first access).
 _LAZY = {
     "AutoencoderDetector": "core.detector",
+    "AutoencoderEnsemble": "core.ensemble",
     "BaseDetector": "core.base",
     "IsolationForestDetector": "core.baselines",
     "LOFDetector": "core.baselines",

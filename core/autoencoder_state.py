@@ -19,12 +19,16 @@ if TYPE_CHECKING:
 MAX_STORED_SCORES = 10001
 
 
+def stored_train_scores(scores: np.ndarray) -> np.ndarray:
+    """Training scores as a bundle keeps them: sorted, and their quantiles beyond :data:`MAX_STORED_SCORES`."""
+    scores = np.sort(np.asarray(scores, dtype=np.float64))
+    return np.quantile(scores, np.linspace(0, 1, MAX_STORED_SCORES)) if len(scores) > MAX_STORED_SCORES else scores
+
+
 def autoencoder_state(det) -> dict[str, Any]:
     """Everything but the network."""
     det._check_fitted()
-    scores = np.sort(det.decision_scores_)
-    if len(scores) > MAX_STORED_SCORES:
-        scores = np.quantile(scores, np.linspace(0, 1, MAX_STORED_SCORES))
+    scores = stored_train_scores(det.decision_scores_)
     params = det.get_params()
     params["hidden_sizes"] = list(params["hidden_sizes"]) if params["hidden_sizes"] is not None else None
     return {

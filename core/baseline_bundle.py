@@ -17,8 +17,6 @@ from core.preprocess import Preprocessor
 from core.thresholds import Threshold
 
 BASELINE_MEMBER = "model.skops"
-#: Bundles keep at most this many training scores (quantiles beyond), enough for label-free rules.
-MAX_STORED_SCORES = 10001
 #: Types beyond skops's defaults that a baseline bundle may contain, and nothing else.
 TRUSTED_TYPES = (
     "sklearn.tree._tree.Tree",
@@ -71,12 +69,11 @@ def baseline_model_bytes(detector) -> bytes:
 
 def baseline_state(detector) -> dict[str, Any]:
     """Everything but the fitted model, as JSON-able values."""
+    from core.autoencoder_state import stored_train_scores
     from core.registry import key_of
 
     detector._check_fitted()
-    scores = np.sort(detector.decision_scores_)
-    if len(scores) > MAX_STORED_SCORES:
-        scores = np.quantile(scores, np.linspace(0, 1, MAX_STORED_SCORES))
+    scores = stored_train_scores(detector.decision_scores_)
     return {
         "type": "baseline",
         "key": key_of(detector),

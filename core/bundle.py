@@ -60,8 +60,10 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
     from core.autoencoder_state import autoencoder_state
     from core.baseline_bundle import BASELINE_MEMBER, baseline_model_bytes, baseline_state, is_baseline
 
-    baseline = is_baseline(detector)
-    state = baseline_state(detector) if baseline else autoencoder_state(detector)
+    from core.ensemble_bundle import ensemble_state, is_ensemble, write_members
+
+    baseline, ensemble = is_baseline(detector), is_ensemble(detector)
+    state = baseline_state(detector) if baseline else ensemble_state(detector) if ensemble else autoencoder_state(detector)
     if threshold is not None:
         state["threshold"] = threshold.to_dict()
     meta = {
@@ -72,6 +74,11 @@ def save_bundle(detector, dest: Dest, context: dict[str, Any] | None = None, thr
         "detector": state,
         "context": context or {},
     }
+    if ensemble:  # one autoencoder bundle per network (see core.ensemble_bundle)
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            write_members(zf, detector)
+            zf.writestr(META_MEMBER, json.dumps(meta, indent=1))
+        return
     if baseline:  # a scikit-learn model, saved with skops (see core.baseline_bundle)
         with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(BASELINE_MEMBER, baseline_model_bytes(detector))
@@ -119,6 +126,7 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
     """
     from core.autoencoder_state import autoencoder_from_state
     from core.baseline_bundle import BASELINE_MEMBER, load_baseline
+    from core.ensemble_bundle import load_ensemble, member_name
 
     max_bytes = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
     if isinstance(source, (bytes, bytearray)):
@@ -129,6 +137,10 @@ def load_bundle(source: Union[str, Path, bytes, BinaryIO], max_bytes: Optional[i
         raise DataError("This is not a model bundle: it is not a zip file (or it is damaged). Choose a .zip saved by Anomaly Lab.") from None
     with zf:
         names = check_archive(zf, max_bytes, "bundle")
+        if META_MEMBER in names and member_name(0) in names:  # several networks (core.ensemble_bundle)
+            meta = _read_json(zf, META_MEMBER, "The bundle's")
+            validate_bundle_json(meta)
+            return load_ensemble(meta["detector"], zf, names, max_bytes), meta.get("context", {})
         if META_MEMBER not in names or (MODEL_MEMBER not in names and BASELINE_MEMBER not in names):
             lacking = META_MEMBER if META_MEMBER not in names else f"the model ({MODEL_MEMBER} for an autoencoder, {BASELINE_MEMBER} for a baseline)"
             raise DataError(f"The bundle lacks {lacking}: a bundle holds {META_MEMBER} and the model. Choose a .zip saved by Anomaly Lab.")
@@ -362,7 +374,11 @@ def validate_bundle_json(meta: Any) -> None:
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
         raise DataError(f"The bundle has schema version {version!r}; this version of Anomaly Lab reads version {SCHEMA_VERSION}. Re-save the model with this version.")
-    baseline = isinstance(meta.get("detector"), dict) and meta["detector"].get("type") == "baseline"
+    kind = meta["detector"].get("type") if isinstance(meta.get("detector"), dict) else None
+    if kind == "ensemble":  # its own fields and each network's bundle are checked by core.ensemble_bundle
+        _check({k: v for k, v in meta.items() if k != "detector"}, {k: v for k, v in BUNDLE.items() if k != "detector"}, "bundle")
+        return
+    baseline = kind == "baseline"
     _check(meta, BASELINE_BUNDLE if baseline else BUNDLE, "bundle")
     state = meta["detector"]
     value = state["threshold"]["value"]

@@ -40,6 +40,9 @@ class Entry:
 def score_reads(detector: Any) -> str:
     """Which parts an autoencoder's score adds, for the table: two autoencoders whose scores keep the tails part
     alone score identically, and this column says why."""
+    members = getattr(detector, "members_", None)
+    if members:  # an ensemble: each network's own choice
+        return " / ".join(" + ".join(m.score_parts_) for m in members)
     return " + ".join(getattr(detector, "score_parts_", ()))  # a baseline has none (an unfitted one raises an AttributeError too)
 
 

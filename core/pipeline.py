@@ -160,11 +160,13 @@ class TrainResult:
         return self.prepared.context()
 
 
-def train_from_csv(path, label: Optional[str], normal: Sequence[object] = (), features=None, seed: int = 0, params=None, hooks: Optional[list[ProgressHook]] = None) -> TrainResult:
+def train_from_csv(path, label: Optional[str], normal: Sequence[object] = (), features=None, seed: int = 0, params=None,
+                   hooks: Optional[list[ProgressHook]] = None, key: str = "ae:dense") -> TrainResult:
+    """Read, split and fit the registry's detector ``key`` (the dense autoencoder by default)."""
     from core.registry import fit_on_split
 
     prepared = prepare(read_table(path), label, normal, features, seed)
-    return TrainResult(prepared, fit_on_split(prepared, "ae:dense", params, hooks=hooks))
+    return TrainResult(prepared, fit_on_split(prepared, key, params, hooks=hooks))
 
 
 @dataclass

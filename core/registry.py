@@ -62,6 +62,8 @@ _AE = "core.detector:AutoencoderDetector"
 DETECTORS: dict[str, DetectorSpec] = {
     **{f"ae:{a}": DetectorSpec(f"ae:{a}", f"AE {a}", d, _AE, {"architecture": a}, needs_sequence=a in SEQUENCE_ARCHITECTURES)
        for a, d in ARCHITECTURES.items()},
+    "ae:ensemble": DetectorSpec("ae:ensemble", "AE ensemble", "Three dense autoencoders (other seeds), their scores averaged: "
+                                "steadier than one, three times the fit.", "core.ensemble:AutoencoderEnsemble"),
     "iforest": DetectorSpec("iforest", "Isolation Forest", "200 random trees; rows isolated in few splits are anomalies.",
                             "core.baselines:IsolationForestDetector"),
     "lof": DetectorSpec("lof", "Local Outlier Factor", "How much sparser a row's neighbourhood is than its neighbours'.",

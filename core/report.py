@@ -46,8 +46,9 @@ def applicable_params(detector) -> dict[str, Any]:
 
 def _model_section(detector) -> dict[str, Any]:
     model = applicable_params(detector)
-    if not hasattr(detector, "history_"):  # a baseline: its parameters and fit time only
-        return model | {"fit_seconds": getattr(detector, "fit_seconds_", None)}
+    if not hasattr(detector, "history_"):  # a baseline or an ensemble: its parameters, fit time and (an ensemble) its score
+        described = {"anomaly_score": detector.score_description()} if hasattr(detector, "score_description") else {}
+        return model | {"fit_seconds": getattr(detector, "fit_seconds_", None)} | described
     hidden, code = detector.resolved_architecture(len(detector.preprocessor_.output_names))
     return model | {"hidden_sizes_used": list(hidden), "code_size_used": code, "parameters": detector.n_parameters_, "epochs_run": detector.epochs_run_,
                     "best_epoch": detector.best_epoch_, "best_val_loss": detector.best_val_loss_, "fit_seconds": detector.fit_seconds_,

@@ -296,9 +296,11 @@ def _compile_forward(detector) -> None:
     """
     if getattr(detector, "dense_forward", lambda: None)() is not None:
         return
+    outputs = getattr(detector, "_outputs_model", None)
+    if outputs is None:  # a baseline or an ensemble: nothing to trace, and no reason to import Keras
+        return
     import keras
 
-    outputs = getattr(detector, "_outputs_model", None)
     if isinstance(outputs, keras.Model) and len(outputs.input_shape) == 2:
         compiled = _CompiledOutputs(outputs)
         compiled(np.zeros((1, int(outputs.input_shape[-1])), np.float32))

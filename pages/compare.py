@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.architectures import ARCHITECTURES
 from core.compare import candidates, compare, random_search
 from core.leaderboard import Entry, leaderboard, score_reads
 from core.plots import compare_figure
@@ -59,7 +60,7 @@ def comparison(session: state.Session, study: state.Study) -> None:
     options = study.cached("compare_candidates", candidates)
     signal_note = "" if "ae:conv1d" in options else " Conv1d and LSTM autoencoders are not offered: the features are not one signal (they need 16 or more numeric columns on one scale)."
     st.caption("Candidates: " + " · ".join(f"**{name}**: {desc}" for name, desc in options.values()) + signal_note)
-    default = [k for k in ("ae:dense", "ae:variational", *BASELINE_KEYS) if k in options]  # every baseline: a verdict against some would flatter the autoencoder
+    default = [k for k in ("ae:dense", "ae:ensemble", "ae:variational", *BASELINE_KEYS) if k in options]  # every baseline: a verdict against some would flatter the autoencoder
     owner = study.widgets
     with st.form("compare_form"):
         keys = state.kept(st.multiselect, "Detectors", owner=owner, name="compare_keys", in_form=True, default=default, valid=lambda v: all(k in options for k in v),
@@ -101,7 +102,7 @@ def search(session: state.Session, study: state.Study) -> None:
     st.caption("Random trials over code size, hidden widths, dropout and learning rate, ranked by average precision on validation rows. "
                "A plain seeded loop over the same estimator; Keras Tuner would add a dependency and files on disk for no gain at this size.")
     options = study.cached("compare_candidates", candidates)
-    architectures = [k[3:] for k in options if k.startswith("ae:")]
+    architectures = [k[3:] for k in options if k.startswith("ae:") and k[3:] in ARCHITECTURES]  # not the ensemble: a search tunes one network
     owner = study.widgets
     with st.form("search_form"):
         a, b, c = st.columns(3)

@@ -77,9 +77,14 @@ def score_parts_caption(explanation) -> None:
 
 
 def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
-    """A baseline scores rows but cannot say which feature a score comes from: its rows and where each sits, no more."""
-    st.info(f"The model in use is {plain(run.name)}, a baseline {run.provenance}: it scores each row, but per-feature explanations need an "
-            "autoencoder's reconstruction. Its rows and scores are below; for explanations choose an autoencoder on the Compare page or train one.")
+    """A baseline (or an ensemble) scores rows but cannot say which feature a score comes from: its rows and where each sits, no more."""
+    if run.kind == "ensemble":
+        st.info(f"The model in use is {plain(run.name)}, {run.provenance}: its score is the mean of several networks' scores, and each network "
+                "rebuilds a row its own way, so there is no one reconstruction to explain it with. Its rows and scores are below; for "
+                "explanations choose a single autoencoder on the Compare page or train one.")
+    else:
+        st.info(f"The model in use is {plain(run.name)}, a baseline {run.provenance}: it scores each row, but per-feature explanations need an "
+                "autoencoder's reconstruction. Its rows and scores are below; for explanations choose an autoencoder on the Compare page or train one.")
     go_back_button(session, "inspect_back")
     st.page_link(COMPARE_PAGE, label="Go to Compare", icon=":material/arrow_forward:")
     threshold = run.threshold.value

@@ -483,6 +483,35 @@ def test_compare_shows_the_model_in_use_and_hands_a_baseline_to_the_other_pages(
     assert "not among the shown rows" in " ".join(c.value for c in at.caption)
 
 
+def test_an_ensemble_chosen_on_compare_is_scored_thresholded_inspected_saved_and_restored(trained_state):
+    at = app("pages/compare.py", trained_state)
+    widget(at, "multiselect", "Detectors").set_value(["ae:ensemble", "knn"])
+    widget(at, "number_input", "Most epochs per autoencoder").set_value(3)
+    at.form_submit_button[0].click()
+    at.run()
+    table = at.dataframe[0].value
+    ensemble_row = table[table["detector"] == "AE ensemble"]
+    assert ensemble_row["kind"].iloc[0] == "autoencoder" and ensemble_row["score reads"].iloc[0].count(" / ") == 2  # three networks' choices
+    widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("AE ensemble")
+    at.button(key="compare_use").click()
+    at.run()
+    run = session(at).run
+    assert type(run.detector).__name__ == "AutoencoderEnsemble" and run.kind == "ensemble"
+    for page in ("pages/threshold.py", "pages/inspect.py", "pages/score.py", "pages/train.py"):
+        at.switch_page(page)
+        at.run()
+        assert not at.exception and not errors(at), (page, at.exception, errors(at))
+    at.switch_page("pages/inspect.py")
+    at.run()
+    assert any("mean of several networks" in i.value for i in at.info)
+    run.set_threshold(1.5)
+    from core.bundle import bundle_bytes
+
+    restored = session(at).restore(bundle_bytes(run.detector, run.bundle_context(), run.threshold), "ensemble.zip")
+    assert restored.kind == "ensemble" and restored.threshold.value == 1.5
+    np.testing.assert_allclose(restored.scores["test"].scores, run.scores["test"].scores)
+
+
 def use_isolation_forest_on_compare(at) -> None:
     """On the Compare page: compare Isolation Forest alone, then put it in use."""
     widget(at, "multiselect", "Detectors").set_value(["iforest"])

@@ -37,6 +37,16 @@ def test_unsupervised_train(tmp_path):
     assert main(["train", str(SAMPLE), "--label", "none", "--out", str(tmp_path / "u.zip"), "--epochs", "2", "--features", "rpm", "power_kw", "flow_lpm"]) == 0
 
 
+def test_train_with_several_networks_saves_an_ensemble_that_scores(tmp_path, capsys):
+    model, scored = tmp_path / "e.zip", tmp_path / "scored.csv"
+    assert main(["train", str(SAMPLE), "--label", "status", "--normal", "normal", "--out", str(model), "--epochs", "3", "--networks", "2"]) == 0
+    assert "trained 2 networks" in capsys.readouterr().err
+    assert main(["score", str(model), str(SAMPLE), "--out", str(scored)]) == 0
+    assert pd.read_csv(scored)["anomaly_score"].notna().all()
+    assert main(["train", str(SAMPLE), "--label", "status", "--normal", "normal", "--out", str(model), "--networks", "11"]) == 2
+    assert "2 to 10 networks" in capsys.readouterr().err
+
+
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("a\n1\n")

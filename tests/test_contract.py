@@ -36,7 +36,7 @@ def test_every_detector_and_the_registry_are_importable_from_core():
     assert len({s.name for s in DETECTORS.values()}) == len(DETECTORS)  # each named once
 
 
-@pytest.mark.parametrize("key", ["ae:dense", *BASELINE_KEYS])
+@pytest.mark.parametrize("key", ["ae:dense", "ae:ensemble", *BASELINE_KEYS])
 def test_clone_refits_and_scores_follow_the_sign_and_threshold_convention(key):
     X, y = planted(n_normal=300, n_anomaly=20, seed=1)
     original = _quick(key)

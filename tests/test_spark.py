@@ -63,6 +63,16 @@ def test_spark_engine_writes_the_local_engines_columns_and_scores(spark, bundle,
     assert a.loc[5, "status"] == "'=HYPERLINK(1)"  # both engines escape formulas
 
 
+def test_an_ensemble_bundle_scores_on_spark_as_locally(spark, table, tmp_path):
+    model, local, remote = tmp_path / "ensemble.zip", tmp_path / "local.csv", tmp_path / "spark.csv"
+    assert main(["train", str(SAMPLE), "--label", "status", "--normal", "normal", "--epochs", "2", "--networks", "2", "--out", str(model)]) == 0
+    assert main(["score", str(model), str(table), "--out", str(local)]) == 0
+    assert main(["score", str(model), str(table), "--out", str(remote), "--engine", "spark", "--master", "local[2]"]) == 0
+    a, b = pd.read_csv(local, keep_default_na=False), pd.read_csv(remote, keep_default_na=False)
+    np.testing.assert_allclose(b["anomaly_score"], a["anomaly_score"], **FLOAT32)
+    assert (b["is_anomaly"] == a["is_anomaly"]).all()
+
+
 def test_score_dataframe_agrees_with_local_scores_on_typed_columns(spark, bundle, table):
     from core.served_model import ServedModel
     from core.spark import score_dataframe

@@ -18,6 +18,7 @@ def model_download(run: ModelRun, key: str, table_name: str) -> None:
         "Download model (.zip)", data=lambda: bundle_bytes(detector, context, threshold),
         file_name=f"anomaly-lab-{stem}-{date.today().isoformat()}.zip", mime="application/zip", key=key,
         icon=":material/download:", on_click="ignore",
-        help=("The Keras model" if run.is_autoencoder else "The scikit-learn model (skops, loaded with trusted types only)")
+        help={"autoencoder": "The Keras model", "ensemble": "Each network's Keras model (a bundle of its own)",
+              "baseline": "The scikit-learn model (skops, loaded with trusted types only)"}[run.kind]
         + f" and a JSON of everything else (no pickle), with the threshold in use, {threshold.value:.6g} ({threshold.rule}).",
     )

@@ -227,9 +227,17 @@ class ModelRun:
 
     @property
     def is_autoencoder(self) -> bool:
+        """One autoencoder (its reconstruction explains a score); an ensemble of them is not one."""
         from core.detector import AutoencoderDetector
 
         return isinstance(self.detector, AutoencoderDetector)
+
+    @property
+    def kind(self) -> str:
+        """"autoencoder", "ensemble" (of autoencoders) or "baseline", for the words a page uses."""
+        from core.ensemble import AutoencoderEnsemble
+
+        return "autoencoder" if self.is_autoencoder else "ensemble" if isinstance(self.detector, AutoencoderEnsemble) else "baseline"
 
     def set_threshold(self, value: float, rule: str = BY_HAND[0], reason: str = BY_HAND[1], set_on: Optional[str] = None) -> None:
         """``set_on``: the rows whose scores set it ("val" or "test"): by hand, the rows on screen then; an outlier

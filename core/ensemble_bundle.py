@@ -1,0 +1,104 @@
+"""An ensemble in a bundle: one complete autoencoder bundle per network, and a JSON of how they are averaged.
+
+Each member is written and read by the autoencoder's own bundle code (:mod:`core.bundle`), so it passes every
+check a single model passes (safe Keras loading, JSON types, sizes); a member may only be an autoencoder, never
+another ensemble or a baseline, so reading cannot nest.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from core.errors import DataError
+from core.thresholds import Threshold
+
+ENSEMBLE_TYPE = "ensemble"
+THRESHOLD = {"value": (int, float), "rule": str, "reason": str, "set_on?": str}
+ENSEMBLE = {"type": str, "params": {str: (int, float, str, bool, type(None), list)}, "scales": [(int, float)], "fit_seconds": (int, float),
+            "threshold": THRESHOLD, "train_scores": [(int, float)]}
+
+
+def member_name(i: int) -> str:
+    return f"network_{i + 1}.zip"
+
+
+def is_ensemble(detector: Any) -> bool:
+    from core.ensemble import AutoencoderEnsemble
+
+    return isinstance(detector, AutoencoderEnsemble)
+
+
+def ensemble_state(detector) -> dict[str, Any]:
+    """Everything but the networks, as JSON."""
+    from core.autoencoder_state import stored_train_scores
+
+    return {"type": ENSEMBLE_TYPE, "params": detector.get_params(), "scales": [float(s) for s in detector.scales_],
+            "fit_seconds": float(getattr(detector, "fit_seconds_", 0.0)), "threshold": detector.fitted_threshold.to_dict(),
+            # the ensemble's own scores of its normal training rows, for label-free rules (each member keeps its own, sorted)
+            "train_scores": stored_train_scores(detector.decision_scores_).tolist()}
+
+
+def write_members(zf: zipfile.ZipFile, detector) -> None:
+    """Each member as its own autoencoder bundle (its own fitted threshold; the ensemble's is in the JSON)."""
+    from core.bundle import bundle_bytes
+
+    for i, member in enumerate(detector.members_):
+        zf.writestr(member_name(i), bundle_bytes(member))
+
+
+def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], max_bytes: int):
+    """The ensemble a bundle's JSON describes, its members read from ``zf``; DataError when anything does not fit."""
+    from core.bundle import _check, _read_member, load_bundle
+    from core.detector import AutoencoderDetector
+    from core.ensemble import MAX_NETWORKS, AutoencoderEnsemble
+
+    _check(state, ENSEMBLE, "bundle.detector")
+    scales = state["scales"]
+    if not 2 <= len(scales) <= MAX_NETWORKS or any(not math.isfinite(s) or s <= 0 for s in scales):
+        raise DataError(f"The bundle's ensemble has {len(scales)} scale(s), not 2 to {MAX_NETWORKS} positive numbers; the file is damaged.")
+    if not state["train_scores"] or any(not math.isfinite(s) for s in state["train_scores"]):
+        raise DataError("The bundle's training scores are empty or not finite; the file is damaged.")
+    if not math.isfinite(state["threshold"]["value"]):
+        raise DataError("The bundle's threshold is not a finite number, so nothing could be flagged. Save the model again with a threshold.")
+    members = []
+    for i in range(len(scales)):
+        name = member_name(i)
+        if name not in names:
+            raise DataError(f"The bundle lacks {name}, one of the ensemble's {len(scales)} networks. Choose a .zip saved by Anomaly Lab.")
+        raw = _read_member(zf, name)
+        if _declares_ensemble(raw):
+            raise DataError(f"The bundle's {name} is itself an ensemble; an ensemble holds single networks only, so the file is refused.")
+        member, _ = load_bundle(raw, max_bytes)
+        if not isinstance(member, AutoencoderDetector):
+            raise DataError(f"The bundle's {name} is not an autoencoder; an ensemble holds autoencoders only, so the file is refused.")
+        members.append(member)
+    first = members[0].preprocessor_.to_dict()
+    if any(m.preprocessor_.to_dict() != first for m in members[1:]):
+        raise DataError("The bundle's networks read their columns differently; they were not fitted together, so the file is damaged.")
+    params = {k: v for k, v in state["params"].items() if k in AutoencoderEnsemble._get_param_names()}
+    ensemble = AutoencoderEnsemble.from_members(members, [float(s) for s in scales], {**params, "n_networks": len(members)})
+    ensemble.set_threshold(Threshold.from_dict(state["threshold"]))
+    ensemble.fit_seconds_ = float(state["fit_seconds"])
+    ensemble.decision_scores_ = np.asarray(state["train_scores"], dtype=np.float64)
+    return ensemble
+
+
+def _declares_ensemble(raw: bytes) -> bool:
+    """Whether a member zip's JSON says it is an ensemble (read before loading it, so nesting never recurses)."""
+    import io
+    import json
+
+    from core.bundle import META_MEMBER, MAX_JSON_BYTES, _ZIP_ERRORS
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+            if META_MEMBER not in inner.namelist() or inner.getinfo(META_MEMBER).file_size > MAX_JSON_BYTES:
+                return False  # load_bundle says what is wrong
+            meta = json.loads(inner.read(META_MEMBER).decode("utf-8"))
+    except (*_ZIP_ERRORS, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("detector"), dict) and meta["detector"].get("type") == ENSEMBLE_TYPE

@@ -1,0 +1,111 @@
+"""The ensemble of default autoencoders: its score is the mean of its members' scaled scores, and it is saved,
+loaded and served like any other model, with every member checked as a single model is."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.bundle import META_MEMBER, bundle_bytes, load_bundle
+from core.ensemble import AutoencoderEnsemble
+from core.errors import DataError
+from core.thresholds import Threshold
+from tests.conftest import planted
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    X, y = planted(n_normal=300, n_anomaly=20, seed=4)
+    fitted = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=7).fit(X.iloc[:220], y[:220], validation_data=(X.iloc[220:], y[220:]))
+    return fitted, X, y
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def _members(raw: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_the_score_is_the_mean_of_each_networks_score_over_its_mean_on_normal_training_rows(ensemble):
+    det, X, _ = ensemble
+    assert [m.random_state for m in det.members_] == [7, 1007, 2007]
+    assert np.allclose(det.scales_, [m.decision_scores_.mean() for m in det.members_])
+    expected = np.mean([m.decision_function(X) / m.decision_scores_.mean() for m in det.members_], axis=0)
+    assert np.allclose(det.decision_function(X), expected)
+    assert np.isclose(det.decision_scores_.mean(), 1.0)  # every member averages 1 on the normal training rows, so the mean does too
+    assert "mean of 3 dense autoencoders" in det.score_description()
+
+
+def test_one_network_is_not_an_ensemble():
+    X, y = planted(n_normal=60, n_anomaly=0, seed=1)
+    with pytest.raises(DataError, match="2 to 10 networks"):
+        AutoencoderEnsemble(n_networks=1, epochs=1).fit(X)
+
+
+def test_a_saved_ensemble_scores_the_same_with_the_threshold_it_was_saved_with(ensemble):
+    det, X, _ = ensemble
+    chosen = Threshold(1.75, "manual", "chosen by hand", "val")
+    loaded, context = load_bundle(bundle_bytes(det, {"label": "y"}, threshold=chosen))
+    assert isinstance(loaded, AutoencoderEnsemble) and context == {"label": "y"}
+    assert np.allclose(loaded.decision_function(X), det.decision_function(X))
+    assert loaded.fitted_threshold == chosen and loaded.get_params() == det.get_params()
+    assert np.allclose(loaded.decision_scores_, np.sort(det.decision_scores_))  # what label-free rules read: their distribution
+
+
+def test_an_ensemble_is_served_for_scores_only(ensemble):
+    from core.served_model import ServedModel
+
+    det, X, _ = ensemble
+    served = ServedModel.from_bundle(bundle_bytes(det))
+    assert "encode" not in served.capabilities and "explain" not in served.capabilities
+    assert np.allclose(served.detector.decision_function(X.head(5)), det.decision_function(X.head(5)))
+
+
+@pytest.mark.parametrize("damage, refused", [
+    (lambda m: m.pop("network_2.zip"), "lacks network_2.zip"),
+    (lambda m: m.__setitem__("network_2.zip", m["network_1.zip"][:200]), "network_2.zip|damaged|not a model bundle"),
+    (lambda m: m.__setitem__(META_MEMBER, json.dumps({**json.loads(m[META_MEMBER]), "detector": {
+        **json.loads(m[META_MEMBER])["detector"], "scales": [1.0, -1.0, 1.0]}}).encode()), "positive numbers"),
+    (lambda m: m.__setitem__(META_MEMBER, json.dumps({**json.loads(m[META_MEMBER]), "detector": {
+        **json.loads(m[META_MEMBER])["detector"], "threshold": "high"}}).encode()), "threshold must be an object"),
+])
+def test_a_damaged_ensemble_bundle_is_refused_in_words(ensemble, damage, refused):
+    members = _members(bundle_bytes(ensemble[0]))
+    damage(members)
+    with pytest.raises(DataError, match=refused):
+        load_bundle(_zip(members))
+
+
+def test_an_ensemble_inside_an_ensemble_or_a_baseline_among_its_networks_is_refused(ensemble):
+    from core.baselines import KNNDetector
+
+    det, X, y = ensemble
+    whole = bundle_bytes(det)
+    nested = _members(whole)
+    nested["network_2.zip"] = whole
+    with pytest.raises(DataError, match="itself an ensemble"):
+        load_bundle(_zip(nested))
+    mixed = _members(whole)
+    mixed["network_3.zip"] = bundle_bytes(KNNDetector().fit(X, y))
+    with pytest.raises(DataError, match="not an autoencoder"):
+        load_bundle(_zip(mixed))
+
+
+def test_networks_fitted_on_other_columns_cannot_be_joined(ensemble):
+    from core.detector import AutoencoderDetector
+
+    det, X, y = ensemble
+    members = _members(bundle_bytes(det))
+    other = AutoencoderDetector(epochs=1).fit(X * 10, y)  # the same columns, scaled by other rows
+    members["network_3.zip"] = bundle_bytes(other)
+    with pytest.raises(DataError, match="read their columns differently"):
+        load_bundle(_zip(members))
