@@ -1,9 +1,7 @@
 """The ensemble of default autoencoders: its score is the mean of its members' scaled scores, and it is saved,
 loaded and served like any other model, with every member checked as a single model is."""
 
-import io
 import json
-import zipfile
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ from core.ensemble import AutoencoderEnsemble
 from core.errors import DataError
 from core.thresholds import Threshold
 from tests.conftest import planted
+from tests.hostile import _members, _zip
 
 
 @pytest.fixture(scope="module")
@@ -20,19 +19,6 @@ def ensemble():
     X, y = planted(n_normal=300, n_anomaly=20, seed=4)
     fitted = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=7).fit(X.iloc[:220], y[:220], validation_data=(X.iloc[220:], y[220:]))
     return fitted, X, y
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return out.getvalue()
-
-
-def _members(raw: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
 
 
 def test_the_score_is_the_mean_of_each_networks_score_over_its_mean_on_normal_training_rows(ensemble):

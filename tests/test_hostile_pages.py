@@ -1,15 +1,14 @@
 """Malformed tables and bundles through every page (AppTest): an error that says what
 is wrong, never an exception element, and the last good table, choices and model stay."""
 
-import io
 import json
-import zipfile
 
 import numpy as np
 import pytest
 
 from core.bundle import bundle_bytes
 from core.pipeline import begin_training, load_sample, prepare
+from tests.hostile import _members, _zip
 from tests.test_app import app, errors, session, texts, trained_state  # noqa: F401 - the fixture is shared
 
 PAGES = ["pages/data.py", "pages/train.py", "pages/threshold.py", "pages/inspect.py", "pages/score.py", "pages/compare.py"]
@@ -50,20 +49,11 @@ TABLES = {
 }
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
 def bundles(trained_state):  # noqa: F811
     _, prepared, detector, _ = trained_state
     good = bundle_bytes(detector, prepared.context())
-    with zipfile.ZipFile(io.BytesIO(good)) as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
+    members = _members(good)
     meta = json.loads(members["detector.json"])
 
     def with_meta(change) -> bytes:
