@@ -64,7 +64,7 @@ def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], 
         raise DataError("The bundle's training scores are empty or not finite; the file is damaged.")
     if not math.isfinite(state["threshold"]["value"]):
         raise DataError("The bundle's threshold is not a finite number, so nothing could be flagged. Save the model again with a threshold.")
-    members = []
+    members, budget = [], max_bytes  # what every network unpacks to, together, is bounded as one bundle is
     for i in range(len(scales)):
         name = member_name(i)
         if name not in names:
@@ -72,7 +72,11 @@ def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], 
         raw = _read_member(zf, name)
         if _declares_ensemble(raw):
             raise DataError(f"The bundle's {name} is itself an ensemble; an ensemble holds single networks only, so the file is refused.")
-        member, _ = load_bundle(raw, max_bytes)
+        size = _unpacked_size(raw)
+        if size > budget:
+            raise DataError(f"The bundle's networks unpack to more than {max_bytes / 1e6:,.1f} MB together; it was not made by Anomaly Lab and is refused.")
+        member, _ = load_bundle(raw, budget)
+        budget -= size
         if not isinstance(member, AutoencoderDetector):
             raise DataError(f"The bundle's {name} is not an autoencoder; an ensemble holds autoencoders only, so the file is refused.")
         members.append(member)
@@ -85,6 +89,20 @@ def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], 
     ensemble.fit_seconds_ = float(state["fit_seconds"])
     ensemble.decision_scores_ = np.asarray(state["train_scores"], dtype=np.float64)
     return ensemble
+
+
+def _unpacked_size(raw: bytes) -> int:
+    """What a member zip unpacks to, by its entries' declared sizes (which its loading enforces); 0 when it is no
+    readable zip, which its loading then says in words."""
+    import io
+
+    from core.bundle import _ZIP_ERRORS
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+            return sum(info.file_size for info in inner.infolist())
+    except _ZIP_ERRORS:
+        return 0
 
 
 def _declares_ensemble(raw: bytes) -> bool:

@@ -1,7 +1,9 @@
 """The ensemble of default autoencoders: its score is the mean of its members' scaled scores, and it is saved,
 loaded and served like any other model, with every member checked as a single model is."""
 
+import io
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -95,3 +97,16 @@ def test_networks_fitted_on_other_columns_cannot_be_joined(ensemble):
     members["network_3.zip"] = bundle_bytes(other)
     with pytest.raises(DataError, match="read their columns differently"):
         load_bundle(_zip(members))
+
+
+def test_the_networks_together_unpack_within_one_bundles_limit(ensemble):
+    det = ensemble[0]
+    raw = bundle_bytes(det)
+    with zipfile.ZipFile(io.BytesIO(_members(raw)["network_1.zip"])) as inner:
+        one = sum(i.file_size for i in inner.infolist())
+    outer = sum(len(v) for v in _members(raw).values())
+    load_bundle(raw, max_bytes=4 * one)  # three networks fit in four networks' room
+    room = int(2.5 * one)
+    assert outer < room  # the zip itself is within the limit, and each network alone fits …
+    with pytest.raises(DataError, match="networks unpack to more than"):  # … but not three together
+        load_bundle(raw, max_bytes=room)
