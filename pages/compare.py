@@ -66,7 +66,8 @@ def comparison(session: state.Session, study: state.Study) -> None:
         keys = state.kept(st.multiselect, "Detectors", owner=owner, name="compare_keys", in_form=True, default=default, valid=lambda v: all(k in options for k in v),
                           options=list(options), format_func=lambda k: options[k][0])
         epochs = state.kept(st.number_input, "Most epochs per autoencoder", owner=owner, name="compare_epochs", in_form=True, default=60, min_value=1, max_value=500,
-                            help="Early stopping may end sooner. The LSTM is slow on a CPU. The model trained on the Train page is shown as its own row.")
+                            help="Early stopping may end sooner. The ensemble trains three networks, each up to this many epochs; the LSTM is slow on a CPU. "
+                                 "The model trained on the Train page is shown as its own row.")
         run_it = st.form_submit_button("Compare", type="primary", icon=":material/play_arrow:")
     if run_it:
         bar = st.progress(0.0, text="Starting…")
