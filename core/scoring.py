@@ -360,12 +360,20 @@ def _one_blas_thread(bulk: bool):
     return threadpool_limits(1, user_api="blas")
 
 
+def _scored_in_numpy(detector) -> bool:
+    """Whether scoring never runs Keras: the dense family, and an ensemble of it."""
+    members = getattr(detector, "members_", None)
+    if members is not None:
+        return all(_scored_in_numpy(member) for member in members)
+    forward = getattr(detector, "dense_forward", None)
+    return forward is not None and forward() is not None
+
+
 def scoring_workers(detector) -> int:
     """Batches scored at once: every core for the NumPy-scored dense family (thread-safe, GIL released), else one."""
     import os
 
-    forward = getattr(detector, "dense_forward", None)
-    if forward is None or forward() is None:
+    if not _scored_in_numpy(detector):
         return 1
     return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 

@@ -110,3 +110,12 @@ def test_the_networks_together_unpack_within_one_bundles_limit(ensemble):
     assert outer < room  # the zip itself is within the limit, and each network alone fits …
     with pytest.raises(DataError, match="networks unpack to more than"):  # … but not three together
         load_bundle(raw, max_bytes=room)
+
+
+def test_an_ensemble_of_numpy_scored_networks_is_scored_on_as_many_workers_as_one_network(ensemble):
+    from core.scoring import scoring_workers
+
+    det = ensemble[0]
+    assert scoring_workers(det) == scoring_workers(det.members_[0])
+    loaded, _ = load_bundle(bundle_bytes(det))  # loaded: NumPy forwards, no Keras model
+    assert scoring_workers(loaded) == scoring_workers(det.members_[0])
