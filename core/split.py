@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import ceil
+from typing import Optional
 
 import numpy as np
 
@@ -33,6 +34,13 @@ class Split:
 
     def part(self, name: str) -> np.ndarray:
         return {"train": self.train, "val": self.val, "validation": self.val, "test": self.test}[name]
+
+    def part_of(self, position: int) -> Optional[str]:
+        """Which part a row (0-based position in the file) belongs to: "train", "val" or "test" (None: in none)."""
+        for name, rows in (("train", self.train), ("val", self.val), ("test", self.test)):
+            if np.any(rows == position):
+                return name
+        return None
 
 
 def make_split(

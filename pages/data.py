@@ -107,7 +107,8 @@ def choice_controls(session: state.Session) -> bool:
         if leaking:
             st.warning(f"{names(leaking)} looks like a label column: as a feature, the answer leaks into the model.", icon=":material/warning:")
         seed = state.kept(st.number_input, "Split seed", owner=owner, name="data_seed", default=int(choice.seed), min_value=0, max_value=10_000, step=1,
-                          help="Seeds the stratified 60/20/20 train/validation/test split and the network.")
+                          help="Seeds the stratified 60/20/20 train/validation/test split and the network: a whole number from 0 to 10,000 "
+                               "(another is not taken, and the box turns red).")
         st.dataframe(column_summary(frame), width="stretch", height=260, hide_index=True)
     try:
         session.choose(label, normal, features, int(seed))
@@ -136,10 +137,10 @@ def body() -> None:
     st.caption(f"{table.shape[0]:,} rows × {table.shape[1]:,} columns · SHA-256 {table.sha256[:16]}…")
     for finding in table.findings:
         st.info(plain(finding, 400), icon=":material/info:")
-    if session.workspace.problem and session.study is not None:
-        st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")
     st.dataframe(table.frame.head(20), width="stretch", height=260)
     chosen = choice_controls(session)
+    if session.workspace.problem and session.study is not None:  # after the choice: a valid one clears it in this run
+        st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")
     redraw_restore_notice()
     if "choice" in session.notices:  # said once, where the choice was made
         st.info(session.notices.pop("choice")[1], icon=":material/info:")

@@ -42,17 +42,32 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     if not len(table):
         st.caption(f"No row matches these filters: below is the first of the {PART_NAMES[part]} in file order. Type a row number to choose another.")
     picked = [i for i in (selection.selection.rows if selection is not None else []) if 0 <= i < len(table)]
+    selected_row = int(table["row"].iloc[picked[0]]) if picked else None
     kept_view, kept_row = run.widgets.get("inspect_row", (None, None))  # the row chosen on this view before the page was left
-    if picked:
-        default_row = int(table["row"].iloc[picked[0]])
+    if selected_row is not None:
+        default_row = selected_row
     elif kept_view == view_id:
         default_row = kept_row
     else:
         default_row = int(table["row"].iloc[0]) if len(table) else int(shown.positions[0]) + 1
-    row_number = int(st.number_input("…or type a row number (as in the file, from 1)", min_value=1, max_value=len(prepared.table.frame), value=default_row,
-                                     key=f"inspect_row_{run.widgets.tag}_{view_id}_{default_row}"))
+    n_rows = len(prepared.table.frame)
+    # The box is drawn anew when a row is selected in the table (it then shows that row), not when a number is typed: a
+    # key that followed the typed row made every second number typed land in a box that was then replaced.
+    row_number = int(st.number_input(f"…or type a row number (as in the file, 1 to {n_rows:,})", min_value=1, max_value=n_rows, value=default_row,
+                                     key=f"inspect_row_{run.widgets.tag}_{view_id}_{selected_row if selected_row is not None else 'typed'}",
+                                     help=f"A number outside 1 to {n_rows:,} is not taken (the box turns red); the row shown stays."))
     run.widgets.values["inspect_row"] = (view_id, row_number)
     return row_number
+
+
+def elsewhere(run: state.ModelRun, position: int) -> str:
+    """Where a row that is not among the shown rows is, in words."""
+    part = run.prepared.split.part_of(position)
+    if part is None:
+        return "This row is in no part of the split, so it is not among the shown rows."
+    if part == "train":
+        return "This row is a training row, not among the shown rows: the model learned from the normal ones."
+    return f"This row is one of the {PART_NAMES[part]}, not among the rows shown now (the filters or the other part)."
 
 
 def row_heading(row_number: int, score: float, threshold: float) -> None:
@@ -96,7 +111,7 @@ def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
     score = float(shown.scores[among[0]]) if len(among) else float(run.detector.decision_function(run.prepared.table.frame.iloc[[position]])[0])
     row_heading(row_number, score, threshold)
     if not len(among):
-        st.caption("This row is not among the shown rows (it may be a training row); it is scored all the same.")
+        st.caption(f"{elsewhere(run, position)} It is scored all the same.")
     hist = histogram_figure(shown.bins_log, threshold, title=f"Where row {row_number} sits among the {PART_NAMES[part]}")
     st.plotly_chart(mark_score(hist, score, f"row {row_number}"), key="inspect_hist")
 
@@ -127,7 +142,7 @@ def body() -> None:
     row_heading(row_number, explanation.score, threshold)
     score_parts_caption(explanation)
     if position not in set(shown.positions.tolist()):
-        st.caption("This row is not among the shown rows (it may be a training row); it is explained all the same.")
+        st.caption(f"{elsewhere(run, position)} It is explained all the same.")
     left, right = st.columns([3, 2])
     sequence = is_sequence(prepared, detector)
     order = list(explanation.original.index) if sequence else [n for n in explanation.contributions.index if n in explanation.original.index]

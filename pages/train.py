@@ -151,7 +151,8 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
     c4.metric("Parameters", f"{detector.n_parameters_:,}")
     in_use = run.threshold
     later = "" if in_use.value == detector.threshold_ else f" In use now: {in_use.value:.6g} — {in_use.reason} (the sidebar's)."
-    st.caption(f"{how}. Threshold chosen at training: {detector.threshold_:.6g} — {detector.threshold_reason_}.{later} {detector.score_description()}")
+    when = "saved with the model" if run.origin == "restored" else "chosen at training"  # a restored one may have been set by hand
+    st.caption(f"{how}. Threshold {when}: {detector.threshold_:.6g} — {detector.threshold_reason_}.{later} {detector.score_description()}")
     link, download = st.columns([1, 1])
     with link:
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
@@ -193,8 +194,20 @@ def body() -> None:
             ahead(session, params)
     except DataError as exc:
         st.error(message(exc), icon=":material/error:")
+    # The previous model's summary (and its buttons) goes the moment a training starts, not when it ends: its place
+    # becomes an empty element while the live view is drawn beside it. (A new block in its place would keep the old
+    # block's extra children on screen, clickable, until the run ends.)
+    live, summary_place = st.empty(), st.empty()
     if study.training is not None:
-        live_training(session, study)
+        summary_place.empty()
+        with live.container():
+            live_training(session, study)
+    with summary_place.container():
+        outcome(session, study)
+
+
+def outcome(session: state.Session, study: state.Study) -> None:
+    """The model in use (its summary), or what to do to get one."""
     run = session.scored_run
     if run is None:
         if session.run is not None and session.run.study is None:

@@ -121,6 +121,20 @@ def test_label_with_every_class_normal_keeps_the_last_valid_choice():
     assert session(at).prepared.target.normal_classes == ("normal",)
 
 
+def test_a_refused_choice_is_said_once_and_not_after_it_is_fixed():
+    """The refusal was also kept as a warning drawn above the table, before the next choice was checked: it showed
+    twice while the choice was refused, and once more, stale, after it was fixed."""
+    at = app()
+    widget(at, "multiselect", "Normal class(es)").set_value(["normal", "bearing_fault", "overheat", "sensor_drift"])
+    at.run()
+    said = [e for e in errors(at) if "Every class" in e] + [w.value for w in at.warning if "Every class" in w.value]
+    assert len(said) == 1, said
+    widget(at, "multiselect", "Normal class(es)").set_value(["normal", "bearing_fault"])
+    at.run()
+    assert not at.exception and not any("Every class" in e for e in errors(at) + [w.value for w in at.warning])
+    assert any(x.value.startswith("Ready to train") for x in at.success)
+
+
 def id_table(n: int = 200) -> bytes:
     rng = np.random.default_rng(0)
     lines = ["id,const,a,b,label"] + [f"row-{i},7,{rng.normal():.4f},{rng.normal():.4f},{'bad' if i % 10 == 0 else 'ok'}" for i in range(n)]
@@ -477,7 +491,7 @@ def test_compare_shows_the_model_in_use_and_hands_a_baseline_to_the_other_pages(
     val = session(at).run.scores["val"]
     top = int(np.argmax(val.scores))
     assert at.subheader[0].value.startswith(f"Row {int(val.positions[top]) + 1}: score {val.scores[top]:.4g}")
-    widget(at, "number_input", "…or type a row number (as in the file, from 1)").set_value(int(session(at).prepared.split.train[0]) + 1)
+    widget(at, "number_input", "…or type a row number (as in the file, 1 to 3,000)").set_value(int(session(at).prepared.split.train[0]) + 1)
     at.run()  # a training row, scored by the baseline itself
     assert not at.exception, at.exception
     assert "not among the shown rows" in " ".join(c.value for c in at.caption)
@@ -708,7 +722,7 @@ def test_the_row_chosen_on_inspect_is_still_chosen_after_visiting_another_page(t
     at = app("pages/inspect.py", trained_state)
     val = session(at).run.scores["val"]
     chosen = int(val.positions[int(np.argmin(val.scores))]) + 1  # the lowest-scored row: never the top row shown by default
-    widget(at, "number_input", "…or type a row number (as in the file, from 1)").set_value(chosen)
+    widget(at, "number_input", "…or type a row number (as in the file, 1 to 3,000)").set_value(chosen)
     at.run()
     assert at.subheader[0].value.startswith(f"Row {chosen}:")
     at.switch_page("pages/threshold.py")
@@ -717,3 +731,13 @@ def test_the_row_chosen_on_inspect_is_still_chosen_after_visiting_another_page(t
     at.run()
     assert not at.exception, at.exception
     assert at.subheader[0].value.startswith(f"Row {chosen}:"), at.subheader[0].value
+
+
+def test_each_row_number_typed_on_inspect_is_explained_in_turn(trained_state):
+    """The box's key followed the last typed row, so every second number typed went into a box that was replaced."""
+    at = app("pages/inspect.py", trained_state)
+    for row in (100, 200, 300, 7):
+        widget(at, "number_input", "…or type a row number (as in the file, 1 to 3,000)").set_value(row)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.subheader[0].value.startswith(f"Row {row}:"), (row, at.subheader[0].value)

@@ -52,7 +52,7 @@ def test_a_new_choice_drops_the_model_but_a_refused_choice_keeps_everything(trai
     run, study = session.run, session.study
     with pytest.raises(DataError):
         session.choose("status", ["normal", "bearing_fault", "overheat", "sensor_drift"], list(prepared.features), 0)
-    assert session.run is run and session.study is study and session.workspace.problem
+    assert session.run is run and session.study is study
     assert session.choose("status", ["normal"], list(prepared.features), 0) is False  # the same choice changes nothing
     session.choose("status", ["normal"], list(prepared.features), 1)
     assert session.run is None and session.study is not study and session.prepared.split.seed == 1

@@ -186,3 +186,10 @@ def test_the_guessed_label_is_the_label_like_column_whose_largest_class_holds_mo
     assert guess_label(frame) == "NSP"  # not CLASS, whose largest class holds ~10 % of the rows
     assert guess_label(frame.drop(columns="NSP")) == "CLASS"
     assert guess_label(frame[["x"]].assign(kind=rng.choice(["a", "b"], n))) == "kind"  # no conventional name: the last column
+
+
+def test_each_row_is_found_in_the_one_part_of_the_split_that_holds_it():
+    from core.split import Split
+
+    split = Split(np.array([0, 3]), np.array([1]), np.array([2, 5]), seed=0)
+    assert [split.part_of(p) for p in range(6)] == ["train", "val", "test", "train", None, "test"]

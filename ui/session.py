@@ -177,7 +177,7 @@ class Workspace:
     table: Table
     choice: Choice
     study: Optional[Study] = None
-    problem: Optional[str] = None  # why the last choice was refused (the previous one stays)
+    problem: Optional[str] = None  # why the table's guessed label could not be used (said until a valid choice is made)
     widgets: Kept = field(default_factory=Kept)
 
     @property
@@ -334,12 +334,8 @@ class Session:
         wanted = Choice(label, tuple(normal), tuple(features) if features is not None else (), int(seed))
         if ws.study is not None and wanted == ws.choice:
             return False
-        try:
-            prepared = prepare(ws.table, label, list(normal), list(features) if features is not None else None, seed=int(seed))
-        except DataError as exc:
-            ws.problem = str(exc)
-            raise
-        ws.problem = None
+        prepared = prepare(ws.table, label, list(normal), list(features) if features is not None else None, seed=int(seed))  # DataError: said where chosen
+        ws.problem = None  # the table's own notice (its label could not be used) ends with the first valid choice
         dropped = self._dropped_by_new_split()
         if dropped:
             self.notices["choice"] = ("info", f"The {dropped} was dropped: a model belongs to the split it was trained and scored on. Train again on the Train page.")
