@@ -1,6 +1,6 @@
 """Quality on real data: the default detector against classical baselines.
 
-Run: ``make bench`` (or ``python -m tests.benchmarks.test_quality [datasets...]``).
+Run: ``make bench`` (or ``python -m tests.benchmarks.test_quality [datasets...] [--all | --ensemble]``).
 Prints mean ± std over 5 seeds of a stratified 60/20/20 split.
 """
 
@@ -87,7 +87,7 @@ def all_detectors(name: str, seeds=SEEDS):
     """Every architecture that applies (conv1d and lstm only where rows are signals) and every baseline."""
     table, label, normal, features = load(name)
     signal = signal_problem(prepare(table, label, normal, features, seed=0)) is None
-    architectures = ("dense", "sparse", "denoising", "variational") + (("conv1d", "lstm") if signal else ())
+    architectures = ("dense", "ensemble", "sparse", "denoising", "variational") + (("conv1d", "lstm") if signal else ())
     return run_dataset(name, seeds, architectures, BASELINE_KEYS)
 
 
@@ -110,8 +110,8 @@ if __name__ == "__main__":
     every = "--all" in args
     names = [a for a in args if not a.startswith("--")] or available()
     collected = {}
-    for n in names:
-        collected[n] = all_detectors(n) if every else run_dataset(n)
+    for n in names:  # --ensemble: the ensemble of three default networks beside the default and the baselines
+        collected[n] = all_detectors(n) if every else run_dataset(n, architectures=("dense", "ensemble") if "--ensemble" in args else ("dense",))
         print(format_table({n: collected[n]}), flush=True)
     print("\n" + format_table(collected))
     for n, per in collected.items():
