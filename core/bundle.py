@@ -375,6 +375,9 @@ def validate_bundle_json(meta: Any) -> None:
     if version != SCHEMA_VERSION:
         raise DataError(f"The bundle has schema version {version!r}; this version of Anomaly Lab reads version {SCHEMA_VERSION}. Re-save the model with this version.")
     kind = meta["detector"].get("type") if isinstance(meta.get("detector"), dict) else None
+    if kind not in (None, "baseline", "ensemble"):  # an autoencoder's state has no type
+        raise DataError(f"The bundle's detector type {str(kind)[:40]!r} is not one this version of Anomaly Lab reads (an autoencoder, a "
+                        "baseline or an ensemble); the file was changed or made by a newer version. Save the model again.")
     if kind == "ensemble":  # its own fields and each network's bundle are checked by core.ensemble_bundle
         _check({k: v for k, v in meta.items() if k != "detector"}, {k: v for k, v in BUNDLE.items() if k != "detector"}, "bundle")
         return

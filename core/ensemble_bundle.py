@@ -64,6 +64,7 @@ def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], 
         raise DataError("The bundle's training scores are empty or not finite; the file is damaged.")
     if not math.isfinite(state["threshold"]["value"]):
         raise DataError("The bundle's threshold is not a finite number, so nothing could be flagged. Save the model again with a threshold.")
+    _check_layout(state, names, len(scales))
     members, budget = [], max_bytes  # what every network unpacks to, together, is bounded as one bundle is
     for i in range(len(scales)):
         name = member_name(i)
@@ -75,7 +76,10 @@ def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], 
         size = _unpacked_size(raw)
         if size > budget:
             raise DataError(f"The bundle's networks unpack to more than {max_bytes / 1e6:,.1f} MB together; it was not made by Anomaly Lab and is refused.")
-        member, _ = load_bundle(raw, budget)
+        try:
+            member, _ = load_bundle(raw, budget)
+        except DataError as exc:  # said of the network inside, not of the file the user chose
+            raise DataError(f"The bundle's {name}, one of its {len(scales)} networks, cannot be read: {exc}") from None
         budget -= size
         if not isinstance(member, AutoencoderDetector):
             raise DataError(f"The bundle's {name} is not an autoencoder; an ensemble holds autoencoders only, so the file is refused.")
@@ -89,6 +93,19 @@ def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], 
     ensemble.fit_seconds_ = float(state["fit_seconds"])
     ensemble.decision_scores_ = np.asarray(state["train_scores"], dtype=np.float64)
     return ensemble
+
+
+def _check_layout(state: dict[str, Any], names: list[str], n: int) -> None:
+    """The networks the JSON counts (its scales, and n_networks where given) are exactly the networks in the zip."""
+    from core.bundle import META_MEMBER
+
+    declared = state["params"].get("n_networks", n)
+    expected = {member_name(i) for i in range(n)}
+    present = {name for name in names if name != META_MEMBER}
+    if declared != n or present != expected:
+        found = ", ".join(sorted(present)[:12]) or "none"
+        raise DataError(f"The bundle's ensemble does not add up: {n} scale(s), n_networks {declared!r}, and these files beside "
+                        f"{META_MEMBER}: {found}. It was changed after it was saved and is refused; save the model again.")
 
 
 def _unpacked_size(raw: bytes) -> int:

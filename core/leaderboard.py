@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 RANK_BY = "AP (validation)"
-IN_USE = "✓ in use"
+IN_USE = "✓"
 #: Paired bootstrap of the validation rows behind "ahead": resamples, rows kept (a seeded sample beyond),
 #: the share of resamples a lead must hold in to be called more than noise, and the ROC-AUC under which
 #: no detector is said to do much better than chance.
@@ -100,7 +100,7 @@ def _noise_note(share: float) -> str:
 
 def leaderboard(entries: Sequence[Entry]) -> Leaderboard:
     rows = pd.DataFrame([_row(e) for e in entries]).sort_values(RANK_BY, ascending=False, kind="stable").reset_index(drop=True)
-    rows.insert(0, "best", ["★ best"] + [""] * (len(rows) - 1))  # by the column the rows are sorted on
+    rows.insert(0, "best", ["★"] + [""] * (len(rows) - 1))  # by the column the rows are sorted on
     best = str(rows.loc[0, "detector"])
     ae = rows[rows["kind"] == "autoencoder"]
     base = rows[rows["kind"] == "baseline"]

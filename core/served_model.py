@@ -150,8 +150,14 @@ class ServedModel:
 
     def require(self, capability: str) -> None:
         if capability not in self.capabilities:
-            kind = type(self.detector).__name__
-            why = "it has no decoder that takes the code alone" if capability == "decode" and "encode" in self.capabilities else "only autoencoders reconstruct, encode, decode and explain"
+            kind = getattr(self.detector, "name", type(self.detector).__name__)
+            if capability == "decode" and "encode" in self.capabilities:
+                why = "it has no decoder that takes the code alone"
+            elif hasattr(self.detector, "members_"):
+                why = (f"it averages the scores of {len(self.detector.members_)} autoencoders, and each rebuilds a row its own way, so there is "
+                       "no one reconstruction, code or explanation")
+            else:
+                why = "only autoencoders reconstruct, encode, decode and explain"
             raise NotAvailable(f"This model ({kind}) cannot {capability}: {why}. It answers /invocations and /anomaly_score.")
 
     @property

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.architectures import ARCHITECTURES
 from core.compare import candidates, compare, random_search
-from core.leaderboard import Entry, leaderboard, score_reads
+from core.leaderboard import RANK_BY, Entry, leaderboard, score_reads
 from core.plots import compare_figure
 from core.registry import BASELINE_KEYS
 from ui import session as state
@@ -81,7 +81,9 @@ def comparison(session: state.Session, study: state.Study) -> None:
     numbers = [c for c in table.select_dtypes("number").columns if c != "fit s"]
     st.dataframe(table.style.format({c: "{:.3f}" for c in numbers} | {"fit s": "{:.1f}"}, na_rep="–"),
                  width="stretch", hide_index=True,
-                 column_config={"detector": st.column_config.TextColumn(width="medium"), "score reads": st.column_config.TextColumn(width="medium")})
+                 column_config={"best": st.column_config.TextColumn(width=40, help=f"The best by {RANK_BY}, the column the rows are sorted on."),
+                                "in use": st.column_config.TextColumn(width=50, help="The model the Threshold, Inspect and Score pages show."),
+                                "detector": st.column_config.TextColumn(width="large"), "score reads": st.column_config.TextColumn(width="medium")})
     (st.warning if board.best_baseline else st.info)(board.verdict, icon=":material/balance:")
     left, right = st.columns(2)
     points = {f"in use: {e.name}" if e.in_use else e.name: e.parts["test"].points for e in rows}

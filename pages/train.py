@@ -109,16 +109,17 @@ def live_training(session: state.Session, study: state.Study) -> None:
     def draw(report=None, final=False) -> None:
         done, total = run_state.epochs_done, trainer.epochs
         now = time.perf_counter()
-        # Each Streamlit call is also where a Stop click lands, so the bar updates every
-        # 0.1 s at most, not every 10-ms epoch of a small table.
-        if final or now - last["progress"] >= MIN_PROGRESS_SECONDS:
-            last["progress"] = now
-            eta = f", about {report.remaining:.0f} s left at most" if report is not None and not final else ""
-            progress.progress(min(done / total, 1.0), text=f"{training.architecture} autoencoder · epoch {done} of {total} · {run_state.seconds:.1f} s{eta}")
         # The first epoch's point is drawn the moment it exists (the empty chart drawn just before
         # must not hold it back for MIN_REDRAW_SECONDS); later points at most every MIN_REDRAW_SECONDS.
         first_point = done > 0 and last["epochs_drawn"] == 0
-        if final or first_point or now - last["draw"] >= MIN_REDRAW_SECONDS:
+        redraw_chart = final or first_point or now - last["draw"] >= MIN_REDRAW_SECONDS
+        # Each Streamlit call is also where a Stop click lands, so the bar updates every 0.1 s at most, not every 10-ms
+        # epoch of a small table; and with every chart, so the text never names an epoch before the chart's best one.
+        if redraw_chart or now - last["progress"] >= MIN_PROGRESS_SECONDS:
+            last["progress"] = now
+            eta = f", about {report.remaining:.0f} s left at most" if report is not None and not final else ""
+            progress.progress(min(done / total, 1.0), text=f"{training.architecture} autoencoder · epoch {done} of {total} · {run_state.seconds:.1f} s{eta}")
+        if redraw_chart:
             last["draw"], last["charts"], last["epochs_drawn"] = now, last["charts"] + 1, done
             history, best = run_state.history(), run_state.best_epoch or None
             figure = loss_figure(history, best, epochs=total) if figures == [] else update_loss_figure(figures[0], history, best, total)

@@ -55,12 +55,29 @@ def test_an_ensemble_is_served_for_scores_only(ensemble):
     det, X, _ = ensemble
     served = ServedModel.from_bundle(bundle_bytes(det))
     assert "encode" not in served.capabilities and "explain" not in served.capabilities
+    from core.served_model import NotAvailable
+
+    with pytest.raises(NotAvailable, match=r"AE ensemble\) cannot reconstruct: it averages the scores of 3 autoencoders"):
+        served.require("reconstruct")
     assert np.allclose(served.detector.decision_function(X.head(5)), det.decision_function(X.head(5)))
 
 
+def _edit_state(change):
+    def edit(m):
+        meta = json.loads(m[META_MEMBER])
+        change(meta["detector"])
+        m[META_MEMBER] = json.dumps(meta).encode()
+    return edit
+
+
 @pytest.mark.parametrize("damage, refused", [
-    (lambda m: m.pop("network_2.zip"), "lacks network_2.zip"),
-    (lambda m: m.__setitem__("network_2.zip", m["network_1.zip"][:200]), "network_2.zip|damaged|not a model bundle"),
+    (lambda m: m.pop("network_2.zip"), "does not add up"),
+    (lambda m: m.__setitem__("network_2.zip", m["network_1.zip"][:200]), "network_2.zip, one of its 3 networks, cannot be read: .*not a zip"),
+    (lambda m: m.__setitem__("network_2.zip", b"not a zip"), "network_2.zip, one of its 3 networks, cannot be read"),
+    (_edit_state(lambda d: d.__setitem__("scales", d["scales"][:2])), "does not add up: 2 scale"),  # the third network silently unused
+    (_edit_state(lambda d: d["params"].__setitem__("n_networks", 10)), "does not add up"),
+    (lambda m: m.__setitem__("network_4.zip", m["network_1.zip"]), "does not add up"),
+    (_edit_state(lambda d: d.__setitem__("type", "ensemblex")), "detector type 'ensemblex' is not one"),
     (lambda m: m.__setitem__(META_MEMBER, json.dumps({**json.loads(m[META_MEMBER]), "detector": {
         **json.loads(m[META_MEMBER])["detector"], "scales": [1.0, -1.0, 1.0]}}).encode()), "positive numbers"),
     (lambda m: m.__setitem__(META_MEMBER, json.dumps({**json.loads(m[META_MEMBER]), "detector": {

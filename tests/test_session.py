@@ -95,6 +95,20 @@ def test_a_restored_model_follows_a_new_table_with_its_columns(trained):
     assert session.notices["bundle"][0] == "success"
 
 
+def test_restoring_a_model_on_the_split_in_use_keeps_the_comparison_and_sets_the_model_in_use_aside(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    trained_run, study = session.run, session.study
+    study.comparison = compare(session.prepared, ["iforest"], progress=None)
+    restored = session.restore(bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "by hand")), "model.zip")
+    assert session.study is study and study.comparison is not None and study.set_aside is trained_run
+    assert restored.study is study and "set aside" in restored.note
+    assert session.use_set_aside() is trained_run  # one click back
+    session.choose("status", ["normal"], None, 3)
+    other = session.restore(bundle_bytes(detector, prepared.context()), "model.zip")  # saved on another split: that split, anew
+    assert session.study is not study and session.study.comparison is None and other.study is session.study
+
+
 def test_a_restored_model_on_another_choice_says_so_and_comes_back_with_its_own(trained):
     prepared, detector, scores = trained
     session = Session.seeded(prepared)

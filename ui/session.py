@@ -448,12 +448,21 @@ class Session:
             self.run = ModelRun(detector, "restored", None, context=context, threshold=threshold, unscored=f"{exc}")
             self._bundle_notice()
             return self.run
-        ws.study = Study(prepared)
-        ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
+        note = "Restored the model on this table: validation and test rows are scored again."
+        study = ws.study
+        if study is not None and study.training is None and _same_choice(study.prepared.context(), context):
+            # The split in use: its comparison stays, and the model in use is set aside (one click puts it back), as
+            # when a compared model is used.
+            if self.run is not None and self.run.study is study and self.run.origin in ("trained", "restored"):
+                study.set_aside = self.run
+                note += f" The {self.run.name} ({self.run.origin}) is set aside: one click on Compare, Train or Inspect puts it back."
+            prepared = study.prepared
+        else:
+            study = ws.study = Study(prepared)
+            ws.choice = Choice(prepared.target.label, tuple(prepared.target.normal_classes), tuple(prepared.features), prepared.split.seed)
+            ws.widgets = Kept()  # the Data page's widgets start again from the model's choices
         ws.problem = None
-        ws.widgets = Kept()  # the Data page's widgets start again from the model's choices
-        self.run = ModelRun(detector, "restored", ws.study, score_all(detector, prepared), context=context, threshold=threshold,
-                            note="Restored the model on this table: validation and test rows are scored again.")
+        self.run = ModelRun(detector, "restored", study, score_all(detector, prepared), context=context, threshold=threshold, note=note)
         self._bundle_notice()
         return self.run
 
