@@ -81,9 +81,11 @@ def comparison(session: state.Session, study: state.Study) -> None:
     numbers = [c for c in table.select_dtypes("number").columns if c != "fit s"]
     st.dataframe(table.style.format({c: "{:.3f}" for c in numbers} | {"fit s": "{:.1f}"}, na_rep="–"),
                  width="stretch", hide_index=True,
+                 # The numbers first, beside the name: the words (kind, score parts) can be scrolled to.
+                 column_order=("best", "in use", "detector", *numbers, "fit s", "kind", "score reads"),
                  column_config={"best": st.column_config.TextColumn(width=40, help=f"The best by {RANK_BY}, the column the rows are sorted on."),
                                 "in use": st.column_config.TextColumn(width=50, help="The model the Threshold, Inspect and Score pages show."),
-                                "detector": st.column_config.TextColumn(width="large"), "score reads": st.column_config.TextColumn(width="medium")})
+                                "detector": st.column_config.TextColumn(width="medium"), "score reads": st.column_config.TextColumn(width="large")})
     (st.warning if board.best_baseline else st.info)(board.verdict, icon=":material/balance:")
     left, right = st.columns(2)
     points = {f"in use: {e.name}" if e.in_use else e.name: e.parts["test"].points for e in rows}
