@@ -741,3 +741,19 @@ def test_each_row_number_typed_on_inspect_is_explained_in_turn(trained_state):
         at.run()
         assert not at.exception, at.exception
         assert at.subheader[0].value.startswith(f"Row {row}:"), (row, at.subheader[0].value)
+
+
+def test_a_threshold_page_that_stops_early_leaves_the_threshold_in_the_sidebar(trained_state):
+    """The Threshold page shows the threshold itself, so the sidebar leaves it out there; a page that stopped before
+    showing it (a restored model with no scored rows of this choice) left it nowhere on screen."""
+    from core.bundle import bundle_bytes
+    from core.thresholds import Threshold
+
+    at = app(None, trained_state)
+    _, prepared, detector, _ = trained_state
+    session(at).restore(bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "by hand")), "model.zip")
+    session(at).choose("status", ["normal"], None, 5)  # another split: the model has no scored rows of it
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert not at.exception and any("no scored rows" in i.value for i in at.info)
+    assert any("**Threshold** 2.5 (manual)" in m.value for m in at.sidebar.markdown), [m.value for m in at.sidebar.markdown]

@@ -102,11 +102,21 @@ def test_restoring_a_model_on_the_split_in_use_keeps_the_comparison_and_sets_the
     study.comparison = compare(session.prepared, ["iforest"], progress=None)
     restored = session.restore(bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "by hand")), "model.zip")
     assert session.study is study and study.comparison is not None and study.set_aside is trained_run
+    assert "one click on Compare or Train" in restored.note
     assert restored.study is study and "set aside" in restored.note
     assert session.use_set_aside() is trained_run  # one click back
     session.choose("status", ["normal"], None, 3)
     other = session.restore(bundle_bytes(detector, prepared.context()), "model.zip")  # saved on another split: that split, anew
     assert session.study is not study and session.study.comparison is None and other.study is session.study
+
+
+def test_a_restored_model_back_with_its_table_is_not_set_aside_as_itself(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared)
+    session.restore(bundle_bytes(detector, prepared.context()), "model.zip")
+    session.set_table(load_sample("heartbeats.csv"))
+    session.set_table(load_sample("machine_sensors.csv"))  # the restored model comes back with its table: nothing replaced it
+    assert session.run.origin == "restored" and session.scored_run is not None and session.study.set_aside is None
 
 
 def test_a_restored_model_on_another_choice_says_so_and_comes_back_with_its_own(trained):

@@ -31,7 +31,7 @@ def run_page(body: Callable[[], None], *, sidebar_threshold: bool = True) -> Non
     try:
         body()
     except PageStopped:  # the page said what is missing and how to get it; the sidebar still shows the session
-        pass
+        sidebar_threshold = True  # the page that shows the threshold itself stopped before it did
     except ScriptControlException:  # st.stop, st.rerun, st.switch_page: Streamlit's own control flow
         sidebar(show_threshold=sidebar_threshold)
         release()

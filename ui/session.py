@@ -453,9 +453,9 @@ class Session:
         if study is not None and study.training is None and _same_choice(study.prepared.context(), context):
             # The split in use: its comparison stays, and the model in use is set aside (one click puts it back), as
             # when a compared model is used.
-            if self.run is not None and self.run.study is study and self.run.origin in ("trained", "restored"):
+            if self.run is not None and self.run.study is study and self.run.origin in ("trained", "restored") and self.run.detector is not detector:
                 study.set_aside = self.run
-                note += f" The {self.run.name} ({self.run.origin}) is set aside: one click on Compare, Train or Inspect puts it back."
+                note += f" The {self.run.name} ({self.run.origin}) is set aside: one click on Compare or Train puts it back."
             prepared = study.prepared
         else:
             study = ws.study = Study(prepared)
