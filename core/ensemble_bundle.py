@@ -36,7 +36,8 @@ def ensemble_state(detector) -> dict[str, Any]:
     """Everything but the networks, as JSON."""
     from core.autoencoder_state import stored_train_scores
 
-    return {"type": ENSEMBLE_TYPE, "params": detector.get_params(), "scales": [float(s) for s in detector.scales_],
+    params = {name: value for name, value in detector.get_params().items() if name != "network"}  # each network's bundle holds its own
+    return {"type": ENSEMBLE_TYPE, "params": params, "scales": [float(s) for s in detector.scales_],
             "fit_seconds": float(getattr(detector, "fit_seconds_", 0.0)), "threshold": detector.fitted_threshold.to_dict(),
             # the ensemble's own scores of its normal training rows, for label-free rules (each member keeps its own, sorted)
             "train_scores": stored_train_scores(detector.decision_scores_).tolist()}

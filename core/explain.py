@@ -59,9 +59,24 @@ def per_feature_errors(detector, part: PartScores) -> pd.DataFrame:
 def per_feature_rarity(detector, prepared: Prepared, part: PartScores) -> Optional[pd.DataFrame]:
     """With the tails part in the score: how rare each shown row's value of each feature is among the normal
     training values (its surprise; a one-hot group's rarest level), once per model and part; else None."""
-    if "tails" not in getattr(detector, "score_parts_", ()):
+    reader = tails_reader(detector)
+    if reader is None:
         return None
-    return _rarity(detector, detector.transform_features(prepared.table.frame.iloc[part.positions][prepared.features]))
+    return _rarity(reader, detector.transform_features(prepared.table.frame.iloc[part.positions][prepared.features]))
+
+
+def reads_reconstruction(detector) -> bool:
+    """Whether the score reads the reconstruction error (for an ensemble: whether any of its networks' scores does)."""
+    readers = getattr(detector, "members_", None) or [detector]
+    return any("reconstruction" in getattr(d, "score_parts_", ("reconstruction",)) for d in readers)
+
+
+def tails_reader(detector):
+    """The network whose table of normal training values says how rare a value is: the detector when its score reads
+    the tails part, an ensemble's first network that reads it, else None."""
+    if hasattr(detector, "tails_member"):
+        return detector.tails_member
+    return detector if "tails" in getattr(detector, "score_parts_", ()) else None
 
 
 def _rarity(detector, x: np.ndarray) -> pd.DataFrame:
@@ -97,6 +112,7 @@ class RowExplanation:
     parts: dict[str, float] = field(default_factory=dict)  # each part the score adds, scaled (empty for a plain loss or distance)
     rarity: Optional[pd.Series] = None  # with the tails part: each feature's surprise among normal training values, largest first
     beyond: float = np.inf  # a surprise above this lies past the normal extremes
+    of_networks: bool = False  # the parts are an ensemble's networks, whose scaled scores the score averages (not adds)
 
     def rarest(self, n: int = 3) -> list[tuple[str, str]]:
         """The ``n`` features whose values are rarest among the normal training values, and how rare, in words."""
@@ -109,7 +125,8 @@ class RowExplanation:
 
 def explain_row(detector, prepared: Prepared, position: int) -> RowExplanation:
     """One row against its reconstruction in the file's own units, which features drive its error, and, when the
-    score reads it, how rare each of its values is among the normal training values."""
+    score reads it, how rare each of its values is among the normal training values. For an ensemble: the networks'
+    mean reconstruction and errors, and each network's scaled score as the parts."""
     row = prepared.table.frame.iloc[[position]]
     parts = detector.score_parts(row)
     numeric_names = [c.name for c in detector.preprocessor_.numeric]
@@ -119,14 +136,27 @@ def explain_row(detector, prepared: Prepared, position: int) -> RowExplanation:
     reconstruction = detector.preprocessor_.inverse_numeric(parts["reconstruction"]).iloc[0]
     contributions = detector.split_by_feature(parts["cell_error"]).iloc[0].sort_values(ascending=False)
     explanation = RowExplanation(position, float(parts["score"][0]), original, reconstruction, contributions)
-    if detector.score in ("auto", "combined"):
+    if "network_scores" in parts:
+        explanation.parts = {f"network {m + 1}": float(value) for m, value in enumerate(parts["network_scores"][0])}
+        explanation.of_networks = True
+        reader = tails_reader(detector)
+    elif detector.score in ("auto", "combined"):
         stats = detector.score_stats_
         scaled = stats.scaled_parts(parts["cell_error"], parts["codes"], detector.score_parts_, values=parts["x"])
         explanation.parts = {name: float(value[0]) for name, value in scaled.items()}
-        if "tails" in explanation.parts:
-            explanation.rarity = _rarity(detector, parts["x"]).iloc[0].astype(float).sort_values(ascending=False)
-            explanation.beyond = stats.tails_table.log_n
+        reader = detector if "tails" in explanation.parts else None
+    else:
+        reader = None
+    if reader is not None:
+        explanation.rarity = _rarity(reader, parts["x"]).iloc[0].astype(float).sort_values(ascending=False)
+        explanation.beyond = reader.score_stats_.tails_table.log_n
     return explanation
+
+
+def code_reader(detector):
+    """The network whose codes the latent view draws: the detector itself, or an ensemble's first network (each
+    network has a code space of its own, so their codes cannot be drawn together)."""
+    return detector.members_[0] if hasattr(detector, "members_") else detector
 
 
 @dataclass
@@ -144,7 +174,7 @@ def latent_points(detector, prepared: Prepared, part: PartScores, max_points: in
     if len(chosen) > max_points:
         chosen = np.sort(np.random.default_rng(seed).choice(len(chosen), max_points, replace=False))
         subsampled = len(positions)
-    codes = detector.encode(prepared.table.frame.iloc[positions[chosen]][prepared.features])
+    codes = code_reader(detector).encode(prepared.table.frame.iloc[positions[chosen]][prepared.features])
     if codes.shape[1] == 2:
         xy, axes = codes, ("code 1", "code 2")
     elif codes.shape[1] == 1:

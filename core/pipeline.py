@@ -136,11 +136,19 @@ def prepare_from_context(table: Table, context: dict[str, Any]) -> Prepared:
 
 
 def new_detector(prepared: Prepared, params: Optional[dict[str, Any]] = None) -> AutoencoderDetector:
+    """The autoencoder ``params`` describe, seeded by the split unless they say otherwise; with ``n_networks`` above 1,
+    an ensemble of that many such networks (:class:`core.ensemble.AutoencoderEnsemble`)."""
     from core.detector import AutoencoderDetector
 
     params = dict(params or {})
     params.setdefault("random_state", prepared.split.seed)
-    return AutoencoderDetector(**params)
+    n_networks = int(params.pop("n_networks", 1))
+    if n_networks == 1:
+        return AutoencoderDetector(**params)
+    from core.ensemble import AutoencoderEnsemble
+
+    own = {name: params.pop(name) for name in AutoencoderEnsemble.OWN if name in params}
+    return AutoencoderEnsemble(n_networks=n_networks, network=params or None, **own)
 
 
 def begin_training(prepared: Prepared, params: Optional[dict[str, Any]] = None) -> AutoencoderDetector:

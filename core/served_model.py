@@ -154,11 +154,12 @@ class ServedModel:
             if capability == "decode" and "encode" in self.capabilities:
                 why = "it has no decoder that takes the code alone"
             elif hasattr(self.detector, "members_"):
-                why = (f"it averages the scores of {len(self.detector.members_)} autoencoders, and each rebuilds a row its own way, so there is "
-                       "no one reconstruction, code or explanation")
+                why = (f"it averages the scores of {len(self.detector.members_)} autoencoders, and each reads a row through a code of its own, "
+                       "so there is no one code to encode to or decode from (its /explain gives the networks' mean errors per feature)")
             else:
                 why = "only autoencoders reconstruct, encode, decode and explain"
-            raise NotAvailable(f"This model ({kind}) cannot {capability}: {why}. It answers /invocations and /anomaly_score.")
+            answers = "/invocations, /anomaly_score and /explain" if "explain" in self.capabilities else "/invocations and /anomaly_score"
+            raise NotAvailable(f"This model ({kind}) cannot {capability}: {why}. It answers {answers}.")
 
     @property
     def code_size(self) -> int:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.evaluation import PART_NAMES
 from core.explain import (OUTCOMES, explain_row, feature_importance, filter_rows, is_sequence, latent_points, per_feature_errors, per_feature_rarity,
-                          row_table)
+                          reads_reconstruction, row_table)
 from core.plots import contributions_figure, feature_importance_figure, histogram_figure, latent_figure, mark_score, reconstruction_figure
 from ui import session as state
 from ui.guard import require_scored_run, run_page
@@ -79,7 +79,11 @@ def score_parts_caption(explanation) -> None:
     own charts below do not explain is said to be so."""
     if not explanation.parts:
         return
-    if len(explanation.parts) == 1:
+    if explanation.of_networks:
+        each = ", ".join(f"{name} {value:.3g}" for name, value in explanation.parts.items())
+        st.caption(f"This row's score is the mean of its networks' scores, {each} (each divided by its mean on normal training rows, so "
+                   "each averages 1 there). The charts below show the networks' mean reconstruction and errors.")
+    elif len(explanation.parts) == 1:
         (name, value), = explanation.parts.items()
         st.caption(f"This row's score is its {name} part alone, {value:.3g} (it averages 1 on normal training rows).")
     else:
@@ -87,19 +91,15 @@ def score_parts_caption(explanation) -> None:
         st.caption(f"This row's score adds {total} (each part averages 1 on normal training rows).")
     if explanation.rarity is not None:
         rarest = "; ".join(f"'{plain(name, 60)}' {how}" for name, how in explanation.rarest())
-        note = " The reconstruction charts below do not show this part." if explanation.parts["tails"] >= max(explanation.parts.values()) else ""
+        tails = explanation.parts.get("tails")
+        note = " The reconstruction charts below do not show this part." if tails is not None and tails >= max(explanation.parts.values()) else ""
         st.caption(f"Its rarest values among the normal training rows (the tails part): {rarest}.{note}")
 
 
 def baseline_rows(session: state.Session, run: state.ModelRun) -> None:
-    """A baseline (or an ensemble) scores rows but cannot say which feature a score comes from: its rows and where each sits, no more."""
-    if run.kind == "ensemble":
-        st.info(f"The model in use is {plain(run.name)}, {run.provenance}: its score is the mean of several networks' scores, and each network "
-                "rebuilds a row its own way, so there is no one reconstruction to explain it with. Its rows and scores are below; for "
-                "explanations choose a single autoencoder on the Compare page or train one.")
-    else:
-        st.info(f"The model in use is {plain(run.name)}, a baseline {run.provenance}: it scores each row, but per-feature explanations need an "
-                "autoencoder's reconstruction. Its rows and scores are below; for explanations choose an autoencoder on the Compare page or train one.")
+    """A baseline scores rows but cannot say which feature a score comes from: its rows and where each sits, no more."""
+    st.info(f"The model in use is {plain(run.name)}, a baseline {run.provenance}: it scores each row, but per-feature explanations need an "
+            "autoencoder's reconstruction. Its rows and scores are below; for explanations choose an autoencoder on the Compare page or train one.")
     go_back_button(session, "inspect_back")
     st.page_link(COMPARE_PAGE, label="Go to Compare", icon=":material/arrow_forward:")
     threshold = run.threshold.value
@@ -120,9 +120,10 @@ def body() -> None:
     session = state.get()
     st.title("Inspect")
     run = require_scored_run(session, "this page explains its scores.")
-    if not run.is_autoencoder:
+    if run.kind == "baseline":
         baseline_rows(session, run)
         return
+    ensemble = run.kind == "ensemble"
     with st.expander("What am I looking at?"):
         st.markdown(
             "The autoencoder squeezes each row into a short code and rebuilds it from that code. It learned to do that for normal "
@@ -130,7 +131,12 @@ def body() -> None:
             "the features where it departs most are why the row scores high. The latent space shows the codes themselves: "
             "normal rows crowd together, anomalies tend to sit apart. The score may also read how rare each value is in its own "
             "column among the normal training rows (the tails part); the line under the row's heading says which parts its score adds."
+            + ("\n\nThis model is an **ensemble**: several networks, each trained from other starting weights, score every row and the "
+               "score is the mean of their scores. The reconstruction and errors shown are the networks' means; the latent space is the "
+               "first network's (each network has a code space of its own)." if ensemble else "")
         )
+    if ensemble:  # a compared ensemble may have replaced a trained model
+        go_back_button(session, "inspect_back")
     detector, prepared = run.detector, run.prepared
     threshold = run.threshold.value
     part, wanted, search = filters(run)
@@ -147,7 +153,7 @@ def body() -> None:
     sequence = is_sequence(prepared, detector)
     order = list(explanation.original.index) if sequence else [n for n in explanation.contributions.index if n in explanation.original.index]
     left.plotly_chart(reconstruction_figure(order, explanation.original[order].to_numpy(), explanation.reconstruction[order].to_numpy(), sequence=sequence,
-                                            title="Original and reconstruction, in the file's units" + ("" if sequence else " (largest error first)")), key="inspect_recon")
+                                            title=("Original and the networks' mean reconstruction" if ensemble else "Original and reconstruction, in the file's units") + ("" if sequence else " (largest error first)")), key="inspect_recon")
     right.plotly_chart(contributions_figure(explanation.contributions), key="inspect_contrib")
     hist = histogram_figure(shown.bins_log, threshold, title=f"Where row {row_number} sits among the {PART_NAMES[part]}")
     st.plotly_chart(mark_score(hist, explanation.score, f"row {row_number}"), key="inspect_hist")
@@ -158,11 +164,11 @@ def body() -> None:
         st.plotly_chart(feature_importance_figure(feature_importance(rarity, shown.y), title="The tails part: how rare each feature's values are among the normal training rows",
                                                   value="mean surprise (−log share)"), key="inspect_rarity")
     per_feature = run.cached(f"per_feature_{part}", lambda: per_feature_errors(detector, shown))
-    unread = "reconstruction" not in getattr(detector, "score_parts_", ("reconstruction",))
+    unread = not reads_reconstruction(detector)
     title = "Mean reconstruction error per feature (this model's score does not read it)" if unread else "What drives detection: mean reconstruction error per feature"
     st.plotly_chart(feature_importance_figure(feature_importance(per_feature, shown.y), title=title), key="inspect_importance")
 
-    st.subheader("The latent space")
+    st.subheader("The latent space" + (" of the first network" if ensemble else ""))
     points = run.cached(f"latent_{part}", lambda: latent_points(detector, prepared, shown))
     if points.subsampled_from:
         st.caption(f"A random 5,000 of the {points.subsampled_from:,} {PART_NAMES[part]} are drawn, for speed.")

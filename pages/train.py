@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.detector import ACTIVATIONS, SCORES
+from core.ensemble import MAX_NETWORKS
 from core.errors import DataError
 from core.losses import LOSSES
 from core.pipeline import parse_hidden_sizes
@@ -64,6 +65,10 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
         patience = field("number_input", "Early-stopping patience", "train_patience", int(defaults["patience"]), c4, min_value=0, max_value=500,
                          help="Epochs without a better validation loss before stopping (0 = never stop early).")
         seed = field("number_input", "Seed", "train_seed", int(defaults["random_state"]), c4, min_value=0, max_value=1_000_000, help="Same seed, same data: the same model, bit for bit.")
+        networks = field("number_input", "Networks", "train_networks", 1, c4, min_value=1, max_value=MAX_NETWORKS,
+                         help=f"1 to {MAX_NETWORKS}. Above 1: that many networks, each from other starting weights (seeds s, s + 1000, …), "
+                              "their scores averaged after each is divided by its mean on normal training rows. Steadier than one network "
+                              "(see the README's measurements), at that many times the training time; trained one after another.")
         score = field("selectbox", "Anomaly score", "train_score", "auto", c4, options=list(SCORES),
                       help="combined: rebuild error per column relative to normal rows, plus how far the row's code lies from the normal codes "
                            "(overall, and from its 5 nearest), plus how far into its own column's tails each value lies among the normal rows; "
@@ -83,12 +88,14 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
             st.caption("Conv1d: the hidden sizes are the filters of up to three convolutions (kernel 7, stride 2), mirrored by the decoder; dropout is not used.")
         elif architecture == "lstm":
             st.caption("LSTM: the first hidden size is the number of LSTM units (8–64). Slow on a CPU: try few epochs first.")
-        submitted = st.button(f"Train the {architecture} autoencoder", key="train_start", type="primary", icon=":material/play_arrow:")
+        what = f"the {architecture} autoencoder" if int(networks) == 1 else f"{int(networks)} {architecture} autoencoders (an ensemble)"
+        submitted = st.button(f"Train {what}", key="train_start", type="primary", icon=":material/play_arrow:")
 
     def params() -> dict:  # raises DataError when the hidden sizes do not parse
+        several = {"n_networks": int(networks)} if int(networks) != 1 else {}
         return dict(hidden_sizes=parse_hidden_sizes(hidden_text), code_size=int(code_size), dropout=float(dropout), activation=activation,
                     loss=loss, scaler=scaler, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                    patience=int(patience), random_state=int(seed), score=score, architecture=architecture, **extra)
+                    patience=int(patience), random_state=int(seed), score=score, architecture=architecture, **extra, **several)
     return params, submitted
 
 
@@ -99,30 +106,45 @@ def live_training(session: state.Session, study: state.Study) -> None:
     next run resumes where it stopped, or after Stop, finishes."""
     training = study.training
     trainer = training.trainer_
-    run_state = trainer.state
+    networks = getattr(trainer, "n_networks", 1)
     stop_slot, progress, chart = st.empty(), st.empty(), st.empty()
-    if stop_slot.button("Stop training", key="train_stop", icon=":material/stop_circle:", disabled=trainer.finished):
+    stop_label = "Stop training" if networks == 1 else "Stop (keep the networks trained so far)"
+    if stop_slot.button(stop_label, key="train_stop", icon=":material/stop_circle:", disabled=trainer.finished):
         trainer.stop()
-    last = {"draw": 0.0, "charts": 0, "progress": 0.0, "epochs_drawn": 0}
+    last = {"draw": 0.0, "charts": 0, "progress": 0.0, "epochs_drawn": 0, "network": 0}
     figures: list = []
 
     def draw(report=None, final=False) -> None:
+        run_state = trainer.state  # an ensemble's: the network being trained
+        network = getattr(trainer, "network", 1)
         done, total = run_state.epochs_done, trainer.epochs
         now = time.perf_counter()
+        if network != last["network"]:  # a new network of an ensemble: its own chart
+            last["network"], last["epochs_drawn"] = network, 0
+            figures.clear()
         # The first epoch's point is drawn the moment it exists (the empty chart drawn just before
         # must not hold it back for MIN_REDRAW_SECONDS); later points at most every MIN_REDRAW_SECONDS.
         first_point = done > 0 and last["epochs_drawn"] == 0
-        redraw_chart = final or first_point or now - last["draw"] >= MIN_REDRAW_SECONDS
+        redraw_chart = final or first_point or not figures or now - last["draw"] >= MIN_REDRAW_SECONDS
         # Each Streamlit call is also where a Stop click lands, so the bar updates every 0.1 s at most, not every 10-ms
         # epoch of a small table; and with every chart, so the text never names an epoch before the chart's best one.
         if redraw_chart or now - last["progress"] >= MIN_PROGRESS_SECONDS:
             last["progress"] = now
-            eta = f", about {report.remaining:.0f} s left at most" if report is not None and not final else ""
-            progress.progress(min(done / total, 1.0), text=f"{training.architecture} autoencoder · epoch {done} of {total} · {run_state.seconds:.1f} s{eta}")
+            # What is left: this network's epochs, and every later network's at this network's pace (an upper bound).
+            left = report.remaining + (networks - network) * report.elapsed / report.epoch * total if report is not None else 0.0
+            eta = f", about {left:.0f} s left at most" if report is not None and not final else ""
+            if networks == 1:
+                text = f"{training.architecture} autoencoder · epoch {done} of {total} · {run_state.seconds:.1f} s{eta}"
+            else:
+                text = f"network {network} of {networks} ({training.architecture}) · epoch {done} of {total} · {trainer.seconds:.1f} s in all{eta}"
+            share = min(done / total, 1.0) if networks == 1 else min((network - 1 + min(done / total, 1.0)) / networks, 1.0)
+            progress.progress(share, text=text)
         if redraw_chart:
             last["draw"], last["charts"], last["epochs_drawn"] = now, last["charts"] + 1, done
             history, best = run_state.history(), run_state.best_epoch or None
             figure = loss_figure(history, best, epochs=total) if figures == [] else update_loss_figure(figures[0], history, best, total)
+            if networks > 1:
+                figure.update_layout(title=f"Network {network} of {networks}: loss per epoch (normal rows)")
             figures[:] = [figure]  # one figure, moved in place: a new one costs ~45 ms of validation each redraw
             chart.plotly_chart(figure, key=f"train_chart_{last['charts']}")
 
@@ -136,20 +158,33 @@ def live_training(session: state.Session, study: state.Study) -> None:
         slot.empty()
 
 
+def how_it_ended(network) -> str:
+    return "Stopped by you" if network.stopped_by_user_ else ("Ended by early stopping" if network.epochs_run_ < network.epochs else "Ran all epochs")
+
+
 def summary(session: state.Session, run: state.ModelRun) -> None:
     detector = run.detector
-    if not hasattr(detector, "history_"):
+    networks = getattr(detector, "members_", [detector])
+    if not all(hasattr(network, "history_") for network in networks):
         st.info(f"The model in use is {plain(run.name)}, {run.provenance}. Train an autoencoder here to replace it.")
         go_back_button(session, "train_back")
         return
-    how = "Stopped by you" if detector.stopped_by_user_ else ("Ended by early stopping" if detector.epochs_run_ < detector.epochs else "Ran all epochs")
     st.markdown(model_line(run))
-    st.plotly_chart(loss_figure(detector.history_, detector.best_epoch_), key="train_chart_final")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Epochs run", f"{detector.epochs_run_}", help=f"{how}.")
-    c2.metric("Best validation loss", f"{detector.best_val_loss_:.4g}", help=f"At epoch {detector.best_epoch_}; those weights are kept.")
+    if len(networks) == 1:
+        how = how_it_ended(detector)
+        st.plotly_chart(loss_figure(detector.history_, detector.best_epoch_), key="train_chart_final")
+        c1.metric("Epochs run", f"{detector.epochs_run_}", help=f"{how}.")
+        c2.metric("Best validation loss", f"{detector.best_val_loss_:.4g}", help=f"At epoch {detector.best_epoch_}; those weights are kept.")
+    else:
+        how = f"{len(networks)} networks: " + "; ".join(f"network {i + 1} {how_it_ended(n).lower()}" for i, n in enumerate(networks))
+        for i, (tab, network) in enumerate(zip(st.tabs([f"Network {i + 1}" for i in range(len(networks))]), networks)):
+            tab.plotly_chart(loss_figure(network.history_, network.best_epoch_).update_layout(title=f"Network {i + 1} of {len(networks)}: loss per epoch (normal rows)"),
+                             key=f"train_chart_final_{i}")
+        c1.metric("Networks", f"{len(networks)}", help="Each from its own starting weights; the score is the mean of their scaled scores.")
+        c2.metric("Epochs run", " · ".join(str(n.epochs_run_) for n in networks), help="Per network, in order; each keeps the weights of its best epoch.")
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
-    c4.metric("Parameters", f"{detector.n_parameters_:,}")
+    c4.metric("Parameters", f"{sum(n.n_parameters_ for n in networks):,}")
     in_use = run.threshold
     later = "" if in_use.value == detector.threshold_ else f" In use now: {in_use.value:.6g} — {in_use.reason} (the sidebar's)."
     when = "saved with the model" if run.origin == "restored" else "chosen at training"  # a restored one may have been set by hand

@@ -33,6 +33,63 @@ def test_the_score_is_the_mean_of_each_networks_score_over_its_mean_on_normal_tr
     assert "mean of 3 dense autoencoders" in det.score_description()
 
 
+def test_a_row_is_explained_by_the_networks_mean_reconstruction_and_each_networks_scaled_score(ensemble):
+    from core.explain import code_reader, explain_row
+    from core.pipeline import prepare
+    from core.data import Table
+
+    det, X, y = ensemble
+    parts = det.score_parts(X.iloc[:5])
+    assert np.allclose(parts["score"], det.decision_function(X.iloc[:5]))  # the explanation explains the score in use
+    each = [m.score_parts(X.iloc[:5]) for m in det.members_]
+    assert np.allclose(parts["network_scores"], np.column_stack([e["score"] / s for e, s in zip(each, det.scales_)]))
+    assert np.allclose(parts["reconstruction"], np.mean([e["reconstruction"] for e in each], axis=0))
+    assert np.allclose(parts["cell_error"], np.mean([e["cell_error"] for e in each], axis=0))
+    assert np.allclose(det.split_by_feature(parts["cell_error"]).sum(axis=1), parts["reconstruction_error"])
+    frame = X.assign(y=y)
+    prepared = prepare(Table(frame, "planted.csv", "0" * 64), "y", [0], list(X.columns), seed=0)
+    explanation = explain_row(det, prepared, 3)
+    assert explanation.of_networks and list(explanation.parts) == ["network 1", "network 2", "network 3"]
+    assert np.isclose(np.mean(list(explanation.parts.values())), explanation.score)
+    assert code_reader(det) is det.members_[0]
+
+
+def test_a_stopped_ensemble_keeps_the_networks_trained_so_far_and_one_network_stays_one():
+    from core.training import StopFlag
+
+    X, y = planted(n_normal=200, n_anomaly=10, seed=2)
+
+    def stop_in(network: int):
+        flag = StopFlag()
+        calls = []
+
+        def hook(report):
+            calls.append(report.epoch)
+            if len(calls) == 3 * (network - 1) + 1:  # the first epoch of that network (three epochs a network)
+                flag.set()
+        return flag, hook
+
+    flag, hook = stop_in(2)
+    kept = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
+    assert isinstance(kept, AutoencoderEnsemble) and kept.n_networks == 2 and [m.epochs_run_ for m in kept.members_] == [3, 1]
+    assert kept.members_[1].stopped_by_user_ and np.isfinite(kept.threshold_)
+    flag, hook = stop_in(1)
+    alone = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
+    assert type(alone).__name__ == "AutoencoderDetector" and alone.epochs_run_ == 1 and alone.random_state == 1
+
+
+def test_an_ensemble_of_networks_set_by_hand_is_saved_and_read_back_with_those_settings():
+    X, y = planted(n_normal=200, n_anomaly=10, seed=3)
+    network = {"hidden_sizes": [12], "code_size": 3, "scaler": "minmax"}
+    det = AutoencoderEnsemble(n_networks=2, epochs=2, random_state=5, network=network).fit(X, y)
+    assert [(m.hidden_sizes, m.code_size, m.scaler) for m in det.members_] == [([12], 3, "minmax")] * 2
+    loaded, _ = load_bundle(bundle_bytes(det))
+    assert loaded.network == network and loaded.get_params() == det.get_params()
+    assert np.allclose(loaded.decision_function(X), det.decision_function(X))
+    with pytest.raises(DataError, match="not 'random_state', 'warp'"):
+        AutoencoderEnsemble(n_networks=2, network={"random_state": 3, "warp": 1}).fit(X, y)
+
+
 def test_one_network_is_not_an_ensemble():
     X, y = planted(n_normal=60, n_anomaly=0, seed=1)
     with pytest.raises(DataError, match="2 to 10 networks"):
@@ -49,17 +106,19 @@ def test_a_saved_ensemble_scores_the_same_with_the_threshold_it_was_saved_with(e
     assert np.allclose(loaded.decision_scores_, np.sort(det.decision_scores_))  # what label-free rules read: their distribution
 
 
-def test_an_ensemble_is_served_for_scores_only(ensemble):
-    from core.served_model import ServedModel
+def test_an_ensemble_is_served_for_scores_and_explanations_not_codes(ensemble):
+    from core.served_model import NotAvailable, ServedModel
 
     det, X, _ = ensemble
     served = ServedModel.from_bundle(bundle_bytes(det))
-    assert "encode" not in served.capabilities and "explain" not in served.capabilities
-    from core.served_model import NotAvailable
-
-    with pytest.raises(NotAvailable, match=r"AE ensemble\) cannot reconstruct: it averages the scores of 3 autoencoders"):
+    assert "encode" not in served.capabilities and "explain" in served.capabilities
+    with pytest.raises(NotAvailable, match=r"AE ensemble\) cannot reconstruct: it averages the scores of 3 autoencoders.*answers .*/explain"):
         served.require("reconstruct")
     assert np.allclose(served.detector.decision_function(X.head(5)), det.decision_function(X.head(5)))
+    explained = served.explain(served.validate(X.head(5)))
+    assert np.allclose(explained["scores"], det.decision_function(X.head(5)))
+    assert np.allclose(explained["error"], np.mean([m.reconstruction_error(X.head(5)) for m in det.members_], axis=0))
+    assert np.allclose(explained["shares"].sum(axis=1), 1.0)
 
 
 def _edit_state(change):

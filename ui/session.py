@@ -106,6 +106,13 @@ def _form_defaults(prepared: Prepared, cache: dict[str, Any]) -> dict[str, Any]:
     return form_params(_train_defaults(prepared, cache))
 
 
+def training_progress(training: Any) -> str:
+    """Where a training in progress is, in words: "epoch 12 of 100 done", and the network for an ensemble."""
+    trainer = training.trainer_
+    where = f"epoch {trainer.state.epochs_done} of {trainer.epochs} done"
+    return f"network {trainer.network} of {trainer.n_networks}, {where}" if hasattr(trainer, "n_networks") else where
+
+
 @dataclass(eq=False)
 class Study:
     """One prepared split and everything computed on it."""
@@ -215,6 +222,8 @@ class ModelRun:
     def name(self) -> str:
         """What the model is, in a few words (architecture or baseline name)."""
         d = self.detector
+        if hasattr(d, "members_"):
+            return f"{d.name} of {len(d.members_)} {d.architecture} networks"
         if hasattr(d, "architecture"):
             return f"{d.architecture} autoencoder"
         return getattr(d, "name", type(d).__name__)
@@ -374,8 +383,7 @@ class Session:
         if study is None:
             return ""
         if study.training is not None:
-            state = study.training.trainer_.state
-            return f"training in progress (epoch {state.epochs_done} of {study.training.trainer_.epochs})"
+            return f"training in progress ({training_progress(study.training)})"
         trained = [r for r in (self.run, study.set_aside) if r is not None and r.study is study and r.origin == "trained"]
         return f"trained {trained[0].name}" if trained else ""
 
@@ -390,7 +398,9 @@ class Session:
         exactly these values (few train the same network twice; what was begun is then dropped)."""
         study = self._require_study()
         run = self.run
-        if run is not None and run.study is study and run.origin == "trained" and all(run.detector.get_params().get(k) == v for k, v in params.items()):
+        if params.get("n_networks", 1) != 1:  # an ensemble is not begun ahead: its first network alone would serve a fraction of it
+            study.drop_ahead()
+        elif run is not None and run.study is study and run.origin == "trained" and all(run.detector.get_params().get(k) == v for k, v in params.items()):
             study.drop_ahead()
         else:
             study.train_ahead(params)

@@ -17,6 +17,8 @@ def model_line(run: state.ModelRun) -> str:
     line = f"**Model** {plain(run.name)}, {run.provenance}"
     if hasattr(d, "epochs_run_"):
         line += f"  \n{d.epochs_run_} epochs, {d.fit_seconds_:.1f} s"
+    elif hasattr(d, "members_") and hasattr(d, "fit_seconds_"):
+        line += f"  \n{len(d.members_)} networks, {d.fit_seconds_:.1f} s"
     if getattr(d, "score_parts_", None):
         line += f"  \nScore: {' + '.join(d.score_parts_)}"
     return line
@@ -64,12 +66,13 @@ def sidebar(show_threshold: bool = True, training_now: bool = False) -> None:
             if show_threshold:
                 st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(run.threshold.rule)})")
         elif study is not None and study.training is not None:
-            trainer = study.training.trainer_
-            if training_now:
-                st.markdown(f"**Model** {plain(study.training.architecture)} autoencoder, training now (from epoch {trainer.state.epochs_done + 1}, "
-                            f"{trainer.epochs} at most)")
+            training = study.training
+            what = (f"{training.n_networks} {plain(training.architecture)} autoencoders (an ensemble)" if hasattr(training.trainer_, "n_networks")
+                    else f"{plain(training.architecture)} autoencoder")
+            if training_now:  # drawn once as the run begins, so it says nothing that the run moves on
+                st.markdown(f"**Model** {what}, training now ({training.trainer_.epochs} epochs{' each' if ' autoencoders' in what else ''} at most)")
             else:
-                st.markdown(f"**Model** {plain(study.training.architecture)} autoencoder, training paused at epoch {trainer.state.epochs_done}/{trainer.epochs}")
+                st.markdown(f"**Model** {what}, training paused ({state.training_progress(training)})")
                 st.page_link(TRAIN_PAGE, label="Continue on the Train page")
         else:
             st.markdown("**Model** not trained")
