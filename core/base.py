@@ -67,10 +67,14 @@ class BaseDetector(BaseEstimator):
         if normal.sum() < 2:
             raise DataError("There are fewer than 2 normal rows to train on. Check the normal class.")
         train = frame.loc[normal] if isinstance(X, pd.DataFrame) else frame[normal]
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
-        self.preprocessor_ = Preprocessor(scaler=getattr(self, "scaler", "standard")).fit(train, list(frame.columns))
+        self._take_intake(Preprocessor(scaler=getattr(self, "scaler", "standard")).fit(train, list(frame.columns)), frame.columns)
         return train
+
+    def _take_intake(self, preprocessor: Preprocessor, columns: Any) -> None:
+        """Hold a fitted intake: the preprocessor and the columns it was fitted on (an ensemble takes its networks')."""
+        self.feature_names_in_ = np.asarray(columns, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.preprocessor_ = preprocessor
 
     def _check_fitted(self) -> None:
         if not hasattr(self, self._fitted_attribute):

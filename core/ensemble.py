@@ -174,10 +174,7 @@ class AutoencoderEnsemble(BaseDetector):
 
     def _take_members(self, members: list, scales: list[float]) -> None:
         """Hold fitted members; they share their intake (the same rows and scaler give the same preprocessing)."""
-        first = members[0]
-        self.preprocessor_ = first.preprocessor_
-        self.feature_names_in_ = first.feature_names_in_
-        self.n_features_in_ = first.n_features_in_
+        self._take_intake(members[0].preprocessor_, members[0].feature_names_in_)
         self.scales_ = list(scales)
         self.members_ = list(members)
 

@@ -72,9 +72,9 @@ def load_ensemble(state: dict[str, Any], zf: zipfile.ZipFile, names: list[str], 
         if name not in names:
             raise DataError(f"The bundle lacks {name}, one of the ensemble's {len(scales)} networks. Choose a .zip saved by Anomaly Lab.")
         raw = _read_member(zf, name)
-        if _declares_ensemble(raw):
+        nested, size = _peek(raw)
+        if nested:
             raise DataError(f"The bundle's {name} is itself an ensemble; an ensemble holds single networks only, so the file is refused.")
-        size = _unpacked_size(raw)
         if size > budget:
             raise DataError(f"The bundle's networks unpack to more than {max_bytes / 1e6:,.1f} MB together; it was not made by Anomaly Lab and is refused.")
         try:
@@ -109,22 +109,10 @@ def _check_layout(state: dict[str, Any], names: list[str], n: int) -> None:
                         f"{META_MEMBER}: {found}. It was changed after it was saved and is refused; save the model again.")
 
 
-def _unpacked_size(raw: bytes) -> int:
-    """What a member zip unpacks to, by its entries' declared sizes (which its loading enforces); 0 when it is no
-    readable zip, which its loading then says in words."""
-    import io
-
-    from core.bundle import _ZIP_ERRORS
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as inner:
-            return sum(info.file_size for info in inner.infolist())
-    except _ZIP_ERRORS:
-        return 0
-
-
-def _declares_ensemble(raw: bytes) -> bool:
-    """Whether a member zip's JSON says it is an ensemble (read before loading it, so nesting never recurses)."""
+def _peek(raw: bytes) -> tuple[bool, int]:
+    """Whether a member zip's JSON says it is an ensemble (read before loading it, so nesting never recurses), and what
+    it unpacks to by its entries' declared sizes (which its loading enforces), in one opening. (False, 0) for what is
+    no readable zip or JSON: its loading then says what is wrong, in words."""
     import io
     import json
 
@@ -132,9 +120,11 @@ def _declares_ensemble(raw: bytes) -> bool:
 
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+            size = sum(info.file_size for info in inner.infolist())
             if META_MEMBER not in inner.namelist() or inner.getinfo(META_MEMBER).file_size > MAX_JSON_BYTES:
-                return False  # load_bundle says what is wrong
+                return False, size
             meta = json.loads(inner.read(META_MEMBER).decode("utf-8"))
     except (*_ZIP_ERRORS, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return False
-    return isinstance(meta, dict) and isinstance(meta.get("detector"), dict) and meta["detector"].get("type") == ENSEMBLE_TYPE
+        return False, 0
+    nested = isinstance(meta, dict) and isinstance(meta.get("detector"), dict) and meta["detector"].get("type") == ENSEMBLE_TYPE
+    return nested, size
