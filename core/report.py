@@ -48,7 +48,10 @@ def _model_section(detector) -> dict[str, Any]:
     model = applicable_params(detector)
     if not hasattr(detector, "history_"):  # a baseline or an ensemble: its parameters, fit time and (an ensemble) its score
         described = {"anomaly_score": detector.score_description()} if hasattr(detector, "score_description") else {}
-        return model | {"fit_seconds": getattr(detector, "fit_seconds_", None)} | described
+        networks = {"networks": [{"random_state": m.random_state, "epochs_run": getattr(m, "epochs_run_", None), "best_epoch": getattr(m, "best_epoch_", None),
+                                  "score_parts_used": list(m.score_parts_), "scale": float(scale)}
+                                 for m, scale in zip(detector.members_, detector.scales_)]} if hasattr(detector, "members_") else {}
+        return model | {"fit_seconds": getattr(detector, "fit_seconds_", None)} | described | networks
     hidden, code = detector.resolved_architecture(len(detector.preprocessor_.output_names))
     return model | {"hidden_sizes_used": list(hidden), "code_size_used": code, "parameters": detector.n_parameters_, "epochs_run": detector.epochs_run_,
                     "best_epoch": detector.best_epoch_, "best_val_loss": detector.best_val_loss_, "fit_seconds": detector.fit_seconds_,
@@ -113,6 +116,8 @@ def _titled(fig: go.Figure, rows: str) -> go.Figure:
 
 def _shown(value) -> str:
     """A value as a reader wants it: floats to 6 significant digits (the JSON keeps every digit)."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):  # an ensemble's networks, one line each
+        return "; ".join(f"{i + 1}: " + ", ".join(f"{k} {_shown(v)}" for k, v in item.items()) for i, item in enumerate(value))
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 

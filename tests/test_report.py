@@ -151,6 +151,22 @@ def test_report_of_a_baseline_has_no_training_history():
     assert "Anomaly Lab report" in report_html(result.detector, prepared, result.parts, ev)
 
 
+def test_the_report_of_an_ensemble_names_each_network_its_seed_epochs_parts_and_scale():
+    from core.compare import fit_candidate
+
+    prepared = prepare(load_sample("machine_sensors.csv"), "status", ["normal"], seed=0)
+    result = fit_candidate(prepared, "ae:ensemble", epochs=2)
+    det = result.detector
+    ev = evaluate(result.parts, Threshold(float(det.threshold_), det.threshold_rule_, det.threshold_reason_), "test")
+    data = json.loads(report_json(det, prepared, ev))
+    networks = data["model"]["networks"]
+    assert [n["random_state"] for n in networks] == [0, 1000, 2000] and [n["epochs_run"] for n in networks] == [2, 2, 2]
+    assert [n["scale"] for n in networks] == pytest.approx(det.scales_) and all(n["score_parts_used"] for n in networks)
+    assert "mean of 3 dense autoencoders" in data["model"]["anomaly_score"]
+    page = report_html(det, prepared, result.parts, ev)
+    assert "1: random_state 0, epochs_run 2" in page and "3: random_state 2000" in page  # one line a network, not a Python list
+
+
 def test_a_report_without_labels_states_the_rows_flagged_and_no_confusion_matrix():
     """Without a label nobody knows which rows are anomalies: a confusion matrix of all-normal rows would be invented."""
     prepared = prepare(load_sample("machine_sensors.csv"), None, seed=0)
