@@ -203,6 +203,12 @@ class AutoencoderEnsemble(BaseDetector):
         return {"x": x, "reconstruction": recon_sum / n, "codes": codes, "cell_error": cell_error, "reconstruction_error": cell_error.mean(axis=1),
                 "network_scores": network_scores, "score": network_scores.mean(axis=1)}
 
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """The networks' mean output for each row, in network space (what Inspect draws against the row)."""
+        self._check_fitted()
+        x = self.transform_features(X)
+        return np.mean([member._network_outputs(x)[0] for member in self.members_], axis=0)
+
     def split_by_feature(self, cell_error: np.ndarray) -> pd.DataFrame:
         """Each input feature's share of the networks' mean per-cell error (rows sum to the mean reconstruction loss)."""
         return self.members_[0].split_by_feature(cell_error)

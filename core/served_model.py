@@ -121,7 +121,9 @@ class ServedModel:
         det = self.detector
         if capability == "explain":
             return hasattr(det, "score_parts") and hasattr(det, "split_by_feature")
-        return hasattr(det, "reconstruct") and hasattr(det, "encode") and hasattr(det, "code_size_")
+        if capability == "reconstruct":  # an ensemble's: its networks' mean rebuild
+            return hasattr(det, "reconstruct")
+        return hasattr(det, "encode") and hasattr(det, "code_size_")
 
     def _build_decoder(self):
         """The network from its code to its output.
@@ -155,10 +157,11 @@ class ServedModel:
                 why = "it has no decoder that takes the code alone"
             elif hasattr(self.detector, "members_"):
                 why = (f"it averages the scores of {len(self.detector.members_)} autoencoders, and each reads a row through a code of its own, "
-                       "so there is no one code to encode to or decode from (its /explain gives the networks' mean errors per feature)")
+                       "so there is no one code to encode to or decode from (its /reconstruct and /explain give the networks' mean rebuild and errors)")
             else:
                 why = "only autoencoders reconstruct, encode, decode and explain"
-            answers = "/invocations, /anomaly_score and /explain" if "explain" in self.capabilities else "/invocations and /anomaly_score"
+            extra = [f"/{c}" for c in AUTOENCODER_ONLY if c in self.capabilities]
+            answers = ", ".join(["/invocations", "/anomaly_score", *extra][:-1]) + " and " + (["/invocations", "/anomaly_score", *extra][-1])
             raise NotAvailable(f"This model ({kind}) cannot {capability}: {why}. It answers {answers}.")
 
     @property

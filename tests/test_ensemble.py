@@ -106,14 +106,17 @@ def test_a_saved_ensemble_scores_the_same_with_the_threshold_it_was_saved_with(e
     assert np.allclose(loaded.decision_scores_, np.sort(det.decision_scores_))  # what label-free rules read: their distribution
 
 
-def test_an_ensemble_is_served_for_scores_and_explanations_not_codes(ensemble):
+def test_an_ensemble_is_served_for_scores_rebuilds_and_explanations_not_codes(ensemble):
     from core.served_model import NotAvailable, ServedModel
 
     det, X, _ = ensemble
     served = ServedModel.from_bundle(bundle_bytes(det))
-    assert "encode" not in served.capabilities and "explain" in served.capabilities
-    with pytest.raises(NotAvailable, match=r"AE ensemble\) cannot reconstruct: it averages the scores of 3 autoencoders.*answers .*/explain"):
-        served.require("reconstruct")
+    assert "encode" not in served.capabilities and "decode" not in served.capabilities
+    assert "explain" in served.capabilities and "reconstruct" in served.capabilities
+    with pytest.raises(NotAvailable, match=r"AE ensemble\) cannot encode: it averages the scores of 3 autoencoders.*answers .*/reconstruct and /explain"):
+        served.require("encode")
+    rebuilt = served.reconstruct(served.validate(X.head(5)))
+    assert np.allclose(det.preprocessor_.transform(rebuilt), np.mean([m.reconstruct(X.head(5)) for m in det.members_], axis=0), atol=1e-4)
     assert np.allclose(served.detector.decision_function(X.head(5)), det.decision_function(X.head(5)))
     explained = served.explain(served.validate(X.head(5)))
     assert np.allclose(explained["scores"], det.decision_function(X.head(5)))
