@@ -164,3 +164,31 @@ def test_score_a_million_rows(tmp_path, monkeypatch):
           f"{t_grid[0]:.2f} s from empty, {t_grid[1]:.2f} s with its cells known (same distances, bit for bit)")
     print(f"command line on the 1,000,000-row file (start-up included) {t_cli:.1f} s, its peak RSS {peak_mb:,.0f} MB (target ≤ 2,048); "
           f"10-row file {t_small:.2f} s (median of 3; target ≤ 3 s)")
+
+
+def test_the_ensemble_scores_a_million_rows_against_one_network(tmp_path):
+    """The cost that keeps the AE ensemble from being the default: ``score_csv`` of the same million rows by one
+    network and by an ensemble of three (its first network is that one), each against Arrow's read in the same round."""
+    from core.ensemble import AutoencoderEnsemble
+
+    src = tmp_path / "big.csv"
+    frame = _write_big_csv(src, np.random.default_rng(0))
+    train = frame[[f"f{i}" for i in range(N_FEATURES)]].iloc[:20_000]
+    del frame
+    ensemble = AutoencoderEnsemble(n_networks=3, epochs=3).fit(train)
+    models = {"one network": ensemble.members_[0], "AE ensemble of 3": ensemble}
+    seconds: dict[str, list[float]] = {"Arrow's read": [], **{name: [] for name in models}}
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        pacsv.read_csv(src)
+        seconds["Arrow's read"].append(time.perf_counter() - t0)
+        for name, model in models.items():
+            for member in getattr(model, "members_", [model]):
+                member.score_stats_._grid = None  # no grid cells known, as in a fresh command line
+            t0 = time.perf_counter()
+            assert score_csv(model, src, tmp_path / "out.csv")["rows"] == N_ROWS
+            seconds[name].append(time.perf_counter() - t0)
+    arrow, one, three = (min(seconds[k]) for k in ("Arrow's read", "one network", "AE ensemble of 3"))
+    print(f"\n{N_ROWS:,} rows × {N_FEATURES} features, best of {ROUNDS} alternating rounds: Arrow {arrow:.2f} s; one network {one:.2f} s "
+          f"(ratio to Arrow {one / arrow:.2f}); AE ensemble of 3 {three:.2f} s (ratio to Arrow {three / arrow:.2f}, to one network {three / one:.2f}); "
+          f"target of issue 16: ≤ 3 times Arrow")
