@@ -35,7 +35,7 @@ class ColumnDrift:
 
 @dataclass(frozen=True)
 class DriftReport:
-    score: ColumnDrift
+    score: Optional[ColumnDrift]  # None: too few finite scores on a side to test (a one-row file)
     columns: tuple[ColumnDrift, ...]  # largest statistic first
     #: Numeric features with numbers in the training rows and (almost) none in the new rows: every cell text or empty,
     #: scored as the training median. No test can measure them, and they are the largest shift there is.
@@ -48,7 +48,7 @@ class DriftReport:
     @property
     def needs_review(self) -> bool:
         """Whether the threshold should be reviewed before its flags on these rows are trusted."""
-        return bool(self.moved or self.score.moved or self.without_numbers)
+        return bool(self.moved or (self.score is not None and self.score.moved) or self.without_numbers)
 
     def sentence(self) -> str:
         """The verdict in words, naming the test, its size and, where a large gap did not count, why; then the
@@ -59,14 +59,17 @@ class DriftReport:
         moved = self.moved
         score = self.score
         against = "against the normal training rows"
-        if score.moved:
+        if score is None:
+            score_part = "Too few new rows to test whether the anomaly scores moved (the test needs at least 2 with a finite score)"
+        elif score.moved:
             score_part = f"The anomaly scores moved ({_stat(score)} {against})"
         elif score.statistic >= MOVED_KS:
             score_part = f"The anomaly scores did not move beyond chance ({_stat(score)} {against}; p must be below {ALPHA})"
         elif score.p_value < ALPHA:  # many rows make a tiny gap significant: say it is there, and too small to count
-            score_part = f"The anomaly scores moved only slightly ({_stat(score)} {against}; a gap below {MOVED_KS} does not count)"
-        else:
-            score_part = f"The anomaly scores did not move ({_stat(score)} {against}; a shift counts from a statistic of {MOVED_KS} with p below {ALPHA})"
+            score_part = f"The anomaly scores moved only slightly ({_stat(score)} {against}: a real gap, below the {MOVED_KS} a shift counts from)"
+        else:  # a larger gap than the one above may still be chance: worded so that a larger statistic never reads as less movement
+            score_part = (f"The anomaly scores moved only slightly, if at all ({_stat(score)} {against}: below the {MOVED_KS} a shift counts from, "
+                          f"and p not below {ALPHA})")
         if not self.columns:
             return score_part + "."
         if not moved:
@@ -111,7 +114,7 @@ def _compare(name: str, reference: np.ndarray, new: np.ndarray) -> Optional[Colu
 def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference_rows: Optional[pd.DataFrame] = None,
                  new_rows: Optional[pd.DataFrame] = None, features: Sequence[str] = ()) -> DriftReport:
     """Scores always; numeric features too when the training rows are at hand (not for a restored model alone)."""
-    score = _compare("anomaly score", np.asarray(reference_scores, float), np.asarray(new_scores, float)) or ColumnDrift("anomaly score", 0.0, 1.0)
+    score = _compare("anomaly score", np.asarray(reference_scores, float), np.asarray(new_scores, float))
     columns, without_numbers = [], []
     if reference_rows is not None and new_rows is not None:
         for column in list(features)[:MAX_COLUMNS]:

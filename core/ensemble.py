@@ -153,13 +153,17 @@ class AutoencoderEnsemble(BaseDetector):
     def end_fit(self):
         """Finish every network trained, scale and average their scores, and threshold the mean.
 
-        Stopped early, the ensemble holds the networks trained so far (``n_networks`` then says how many), each with
-        its best weights; stopped during the first network, that network is the model and is returned instead."""
+        Stopped early, the ensemble holds the networks trained so far (``n_networks`` then says how many, and
+        ``networks_asked_`` how many were asked for), each with its best weights; stopped during the first network, that
+        network is the model and is returned instead (with ``networks_asked_`` set on it)."""
         begun = self.trainer_.members
         trained = [member for member in begun if member.trainer_.state.epochs_done > 0 or member is begun[0]]
         members = [member.end_fit() for member in trained]  # the first raises, in words, when it has no epoch
+        asked = int(self.n_networks)
         if len(members) == 1:
+            members[0].networks_asked_ = asked  # so the summary can say that the others were not trained
             return members[0]
+        self.networks_asked_ = asked
         self.n_networks = len(members)
         _, _, validation_data = self._fit_data
         del self._fit_data, self.trainer_

@@ -5,7 +5,7 @@ band and the honest validation-against-test comparison."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -209,13 +209,18 @@ class LabelCheck:
     sentence: str  # which rows were compared, and what can be measured on them
 
 
-def check_against_label(frame: pd.DataFrame, label: str, normal: tuple, scores: np.ndarray, threshold: float) -> LabelCheck:
+def check_against_label(frame: pd.DataFrame, label: str, normal: tuple, scores: np.ndarray, threshold: float,
+                        classes: Optional[Sequence] = None) -> LabelCheck:
     """Compare the rows flagged at ``threshold`` with ``label`` (``normal``: the model's normal classes).
 
     A scored batch is not a training table: rows without a label are left out, not refused, and a batch of one
     kind (every row normal, or every row an anomaly) still says what can be measured on it, the false-alarm
-    rate or the recall, instead of asking for a label choice the Score page does not offer.
+    rate or the recall, instead of asking for a label choice the Score page does not offer. ``classes``: the
+    classes of the table the model was trained on, when known; rows of another class count as anomalies (every
+    class but the normal ones does), and the sentence says how many there are and how many were flagged, since
+    the recall then measures them too.
     """
+    from core.data import name_list
     from core.target import class_key
 
     cells = frame[label]
@@ -224,9 +229,16 @@ def check_against_label(frame: pd.DataFrame, label: str, normal: tuple, scores: 
     if n == 0:
         return LabelCheck(None, f"Every cell of '{label}' is empty: there is nothing to compare the flags with.")
     normal_keys = {class_key(c) for c in normal}
-    y = (~cells[known].map(class_key).isin(normal_keys)).to_numpy(np.int8)
+    keys = cells[known].map(class_key)
+    y = (~keys.isin(normal_keys)).to_numpy(np.int8)
     flagged = np.asarray(scores)[known] > threshold
     skipped = f" {left_out:,} row(s) with an empty '{label}' are left out." if left_out else ""
+    if classes is not None:
+        new = ~keys.isin({class_key(c) for c in classes}).to_numpy()
+        if new.any():
+            unseen = pd.unique(cells[known][new].astype(str))
+            skipped += (f" {int(new.sum()):,} row(s) have a class the model's table did not have ({name_list(unseen, 5)}): they count as anomalies, "
+                        f"as every class but the normal ones does, and {int(flagged[new].sum()):,} of them are flagged.")
     if y.min() == y.max():
         kind, measure = ("anomalies", "recall (the share of anomalies flagged)") if y[0] else ("normal", "false-alarm rate (the share of normal rows flagged)")
         return LabelCheck(None, f"All {n:,} labelled rows are {kind}, so precision cannot be measured here, only the {measure}: "

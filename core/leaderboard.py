@@ -37,12 +37,21 @@ class Entry:
     in_use: bool = False  # the model the other pages show (its threshold is the one in use)
 
 
+def _digits(gap: float) -> int:
+    """Decimals for a sentence's two figures and their gap (the gap is that of the figures as shown, so they add up):
+    3, or 4 when the gap is under 0.01, where one rounding is a large share of it."""
+    return 4 if abs(gap) < 0.01 else 3
+
+
 def score_reads(detector: Any) -> str:
     """Which parts an autoencoder's score adds, for the table: two autoencoders whose scores keep the tails part
     alone score identically, and this column says why."""
     members = getattr(detector, "members_", None)
-    if members:  # an ensemble: each network's own choice
-        return " / ".join(" + ".join(m.score_parts_) for m in members)
+    if members:  # an ensemble: each network's own choice, said once when they agree
+        choices = [" + ".join(m.score_parts_) for m in members]
+        if len(set(choices)) == 1:
+            return f"each network: {choices[0]}"
+        return "; ".join(f"network {i + 1}: {choice}" for i, choice in enumerate(choices))
     return " + ".join(getattr(detector, "score_parts_", ()))  # a baseline has none (an unfitted one raises an AttributeError too)
 
 
@@ -118,12 +127,14 @@ def leaderboard(entries: Sequence[Entry]) -> Leaderboard:
         elif gap > 0:
             best_baseline = str(b["detector"])
             share = lead_share(val_b.scores, val_a.scores, val_a.y)
-            verdict = (f"The baseline {b['detector']} is ahead of every autoencoder on validation rows: average precision {b[RANK_BY]:.3f} against "
-                       f"{a[RANK_BY]:.3f} for {a['detector']} (by {gap:.3f})." + (_noise_note(share) or " On this data the simpler model is the honest choice."))
+            d = _digits(gap)
+            verdict = (f"The baseline {b['detector']} is ahead of every autoencoder on validation rows: average precision {b[RANK_BY]:.{d}f} against "
+                       f"{a[RANK_BY]:.{d}f} for {a['detector']} (by {round(b[RANK_BY], d) - round(a[RANK_BY], d):.{d}f})." + (_noise_note(share) or " On this data the simpler model is the honest choice."))
         else:
             share = lead_share(val_a.scores, val_b.scores, val_a.y)
-            verdict = (f"The autoencoder {a['detector']} leads on validation rows: average precision {a[RANK_BY]:.3f} against {b[RANK_BY]:.3f} "
-                       f"for the best baseline, {b['detector']} (by {-gap:.3f}).{_noise_note(share)}")
+            d = _digits(gap)
+            verdict = (f"The autoencoder {a['detector']} leads on validation rows: average precision {a[RANK_BY]:.{d}f} against {b[RANK_BY]:.{d}f} "
+                       f"for the best baseline, {b['detector']} (by {round(a[RANK_BY], d) - round(b[RANK_BY], d):.{d}f}).{_noise_note(share)}")
     top_auc = float(rows["ROC-AUC (validation)"].max())
     if top_auc < NEAR_CHANCE:
         verdict = (f"No detector does much better than chance on these rows (the best validation ROC-AUC is {top_auc:.2f}; 0.5 is chance): "

@@ -54,9 +54,9 @@ def _label_side(best_epoch: int, n_points: int, epochs: Optional[int]) -> str:
 
 
 def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] = None, log_y: bool = True,
-                epochs: Optional[int] = None) -> go.Figure:
+                epochs: Optional[int] = None, title: Optional[str] = None) -> go.Figure:
     """Training and validation loss per epoch, with the best epoch marked; the x axis spans ``epochs`` (the most
-    the training runs) when given, else the points."""
+    the training runs) when given, else the points. ``title``: one of an ensemble's networks names itself."""
     fig = go.Figure()
     points = np.arange(1, len(history.get("loss", [])) + 1)
     fig.add_trace(go.Scatter(x=points, y=history.get("loss", []), mode="lines+markers", name="training loss", line=dict(color=NORMAL_COLOR)))
@@ -65,7 +65,7 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
     if best_epoch:
         fig.add_vline(x=best_epoch, line=dict(color=THRESHOLD_COLOR, dash="dot"), annotation_text=f"best epoch {best_epoch}",
                       annotation_xanchor=_label_side(best_epoch, len(points), epochs))
-    fig.update_layout(title="Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
+    fig.update_layout(title=title or "Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
         fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(points) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
     fig.update_xaxes(**epoch_axis(len(points), epochs))
@@ -73,7 +73,7 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
 
 
 def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best_epoch: Optional[int] = None,
-                       epochs: Optional[int] = None) -> go.Figure:
+                       epochs: Optional[int] = None, title: Optional[str] = None) -> go.Figure:
     """What :func:`loss_figure` would draw, made by changing ``fig`` (one of its figures) in place.
 
     A live chart redraws every half second; a new Plotly figure validates its whole template
@@ -83,7 +83,7 @@ def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best
     val = history.get("val_loss")
     has_val = len(fig.data) > 1
     if bool(val) != has_val or bool(best_epoch) != bool(fig.layout.shapes):
-        return loss_figure(history, best_epoch, epochs=epochs)
+        return loss_figure(history, best_epoch, epochs=epochs, title=title)
     points = np.arange(1, len(history.get("loss", [])) + 1)
     with fig.batch_update():
         fig.data[0].x, fig.data[0].y = points, list(history.get("loss", []))

@@ -70,7 +70,7 @@ def report_data(detector, prepared, evaluation: Evaluation) -> dict[str, Any]:
         "features_used": list(getattr(detector.preprocessor_, "used_features", prepared.features)),
         "preprocessing_findings": list(table.findings) + list(detector.preprocessor_.findings),
         "model": _model_section(detector),
-        "history": getattr(detector, "history_", None),
+        "history": _histories(detector),
         "threshold": {"value": ev.threshold.value, "rule": ev.threshold.rule, "reason": ev.threshold.reason,
                       **({"set_on": PART_NAMES[ev.threshold.set_on]} if ev.threshold.set_on in PART_NAMES else {})},
         "evaluated_on": PART_NAMES.get(ev.part, ev.part),
@@ -114,10 +114,26 @@ def _titled(fig: go.Figure, rows: str) -> go.Figure:
     return fig
 
 
+def _trained_networks(detector) -> list:
+    """The networks whose training history the report shows: the autoencoder, an ensemble's networks, or none."""
+    networks = getattr(detector, "members_", [detector])
+    return networks if all(hasattr(n, "history_") for n in networks) else []
+
+
+def _histories(detector):
+    """The loss per epoch: one history for an autoencoder, one a network for an ensemble (a list), None for a baseline."""
+    networks = _trained_networks(detector)
+    if not networks:
+        return None
+    return networks[0].history_ if networks == [detector] else [n.history_ for n in networks]
+
+
 def _shown(value) -> str:
     """A value as a reader wants it: floats to 6 significant digits (the JSON keeps every digit)."""
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):  # an ensemble's networks, one line each
         return "; ".join(f"{i + 1}: " + ", ".join(f"{k} {_shown(v)}" for k, v in item.items()) for i, item in enumerate(value))
+    if isinstance(value, dict):  # an ensemble's settings of every network
+        return ", ".join(f"{k} {_shown(list(v) if isinstance(v, tuple) else v)}" for k, v in value.items())
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
@@ -137,7 +153,9 @@ def report_html(detector, prepared, parts, evaluation: Evaluation) -> str:
         ci = d.get("intervals_95", {}).get(name)
         metric_rows.append((name, f"{value:.3f}" + (f" (95% CI {ci['low']:.3f}–{ci['high']:.3f})" if ci else "")))
     rows_name = PART_NAMES[ev.part]
-    figures = [_figure(loss_figure(detector.history_, detector.best_epoch_))] if d["history"] else []
+    networks = _trained_networks(detector)
+    figures = [_figure(loss_figure(n.history_, n.best_epoch_, title=f"Network {i + 1} of {len(networks)}: loss per epoch (normal rows)" if len(networks) > 1 else None))
+               for i, n in enumerate(networks)]
     figures.append(_figure(histogram_figure(shown.bins_log, ev.threshold.value, title=f"Anomaly scores of the {rows_name}")))
     if shown.y is not None:
         figures += [_figure(_titled(confusion_figure(ev.confusion), rows_name)), _figure(_titled(roc_figure(shown.points, ev.confusion), rows_name)),

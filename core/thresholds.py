@@ -124,6 +124,22 @@ def needs_labels(rule: str) -> bool:
     return name != "auto" and RULES[name][2]
 
 
+def rule_words(rule: str) -> str:
+    """A rule's code in a few words, for a reader ('cost:1:10' → 'lowest cost, false alarm 1, miss 10'); the code
+    itself stays in reports and bundles, where a program reads it."""
+    name, *args = rule.strip().split(":")
+    a = args[0] if args else ""
+    words = {
+        "manual": "set by hand", "auto": "the default rule", "max_f1": "best F1 on validation rows", "youden": "best Youden's J on validation rows",
+        "fbeta": f"best F{a} on validation rows", "percentile": f"{a}th percentile of training scores", "mean_std": f"mean + {a}·std of training scores",
+        "max_train": "largest training score", "contamination": f"flags {a} of training rows", "gesd": f"generalized ESD test, α = {a}",
+        "mad": f"median + {a} robust std (MAD)", "iqr": f"upper quartile + {a}·IQR", "recall": f"recall ≥ {a} on validation rows",
+        "precision": f"precision ≥ {a} on validation rows",
+        "cost": "lowest expected cost" + (f", false alarm {args[0]}, miss {args[1]}" if len(args) >= 2 else ""),
+    }
+    return words.get(name, rule)
+
+
 def resolve_auto(rule: str, has_labels: bool) -> str:
     """The default rule: max F1 on validation rows with labels, else the 99th percentile."""
     if rule.strip() != "auto":

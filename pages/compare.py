@@ -21,7 +21,7 @@ def entries(session: state.Session, study: state.Study) -> list[Entry]:
     out = []
     for r in study.comparison or []:
         threshold = used[id(r.detector)].threshold.value if id(r.detector) in used else float(r.detector.threshold_)
-        out.append(Entry(r.name, r.key.startswith("ae:"), r.parts, threshold, r.fit_seconds, score_reads(r.detector),
+        out.append(Entry(r.name, r.key.startswith("ae:"), r.parts, threshold, getattr(r.detector, "fit_seconds_", r.fit_seconds), score_reads(r.detector),
                          in_use=run is not None and run.detector is r.detector))
     if run is not None and run.origin != "compared":
         out.append(_run_entry(run, f"{run.name} ({run.origin})", in_use=True))
@@ -32,7 +32,7 @@ def entries(session: state.Session, study: state.Study) -> list[Entry]:
 
 
 def _run_entry(run: state.ModelRun, name: str, in_use: bool = False) -> Entry:
-    return Entry(name, run.is_autoencoder, run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None), score_reads(run.detector), in_use)
+    return Entry(name, run.kind != "baseline", run.scores, run.threshold.value, getattr(run.detector, "fit_seconds_", None), score_reads(run.detector), in_use)
 
 
 def cached_leaderboard(session: state.Session, study: state.Study, rows: list[Entry]):

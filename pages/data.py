@@ -137,7 +137,9 @@ def body() -> None:
     st.caption(f"{table.shape[0]:,} rows × {table.shape[1]:,} columns · SHA-256 {table.sha256[:16]}…")
     for finding in table.findings:
         st.info(plain(finding, 400), icon=":material/info:")
-    st.dataframe(table.frame.head(20), width="stretch", height=260)
+    preview = table.frame.head(20)
+    preview.index = preview.index + 1  # rows numbered as in the file, as Inspect, Score and every message number them
+    st.dataframe(preview, width="stretch", height=260)
     chosen = choice_controls(session)
     if session.workspace.problem and session.study is not None:  # after the choice: a valid one clears it in this run
         st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")

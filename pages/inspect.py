@@ -13,7 +13,7 @@ from ui import session as state
 from ui.guard import require_scored_run, run_page
 from ui.paths import COMPARE_PAGE
 from ui.set_aside import go_back_button
-from ui.text import plain
+from ui.text import names, plain
 
 
 def filters(run: state.ModelRun) -> tuple[str, list[str], str]:
@@ -34,10 +34,12 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     follows the filters, so a selection never points into another filter's rows."""
     shown, prepared = run.scores[part], run.prepared
     table = filter_rows(row_table(prepared, shown, threshold), wanted, search)
-    st.caption(f"{len(table):,} of {len(shown.scores):,} {PART_NAMES[part]} at threshold {threshold:.6g}, highest score first. Select a row to {action}.")
+    every = "" if wanted else " No outcome is chosen, so every row is shown."
+    st.caption(f"{len(table):,} of {len(shown.scores):,} {PART_NAMES[part]} at threshold {threshold:.6g}, highest score first.{every} Select a row to {action}.")
     view_id = hashlib.sha1(repr((part, sorted(wanted), search, threshold)).encode()).hexdigest()[:12]
+    drawn = run.widgets.get("inspect_table_drawn", 0)  # a new table (no row ticked) each time a typed number replaces a selection
     selection = st.dataframe(table, width="stretch", height=300, hide_index=True, on_select="rerun", selection_mode="single-row",
-                             key=f"inspect_table_{run.widgets.tag}_{view_id}",
+                             key=f"inspect_table_{run.widgets.tag}_{view_id}_{drawn}",
                              column_config={"anomaly_score": st.column_config.NumberColumn("anomaly score", format="%.4g")})
     if not len(table):
         st.caption(f"No row matches these filters: below is the first of the {PART_NAMES[part]} in file order. Type a row number to choose another.")
@@ -57,6 +59,9 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
                                      key=f"inspect_row_{run.widgets.tag}_{view_id}_{selected_row if selected_row is not None else 'typed'}",
                                      help=f"A number outside 1 to {n_rows:,} is not taken (the box turns red); the row shown stays."))
     run.widgets.values["inspect_row"] = (view_id, row_number)
+    if selected_row is not None and row_number != selected_row:  # typed over a selection: the tick on another row goes
+        run.widgets.values["inspect_table_drawn"] = drawn + 1
+        st.rerun()
     return row_number
 
 
@@ -80,14 +85,14 @@ def score_parts_caption(explanation) -> None:
     if not explanation.parts:
         return
     if explanation.of_networks:
-        each = ", ".join(f"{name} {value:.3g}" for name, value in explanation.parts.items())
+        each = ", ".join(f"{name} {value:.4g}" for name, value in explanation.parts.items())
         st.caption(f"This row's score is the mean of its networks' scores, {each} (each divided by its mean on normal training rows, so "
                    "each averages 1 there). The charts below show the networks' mean reconstruction and errors.")
     elif len(explanation.parts) == 1:
         (name, value), = explanation.parts.items()
-        st.caption(f"This row's score is its {name} part alone, {value:.3g} (it averages 1 on normal training rows).")
+        st.caption(f"This row's score is its {name} part alone, {value:.4g} (it averages 1 on normal training rows).")
     else:
-        total = " + ".join(f"{name} {value:.3g}" for name, value in explanation.parts.items())
+        total = " + ".join(f"{name} {value:.4g}" for name, value in explanation.parts.items())
         st.caption(f"This row's score adds {total} (each part averages 1 on normal training rows).")
     if explanation.rarity is not None:
         rarest = "; ".join(f"'{plain(name, 60)}' {how}" for name, how in explanation.rarest())
@@ -135,8 +140,7 @@ def body() -> None:
                "score is the mean of their scores. The reconstruction and errors shown are the networks' means; the latent space is the "
                "first network's (each network has a code space of its own)." if ensemble else "")
         )
-    if ensemble:  # a compared ensemble may have replaced a trained model
-        go_back_button(session, "inspect_back")
+    go_back_button(session, "inspect_back")  # a compared, searched or restored model may have replaced the one trained here
     detector, prepared = run.detector, run.prepared
     threshold = run.threshold.value
     part, wanted, search = filters(run)
@@ -155,6 +159,10 @@ def body() -> None:
     left.plotly_chart(reconstruction_figure(order, explanation.original[order].to_numpy(), explanation.reconstruction[order].to_numpy(), sequence=sequence,
                                             title=("Original and the networks' mean reconstruction" if ensemble else "Original and reconstruction, in the file's units") + ("" if sequence else " (largest error first)")), key="inspect_recon")
     right.plotly_chart(contributions_figure(explanation.contributions), key="inspect_contrib")
+    text_features = list(detector.preprocessor_.categorical)
+    if text_features and not sequence:
+        left.caption(f"Text features ({names(text_features, 5)}) have no rebuild in the file's units to draw; their share of the error is in the bars "
+                     "on the right.")
     hist = histogram_figure(shown.bins_log, threshold, title=f"Where row {row_number} sits among the {PART_NAMES[part]}")
     st.plotly_chart(mark_score(hist, explanation.score, f"row {row_number}"), key="inspect_hist")
 

@@ -11,6 +11,7 @@ from core.errors import DataError
 from core.evaluation import check_against_label
 from core.plots import confusion_figure, histogram_bins, histogram_figure, safe_label
 from core.scoring import score_table, scored_csv_bytes, top_rows
+from core.thresholds import rule_words
 from ui import session as state
 from ui.guard import run_page, stop_if_training, stop_with
 from ui.paths import TRAIN_PAGE
@@ -53,7 +54,8 @@ def label_check(session: state.Session, run: state.ModelRun, table, scores: np.n
     if not state.kept(st.toggle, f"Check against the label column '{plain(label)}'", owner=run.widgets, name="score_use_label", default=False,
                       help="The label is never used for scoring; this only compares the flags with it."):
         return
-    check = check_against_label(table.frame, label, tuple(normal), scores, threshold)
+    classes = run.cached("label_classes", lambda: run.prepared.table.frame[label].dropna().unique()) if run.prepared is not None else None
+    check = check_against_label(table.frame, label, tuple(normal), scores, threshold, classes)
     st.caption(plain(check.sentence, 600))
     conf = check.confusion
     if conf is None:
@@ -85,7 +87,7 @@ def body() -> None:
     with st.expander("What am I looking at?"):
         st.markdown(
             "The model scores every row of the new table the way it scored the validation rows: the higher, the more unusual. "
-            f"Rows above the threshold **{threshold.value:.6g}** ({plain(threshold.rule)}) are flagged. The second chart compares the new "
+            f"Rows above the threshold **{threshold.value:.6g}** ({plain(rule_words(threshold.rule))}) are flagged. The second chart compares the new "
             "rows' scores with the normal training rows' scores, and the sentence under it says whether the new data moved (drift): "
             "if it did, the threshold may need revisiting."
         )

@@ -273,13 +273,19 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
         report_tab(view, threshold)
 
 
+#: What a row's anomaly score measures, by the kind of model in use (ModelRun.kind).
+SCORE_MEANS = {"autoencoder": "how badly the autoencoder rebuilds it",
+               "ensemble": "the mean of its networks' scores, each how badly that network rebuilds it",
+               "baseline": "how far it lies from the normal training rows, as the baseline measures it"}
+
+
 def body() -> None:
     session = state.get()
     st.title("Threshold")
     run = require_scored_run(session, "the threshold is set on its anomaly scores.")
     with st.expander("What am I looking at?"):
         st.markdown(
-            "Each row gets an anomaly score: how badly the autoencoder rebuilds it (higher = more unusual). "
+            f"Each row gets an anomaly score: {SCORE_MEANS[run.kind]} (higher = more unusual). "
             "Rows scoring above the threshold are flagged. Moving the threshold **left** catches more anomalies but raises "
             "more false alarms on normal rows; moving it **right** does the opposite. The histograms show where normal (blue) "
             "and anomalous (red) rows fall, so you can see what each choice trades. The intervals say how much the numbers "

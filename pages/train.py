@@ -66,7 +66,7 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
                          help="Epochs without a better validation loss before stopping (0 = never stop early).")
         seed = field("number_input", "Seed", "train_seed", int(defaults["random_state"]), c4, min_value=0, max_value=1_000_000, help="Same seed, same data: the same model, bit for bit.")
         networks = field("number_input", "Networks", "train_networks", 1, c4, min_value=1, max_value=MAX_NETWORKS,
-                         help=f"1 to {MAX_NETWORKS}. Above 1: that many networks, each from other starting weights (seeds s, s + 1000, …), "
+                         help=f"1 to {MAX_NETWORKS}; a number outside is not taken (the box turns red). Above 1: that many networks, each from other starting weights (seeds s, s + 1000, …), "
                               "their scores averaged after each is divided by its mean on normal training rows. Steadier than one network "
                               "(see the README's measurements), at that many times the training time; trained one after another.")
         score = field("selectbox", "Anomaly score", "train_score", "auto", c4, options=list(SCORES),
@@ -89,7 +89,9 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
         elif architecture == "lstm":
             st.caption("LSTM: the first hidden size is the number of LSTM units (8–64). Slow on a CPU: try few epochs first.")
         what = f"the {architecture} autoencoder" if int(networks) == 1 else f"{int(networks)} {architecture} autoencoders (an ensemble)"
-        submitted = st.button(f"Train {what}", key="train_start", type="primary", icon=":material/play_arrow:")
+        under_way = study.training is not None  # a click would drop it silently: Stop keeps what it has learnt
+        submitted = st.button(f"Train {what}", key="train_start", type="primary", icon=":material/play_arrow:", disabled=under_way,
+                              help="A training is under way: Stop it (its best weights are kept), then train again." if under_way else None)
 
     def params() -> dict:  # raises DataError when the hidden sizes do not parse
         several = {"n_networks": int(networks)} if int(networks) != 1 else {}
@@ -97,6 +99,20 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
                     loss=loss, scaler=scaler, epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                     patience=int(patience), random_state=int(seed), score=score, architecture=architecture, **extra, **several)
     return params, submitted
+
+
+def time_left(trainer, report) -> float | None:
+    """Seconds left at most: this network's epochs at its pace, and every later network's epochs at the pace of the
+    networks finished (else this one's). None on a training's first epoch, whose time holds the one-off start-up
+    (tracing the network's steps) and would read as minutes."""
+    finished = getattr(trainer, "members", [])[:-1]
+    done_epochs = sum(m.trainer_.state.epochs_done for m in finished)
+    if report.epoch < 2 and not done_epochs:
+        return None
+    pace = sum(m.trainer_.state.seconds for m in finished) / done_epochs if done_epochs else report.elapsed / report.epoch
+    later = getattr(trainer, "n_networks", 1) - getattr(trainer, "network", 1)
+    this = report.remaining if report.epoch >= 2 else pace * (report.epochs - report.epoch)
+    return this + later * pace * report.epochs
 
 
 def live_training(session: state.Session, study: state.Study) -> None:
@@ -130,9 +146,8 @@ def live_training(session: state.Session, study: state.Study) -> None:
         # epoch of a small table; and with every chart, so the text never names an epoch before the chart's best one.
         if redraw_chart or now - last["progress"] >= MIN_PROGRESS_SECONDS:
             last["progress"] = now
-            # What is left: this network's epochs, and every later network's at this network's pace (an upper bound).
-            left = report.remaining + (networks - network) * report.elapsed / report.epoch * total if report is not None else 0.0
-            eta = f", about {left:.0f} s left at most" if report is not None and not final else ""
+            left = time_left(trainer, report) if report is not None and not final else None
+            eta = f", about {left:.0f} s left at most" if left is not None else ""
             if networks == 1:
                 text = f"{training.architecture} autoencoder · epoch {done} of {total} · {run_state.seconds:.1f} s{eta}"
             else:
@@ -142,9 +157,8 @@ def live_training(session: state.Session, study: state.Study) -> None:
         if redraw_chart:
             last["draw"], last["charts"], last["epochs_drawn"] = now, last["charts"] + 1, done
             history, best = run_state.history(), run_state.best_epoch or None
-            figure = loss_figure(history, best, epochs=total) if figures == [] else update_loss_figure(figures[0], history, best, total)
-            if networks > 1:
-                figure.update_layout(title=f"Network {network} of {networks}: loss per epoch (normal rows)")
+            title = f"Network {network} of {networks}: loss per epoch (normal rows)" if networks > 1 else None
+            figure = loss_figure(history, best, epochs=total, title=title) if figures == [] else update_loss_figure(figures[0], history, best, total, title)
             figures[:] = [figure]  # one figure, moved in place: a new one costs ~45 ms of validation each redraw
             chart.plotly_chart(figure, key=f"train_chart_{last['charts']}")
 
@@ -154,8 +168,7 @@ def live_training(session: state.Session, study: state.Study) -> None:
     draw(final=True)
     with st.spinner("Scoring validation and test rows…"):
         session.finish_training()
-    for slot in (stop_slot, progress, chart):  # the summary replaces the live view
-        slot.empty()
+    st.rerun()  # drawn anew: the summary, and the Train button (disabled while the training ran) enabled again
 
 
 def how_it_ended(network) -> str:
@@ -179,12 +192,18 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
     else:
         how = f"{len(networks)} networks: " + "; ".join(f"network {i + 1} {how_it_ended(n).lower()}" for i, n in enumerate(networks))
         for i, (tab, network) in enumerate(zip(st.tabs([f"Network {i + 1}" for i in range(len(networks))]), networks)):
-            tab.plotly_chart(loss_figure(network.history_, network.best_epoch_).update_layout(title=f"Network {i + 1} of {len(networks)}: loss per epoch (normal rows)"),
+            tab.plotly_chart(loss_figure(network.history_, network.best_epoch_, title=f"Network {i + 1} of {len(networks)}: loss per epoch (normal rows)"),
                              key=f"train_chart_final_{i}")
         c1.metric("Networks", f"{len(networks)}", help="Each from its own starting weights; the score is the mean of their scaled scores.")
-        c2.metric("Epochs run", " · ".join(str(n.epochs_run_) for n in networks), help="Per network, in order; each keeps the weights of its best epoch.")
+        runs = [n.epochs_run_ for n in networks]
+        c2.metric("Epochs run", f"{runs[0]} each" if len(set(runs)) == 1 else f"{min(runs)} to {max(runs)}",
+                  help="Per network, in order: " + ", ".join(map(str, runs)) + ". Each keeps the weights of its best epoch.")
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
     c4.metric("Parameters", f"{sum(n.n_parameters_ for n in networks):,}")
+    asked = getattr(detector, "networks_asked_", len(networks))
+    if asked > len(networks):
+        how += (f". Of the {asked} networks asked for, Stop ended the training in network {len(networks)}: "
+                + ("this network alone is the model" if len(networks) == 1 else f"the model is the {len(networks)} networks trained so far"))
     in_use = run.threshold
     later = "" if in_use.value == detector.threshold_ else f" In use now: {in_use.value:.6g} — {in_use.reason} (the sidebar's)."
     when = "saved with the model" if run.origin == "restored" else "chosen at training"  # a restored one may have been set by hand
@@ -218,7 +237,9 @@ def body() -> None:
             f"The network is trained to rebuild the **{training_rows}**; the loss is how far its rebuild is from the input. "
             "The validation loss is measured on a tenth of those rows held out of the fit (not the validation rows that choose the "
             "threshold later, which the network never sees): when it stops improving for *patience* epochs, training stops and the best "
-            "weights are kept. A validation loss far above the training loss means the network memorises rather than learns."
+            "weights are kept. A validation loss far above the training loss means the network memorises rather than learns. "
+            "With **Networks** above 1, each network is trained, stopped early and kept at its best epoch this way on its own, one after "
+            "another, each from other starting weights; the anomaly score is then the mean of their scores."
         )
     if study.prepared.train_note:
         st.info(study.prepared.train_note, icon=":material/info:")

@@ -528,7 +528,8 @@ def test_an_ensemble_chosen_on_compare_is_scored_thresholded_inspected_saved_and
     at.run()
     table = at.dataframe[0].value
     ensemble_row = table[table["detector"] == "AE ensemble"]
-    assert ensemble_row["kind"].iloc[0] == "autoencoder" and ensemble_row["score reads"].iloc[0].count(" / ") == 2  # three networks' choices
+    assert ensemble_row["kind"].iloc[0] == "autoencoder" and (ensemble_row["score reads"].iloc[0].startswith("each network: ")
+                                                                 or ensemble_row["score reads"].iloc[0].count("; network ") == 2)  # three networks' choices
     widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value("AE ensemble")
     at.button(key="compare_use").click()
     at.run()
@@ -624,7 +625,7 @@ def test_a_new_split_says_which_model_or_training_it_dropped():
     at.run()
     assert not at.exception, at.exception
     notes = [i.value for i in at.info if "was dropped" in i.value]
-    assert notes and notes[0].startswith("The training in progress (epoch 0 of 2) was dropped")
+    assert notes and notes[0].startswith("The training in progress (epoch 0 of 2 done) was dropped")
     widget(at, "number_input", "Split seed").set_value(8)  # nothing was trained on seed 7: nothing to say
     at.run()
     assert not any("was dropped" in i.value for i in at.info)
@@ -781,4 +782,4 @@ def test_a_threshold_page_that_stops_early_leaves_the_threshold_in_the_sidebar(t
     at.switch_page("pages/threshold.py")
     at.run()
     assert not at.exception and any("no scored rows" in i.value for i in at.info)
-    assert any("**Threshold** 2.5 (manual)" in m.value for m in at.sidebar.markdown), [m.value for m in at.sidebar.markdown]
+    assert any("**Threshold** 2.5 (set by hand)" in m.value for m in at.sidebar.markdown), [m.value for m in at.sidebar.markdown]

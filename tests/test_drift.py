@@ -54,7 +54,7 @@ def test_a_significant_but_small_score_gap_is_called_slight_not_unmoved():
     report = drift_report(rng.normal(size=20_000), rng.normal(size=20_000) + 0.1)
     assert report.score.statistic < MOVED_KS and report.score.p_value < 0.01 and not report.score.moved
     sentence = report.sentence()
-    assert "did not move" not in sentence and "moved only slightly" in sentence and f"below {MOVED_KS}" in sentence
+    assert "did not move" not in sentence and "moved only slightly" in sentence and f"below the {MOVED_KS}" in sentence
 
 
 def test_a_feature_with_no_numbers_in_the_new_rows_is_named_and_asks_for_review():
@@ -70,4 +70,21 @@ def test_a_feature_with_no_numbers_in_the_new_rows_is_named_and_asks_for_review(
 def test_scores_that_did_not_move_say_what_a_shift_needs_beside_their_p_value():
     ref, new = frames(shift=0.0)
     report = drift_report(ref["a"].to_numpy(), new["a"].to_numpy())
-    assert report.sentence().startswith("The anomaly scores did not move") and f"p below {0.01}" in report.sentence()
+    assert report.score.p_value >= 0.01
+    assert report.sentence().startswith("The anomaly scores moved only slightly, if at all") and f"p not below {0.01}" in report.sentence()
+
+
+def test_a_larger_score_gap_never_reads_as_less_movement_than_a_smaller_one():
+    """A walk saw 'moved only slightly' beside a statistic of 0.05 (p < 0.01) and 'did not move' beside 0.08 (p = 0.018)."""
+    rng = np.random.default_rng(3)
+    small_but_real = drift_report(rng.normal(size=20_000), rng.normal(size=20_000) + 0.1).sentence()
+    larger_but_few = drift_report(rng.normal(size=2_000), rng.normal(size=60) + 0.15)
+    assert larger_but_few.score.p_value >= 0.01 and larger_but_few.score.statistic < 0.1
+    assert "did not move" not in larger_but_few.sentence() and "moved only slightly, if at all" in larger_but_few.sentence()
+    assert "moved only slightly (" in small_but_real
+
+
+def test_one_new_row_is_too_few_to_test_and_says_so_instead_of_a_made_up_statistic():
+    report = drift_report(np.random.default_rng(0).normal(size=500), np.array([1.1]))
+    assert report.score is None and not report.needs_review
+    assert report.sentence().startswith("Too few new rows to test whether the anomaly scores moved") and "statistic" not in report.sentence()

@@ -59,3 +59,24 @@ def test_the_table_says_which_parts_an_autoencoders_score_reads_and_nothing_for_
     board = leaderboard([Entry("AE dense", True, parts(1.0), 0.5, score_reads="tails"), Entry("kNN", False, parts(3.0), 0.5)])
     reads = dict(zip(board.table["detector"], board.table["score reads"]))
     assert reads == {"AE dense": "tails", "kNN": "–"}
+
+
+def test_an_ensembles_score_reads_says_each_networks_choice_once_when_they_agree():
+    from types import SimpleNamespace
+
+    from core.leaderboard import score_reads
+
+    same = SimpleNamespace(members_=[SimpleNamespace(score_parts_=("reconstruction", "tails"))] * 3)
+    assert score_reads(same) == "each network: reconstruction + tails"
+    mixed = SimpleNamespace(members_=[SimpleNamespace(score_parts_=("tails",)), SimpleNamespace(score_parts_=("reconstruction",))])
+    assert score_reads(mixed) == "network 1: tails; network 2: reconstruction"
+
+
+def test_a_small_lead_is_said_with_figures_that_differ_by_the_stated_gap():
+    import re
+
+    for jitter in (0.02, 0.05, 0.1, 0.2, 0.4):
+        board = leaderboard([Entry("AE dense", True, parts(2.0, jitter=jitter), 0.5), Entry("kNN", False, parts(2.0), 0.5)])
+        figures = [float(f) for f in re.findall(r"\d\.\d{3,4}", board.verdict)[:3]]
+        first, second, gap = figures
+        assert abs(abs(first - second) - gap) < 1.5e-4, board.verdict  # at three decimals a gap under 0.01 may not add up

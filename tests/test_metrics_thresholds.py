@@ -124,3 +124,25 @@ def test_a_batch_is_checked_against_its_label_on_the_labelled_rows_and_one_kind_
     only_bad = check_against_label(frame.iloc[[3, 5]], "status", ("ok",), scores[[3, 5]], 0.8)
     assert only_bad.confusion is None and "recall" in only_bad.sentence and "1 of 2 flagged" in only_bad.sentence
     assert check_against_label(frame.iloc[[2]], "status", ("ok",), scores[[2]], 0.8).sentence.startswith("Every cell of 'status' is empty")
+
+
+def test_rows_of_a_class_the_models_table_did_not_have_are_named_and_counted_in_the_label_check():
+    import pandas as pd
+
+    from core.evaluation import check_against_label
+
+    frame = pd.DataFrame({"status": ["ok", "bad", "**weird**", "**weird**", "ok"]})
+    scores = np.array([0.1, 2.0, 0.2, 3.0, 0.3])
+    check = check_against_label(frame, "status", ("ok",), scores, 0.8, classes=["ok", "bad"])
+    assert (check.confusion.tp, check.confusion.fn) == (2, 1)  # still anomalies: every class but the normal ones is
+    assert "2 row(s) have a class the model's table did not have ('**weird**')" in check.sentence and "1 of them are flagged" in check.sentence
+    assert "did not have" not in check_against_label(frame, "status", ("ok",), scores, 0.8).sentence  # classes unknown: nothing said
+
+
+def test_a_rules_code_is_said_in_words_for_the_sidebar_and_an_unknown_code_is_shown_as_it_is():
+    from core.thresholds import rule_words
+
+    assert rule_words("cost:1:10") == "lowest expected cost, false alarm 1, miss 10"
+    assert rule_words("percentile:99") == "99th percentile of training scores"
+    assert rule_words("manual") == "set by hand" and rule_words("max_f1") == "best F1 on validation rows"
+    assert rule_words("something:new") == "something:new"

@@ -163,8 +163,10 @@ def test_the_report_of_an_ensemble_names_each_network_its_seed_epochs_parts_and_
     assert [n["random_state"] for n in networks] == [0, 1000, 2000] and [n["epochs_run"] for n in networks] == [2, 2, 2]
     assert [n["scale"] for n in networks] == pytest.approx(det.scales_) and all(n["score_parts_used"] for n in networks)
     assert "mean of 3 dense autoencoders" in data["model"]["anomaly_score"]
+    assert len(data["history"]) == 3 and all(len(h["loss"]) == 2 for h in data["history"])  # each network's losses
     page = report_html(det, prepared, result.parts, ev)
     assert "1: random_state 0, epochs_run 2" in page and "3: random_state 2000" in page  # one line a network, not a Python list
+    assert all(f"Network {i} of 3: loss per epoch" in page for i in (1, 2, 3))
 
 
 def test_a_report_without_labels_states_the_rows_flagged_and_no_confusion_matrix():

@@ -33,6 +33,18 @@ def test_a_new_table_drops_the_split_the_model_and_the_comparison(trained):
     assert session.run is None
     assert session.study is not study and session.study.comparison is None and session.study.search is None
     assert session.prepared.table.name == "heartbeats.csv" and session.prepared.target.label == "rhythm"
+    kind, note = session.notices["choice"]
+    assert note.replace("\\", "").startswith("The trained dense autoencoder was dropped with the previous table, 'machine_sensors.csv'"), note
+
+
+def test_loading_the_table_in_use_again_keeps_the_model_and_its_threshold(trained):
+    prepared, detector, scores = trained
+    session = Session.seeded(prepared, detector, scores)
+    run, study = session.run, session.study
+    run.set_threshold(2.5)
+    session.set_table(load_sample("machine_sensors.csv"))
+    assert session.run is run and session.study is study and run.threshold.value == 2.5
+    assert "is the table already in use" in session.notices["choice"][1]
 
 
 def test_a_comparison_result_from_another_table_cannot_be_put_in_use(trained):
@@ -102,7 +114,7 @@ def test_restoring_a_model_on_the_split_in_use_keeps_the_comparison_and_sets_the
     study.comparison = compare(session.prepared, ["iforest"], progress=None)
     restored = session.restore(bundle_bytes(detector, prepared.context(), Threshold(2.5, "manual", "by hand")), "model.zip")
     assert session.study is study and study.comparison is not None and study.set_aside is trained_run
-    assert "one click on Compare or Train" in restored.note
+    assert "one click on Compare, Train or Inspect" in restored.note
     assert restored.study is study and "set aside" in restored.note
     assert session.use_set_aside() is trained_run  # one click back
     session.choose("status", ["normal"], None, 3)

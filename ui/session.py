@@ -311,6 +311,11 @@ class Session:
         DataError and changes nothing. A restored model survives and is applied to
         the new table when its columns fit.
         """
+        current = self.workspace.table if self.workspace is not None and self.workspace.study is not None else None
+        if current is not None and current.sha256 == table.sha256 and current.name == table.name:
+            self.notices["choice"] = ("info", f"'{plain(table.name)}' is the table already in use (the same bytes): nothing was changed.")
+            return
+        dropped = self._dropped_with_table()
         label = SAMPLES[table.name][1] if table.name in SAMPLES else guess_label(table.frame)
         if table.name in SAMPLES:
             normal: tuple = tuple(SAMPLES[table.name][2])
@@ -330,6 +335,9 @@ class Session:
                 raise
             self.workspace.problem = f"The label column {label!r} could not be used, so none is chosen: {first}"
         self.notices.pop("bundle", None)
+        if dropped:
+            self.notices["choice"] = ("info", f"The {dropped} was dropped with the previous table, '{plain(previous_workspace.table.name)}': a model belongs "
+                                              "to the table it was trained and scored on. Train again on the Train page, or restore a saved model.")
         if previous_run is not None and previous_run.origin == "restored":
             self._apply_bundle(previous_run.detector, previous_run.context, previous_run.threshold)
 
@@ -376,6 +384,17 @@ class Session:
         """The Data page's word on the restored model in use, kept in step with it."""
         run = self.run
         self.notices["bundle"] = ("success", plain(run.note, 4000)) if run.study is not None else ("warning", plain(run.unscored, 4000))
+
+    def _dropped_with_table(self) -> str:
+        """What a new table drops that the user made ('' when nothing): what a new split drops, or a model chosen on
+        the Compare page with its threshold (a restored model is applied to the new table instead)."""
+        if self.workspace is None:
+            return ""
+        dropped = self._dropped_by_new_split()
+        run = self.run
+        if not dropped and run is not None and run.origin in ("compared", "searched"):
+            dropped = f"{run.name}, {run.provenance}, with its threshold"
+        return dropped
 
     def _dropped_by_new_split(self) -> str:
         """What a new split drops that the user made on the old one ('' when nothing): a training, paused or not, or a trained model."""
@@ -465,7 +484,7 @@ class Session:
             # when a compared model is used.
             if self.run is not None and self.run.study is study and self.run.origin in ("trained", "restored") and self.run.detector is not detector:
                 study.set_aside = self.run
-                note += f" The {self.run.name} ({self.run.origin}) is set aside: one click on Compare or Train puts it back."
+                note += f" The {self.run.name} ({self.run.origin}) is set aside: one click on Compare, Train or Inspect puts it back."
             prepared = study.prepared
         else:
             study = ws.study = Study(prepared)

@@ -6,6 +6,7 @@ import threading
 
 import streamlit as st
 
+from core.thresholds import rule_words
 from ui import session as state
 from ui.paths import TRAIN_PAGE
 from ui.text import names, plain
@@ -64,7 +65,7 @@ def sidebar(show_threshold: bool = True, training_now: bool = False) -> None:
             if run.study is None:
                 st.caption(f"No scored rows of this table: {plain(run.unscored, 400)}")
             if show_threshold:
-                st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(run.threshold.rule)})")
+                st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(rule_words(run.threshold.rule))})")
         elif study is not None and study.training is not None:
             training = study.training
             what = (f"{training.n_networks} {plain(training.architecture)} autoencoders (an ensemble)" if hasattr(training.trainer_, "n_networks")
