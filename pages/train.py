@@ -89,9 +89,11 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
         elif architecture == "lstm":
             st.caption("LSTM: the first hidden size is the number of LSTM units (8–64). Slow on a CPU: try few epochs first.")
         what = f"the {architecture} autoencoder" if int(networks) == 1 else f"{int(networks)} {architecture} autoencoders (an ensemble)"
-        under_way = study.training is not None  # a click would drop it silently: Stop keeps what it has learnt
-        submitted = st.button(f"Train {what}", key="train_start", type="primary", icon=":material/play_arrow:", disabled=under_way,
-                              help="A training is under way: Stop it (its best weights are kept), then train again." if under_way else None)
+        # Disabled while a training runs, from the run its click begins it: a click then dropped the training silently.
+        submitted = state.pressed("train_start") and study.training is None
+        under_way = submitted or study.training is not None
+        st.button(f"Train {what}", key="train_start", type="primary", icon=":material/play_arrow:", disabled=under_way,
+                  help="A training is under way: Stop it (its best weights are kept), then train again." if under_way else None)
 
     def params() -> dict:  # raises DataError when the hidden sizes do not parse
         several = {"n_networks": int(networks)} if int(networks) != 1 else {}

@@ -536,6 +536,12 @@ def get() -> Session:
     return session
 
 
+def pressed(key: str) -> bool:
+    """Whether the button ``key`` was pressed for this run, known before it is drawn (so that it can be drawn disabled
+    in the very run its click begins something)."""
+    return bool(st.session_state.get(key))
+
+
 def kept(widget: Callable[..., Any], label: str, *, owner: Kept, name: str, default: Any, valid: Optional[Callable[[Any], bool]] = None,
          in_form: bool = False, **kwargs: Any) -> Any:
     """Draw ``widget`` whose value survives leaving the page; ``owner`` holds it.
