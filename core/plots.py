@@ -112,13 +112,19 @@ class HistogramBins:
 def histogram_bins(scores: np.ndarray, y: Optional[np.ndarray] = None, n_bins: int = 60, log_x: bool = False) -> HistogramBins:
     scores = np.asarray(scores, dtype=np.float64)
     lo, hi = float(np.min(scores)), float(np.max(scores))
+    # One score (a one-row file), or all alike: bins around it wide enough to be seen, not a sliver no bar can show.
     if log_x:
         positive = scores[scores > 0]
         lo = float(positive.min()) if len(positive) else 1e-12
-        edges = np.geomspace(lo, max(hi, lo * 1.0001), n_bins + 1)
+        if hi <= lo * 1.001:
+            lo, hi = lo / 1.25, lo * 1.25
+        edges = np.geomspace(lo, hi, n_bins + 1)
         scores = np.clip(scores, lo, None)
     else:
-        edges = np.linspace(lo, hi if hi > lo else lo + 1e-12, n_bins + 1)
+        if hi - lo <= 1e-9 * max(1.0, abs(lo)):
+            half = 0.1 * max(abs(lo), 1.0)
+            lo, hi = lo - half, hi + half
+        edges = np.linspace(lo, hi, n_bins + 1)
     if y is None:
         return HistogramBins(edges, np.histogram(scores, edges)[0], None, log_x)
     y = np.asarray(y)

@@ -57,6 +57,10 @@ def label_check(session: state.Session, run: state.ModelRun, table, scores: np.n
     classes = run.cached("label_classes", lambda: run.prepared.table.frame[label].dropna().unique()) if run.prepared is not None else None
     check = check_against_label(table.frame, label, tuple(normal), scores, threshold, classes)
     st.caption(plain(check.sentence, 600))
+    trained_on = run.prepared.table.sha256 if run.prepared is not None else run.context.get("dataset", {}).get("sha256")
+    if trained_on is not None and table.sha256 == trained_on:
+        st.warning("This file is the table the model was trained on: its normal training rows were learnt, so this check flatters the "
+                   "model. The Threshold page's test rows are the honest estimate.", icon=":material/warning:")
     conf = check.confusion
     if conf is None:
         return

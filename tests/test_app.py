@@ -387,6 +387,10 @@ def test_score_page_scores_an_upload_like_the_session_model_and_gives_a_drift_ve
     widget(at, "toggle", "Check against the label column 'status'").set_value(True)
     at.run()
     assert "Precision" in [m.label for m in at.metric]
+    assert any("the table the model was trained on" in w.value for w in at.warning)  # the same bytes: the check flatters it
+    at.file_uploader(key="score_upload").set_value(("new.csv", raw.replace(b"\n", b"\r\n"), "text/csv"))  # other bytes, the same rows
+    at.run()
+    assert not any("the table the model was trained on" in w.value for w in at.warning)
 
 
 def test_score_page_names_the_missing_columns(trained_state):

@@ -114,3 +114,12 @@ def test_a_compare_chart_makes_room_below_its_axis_title_for_every_legend_row():
         layout = compare_figure(points, kind).layout
         assert layout.legend.yref == "container" and layout.legend.y == 0 and layout.legend.yanchor == "bottom"
         assert layout.margin.b >= 60 + LEGEND_ROW_PX * entries and layout.height == PLOT_PX + layout.margin.b
+
+
+def test_one_score_gets_bins_wide_enough_to_draw_its_bar_on_either_axis():
+    from core.plots import histogram_bins
+
+    for log_x in (True, False):
+        bins = histogram_bins(np.array([1.1124]), n_bins=60, log_x=log_x)
+        assert bins.normal.sum() == 1 and bins.edges[0] < 1.1124 < bins.edges[-1]
+        assert bins.edges[-1] - bins.edges[0] > 0.2  # a sliver of 1e-4 drew no bar, and the axis ran elsewhere
