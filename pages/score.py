@@ -71,13 +71,18 @@ def label_check(session: state.Session, run: state.ModelRun, table, scores: np.n
     st.plotly_chart(confusion_figure(conf), key="score_confusion")
 
 
-def earlier_by_set_aside(session: state.Session) -> None:
-    """A table scored by the model now set aside stays with that model: say where it went."""
-    aside = session.study.set_aside if session.study is not None else None
-    earlier = aside.cache.get("scored") if aside is not None else None
-    if earlier is not None:
-        st.caption(f"'{plain(earlier['table'].name)}' was scored by {plain(aside.name)}, now set aside: a score belongs to the model that "
-                   "made it. Upload the table again to score it with this model; going back to that model brings its result back.")
+def earlier_by_other_models(session: state.Session) -> None:
+    """A table scored by another model of this split (the one set aside, or one used from the Compare page before)
+    stays with that model: say where it went."""
+    study = session.study
+    if study is None:
+        return
+    others = [r for r in (study.set_aside, *study.used_results) if r is not None and r is not session.run and r.cache.get("scored") is not None]
+    for other in others[:3]:
+        how = "now set aside" if other is study.set_aside else "used from the Compare page before"
+        back = "going back to that model" if other is study.set_aside else "using that model again"
+        st.caption(f"'{plain(other.cache['scored']['table'].name)}' was scored by {plain(other.name)}, {how}: a score belongs to the model that "
+                   f"made it. Upload the table again to score it with this model; {back} brings its result back.")
 
 
 def body() -> None:
@@ -104,7 +109,7 @@ def body() -> None:
     scored = run.cache.get("scored")
     if scored is None:
         st.info("Upload a CSV with the model's columns to score it.")
-        earlier_by_set_aside(session)
+        earlier_by_other_models(session)
         return
     table, scores, source = scored["table"], scored["scores"], scored["source"]
     for note in scored.get("not_numbers", ()):

@@ -748,6 +748,33 @@ def test_a_table_scored_by_a_model_now_set_aside_is_said_to_stay_with_that_model
     assert "'new\\.csv' was scored by dense autoencoder" in captions and "now set aside" in captions  # the name is shown as plain text
 
 
+def test_a_table_scored_by_a_model_used_from_compare_before_is_said_to_stay_with_that_model(trained_state):
+    raw = (ROOT / "sample_data" / "machine_sensors.csv").read_bytes()
+    at = app("pages/compare.py", trained_state)
+    widget(at, "multiselect", "Detectors").set_value(["iforest", "knn"])
+    at.form_submit_button[0].click()
+    at.run()
+
+    def use(name: str) -> None:
+        at.switch_page("pages/compare.py")
+        at.run()
+        widget(at, "selectbox", "Model for the Threshold, Inspect and Score pages").set_value(name)
+        at.button(key="compare_use").click()
+        at.run()
+        at.switch_page("pages/score.py")
+        at.run()
+
+    use("Isolation Forest")
+    at.file_uploader(key="score_upload").set_value(("first.csv", raw, "text/csv"))
+    at.run()
+    assert session(at).run.cache.get("scored") is not None
+    at.file_uploader(key="score_upload").set_value(None)
+    use("kNN distance")
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "'first\\.csv' was scored by Isolation Forest, used from the Compare page before" in captions, captions
+
+
 def test_the_row_chosen_on_inspect_is_still_chosen_after_visiting_another_page(trained_state):
     at = app("pages/inspect.py", trained_state)
     val = session(at).run.scores["val"]
