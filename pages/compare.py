@@ -10,6 +10,7 @@ from core.registry import BASELINE_KEYS
 from ui import session as state
 from ui.guard import run_page, stop_with
 from ui.set_aside import go_back_button
+from ui.text import plain
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 
 
@@ -97,9 +98,13 @@ def comparison(session: state.Session, study: state.Study) -> None:
     chosen = state.kept(pick_col.selectbox, "Model for the Threshold, Inspect and Score pages", owner=owner, name="compare_pick", default=default_pick,
                         valid=lambda v: v in results, options=list(results))
     button_col.button("Use this model", key="compare_use", width="stretch", on_click=use, args=(session, results, owner))
-    if owner.values.get("compare_used") == chosen and session.run is not None and session.run.origin == "compared":
+    run = session.run
+    if owner.values.get("compare_used") == chosen and run is not None and run.origin == "compared" and run.detector is results[chosen].detector:
         st.success(f"{chosen} is now the model in use.")
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
+    elif run is not None:  # the picker names what would be used, which is not always what is in use
+        pick_col.caption(f"In use now: {plain(run.name)}, {run.provenance}.")
+    go_back_button(session, "compare_back")  # beside the button that replaced the model
 
 
 def search(session: state.Session, study: state.Study) -> None:
@@ -146,7 +151,8 @@ def body() -> None:
         )
     comparison(session, study)
     search(session, study)
-    go_back_button(session, "compare_back")  # after either way of replacing the model in use, with or without a comparison on screen
+    if not study.comparison:  # with a comparison on screen the button is beside "Use this model"
+        go_back_button(session, "compare_back")
 
 
 run_page(body)

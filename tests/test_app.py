@@ -586,6 +586,10 @@ def test_using_a_baseline_sets_the_trained_model_aside_and_one_click_puts_it_bac
     assert not at.exception, at.exception
     assert session(at).run is trained and trained.threshold.value == 1.2345 and session(at).study.set_aside is None
     assert not any(b.key == "train_back" for b in at.button)
+    at.switch_page("pages/compare.py")
+    at.run()  # the picker still names Isolation Forest: the page says what is in use instead
+    assert "In use now: dense autoencoder, trained here." in [c.value for c in at.caption]
+    assert not any("is now the model in use" in x.value for x in at.success)
 
 
 def test_the_threshold_page_during_a_paused_training_says_so_and_links_back_to_train():
