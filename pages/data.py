@@ -2,6 +2,7 @@
 
 from typing import Callable
 
+import numpy as np
 import streamlit as st
 
 from core.data import read_table
@@ -137,8 +138,10 @@ def body() -> None:
     st.caption(f"{table.shape[0]:,} rows × {table.shape[1]:,} columns · SHA-256 {table.sha256[:16]}…")
     for finding in table.findings:
         st.info(plain(finding, 400), icon=":material/info:")
-    preview = table.frame.head(20)
+    preview = table.frame.head(20).copy()
     preview.index = preview.index + 1  # rows numbered as in the file, as Inspect, Score and every message number them
+    for i in np.flatnonzero((preview.dtypes == object).to_numpy()):  # an empty cell of a text column is shown empty, not as "None"
+        preview.iloc[:, i] = preview.iloc[:, i].where(preview.iloc[:, i].notna(), "")
     st.dataframe(preview, width="stretch", height=260)
     chosen = choice_controls(session)
     if session.workspace.problem and session.study is not None:  # after the choice: a valid one clears it in this run

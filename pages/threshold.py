@@ -157,7 +157,7 @@ def costs_tab(view: View, log_x: bool, threshold: float) -> None:
     given = {"on_change": view.costs_given}
     fa = view.kept("number_input", "Cost of a false alarm", "cost_fa", 1.0, a, min_value=0.0, step=1.0, **given)
     miss = view.kept("number_input", "Cost of a missed anomaly", "cost_miss", 10.0, b, min_value=0.0, step=1.0, **given)
-    differs = view.kept("toggle", "Anomaly share in production differs", "cost_prev_on", False, c, help="Otherwise the share in the validation rows is used.", **given)
+    differs = view.kept("toggle", "Other anomaly share", "cost_prev_on", False, c, help="On: give the share of anomalies expected in production. Off: the share in the validation rows is used.", **given)
     prevalence = view.kept("number_input", "Expected anomaly share", "cost_prev", 0.01, c, min_value=0.0001, max_value=0.9999, format="%.4f", **given) if differs else None
     if fa == 0 and miss == 0:
         st.info("Give at least one cost above zero.")
