@@ -192,7 +192,9 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
         c1.metric("Epochs run", f"{detector.epochs_run_}", help=f"{how}.")
         c2.metric("Best validation loss", f"{detector.best_val_loss_:.4g}", help=f"At epoch {detector.best_epoch_}; those weights are kept.")
     else:
-        how = f"{len(networks)} networks: " + "; ".join(f"network {i + 1} {how_it_ended(n).lower()}" for i, n in enumerate(networks))
+        endings = [how_it_ended(n).lower() for n in networks]
+        how = f"{len(networks)} networks: " + (f"each {endings[0]}" if len(set(endings)) == 1
+                                               else "; ".join(f"network {i + 1} {ending}" for i, ending in enumerate(endings)))
         for i, (tab, network) in enumerate(zip(st.tabs([f"Network {i + 1}" for i in range(len(networks))]), networks)):
             tab.plotly_chart(loss_figure(network.history_, network.best_epoch_, title=f"Network {i + 1} of {len(networks)}: loss per epoch (normal rows)"),
                              key=f"train_chart_final_{i}")
