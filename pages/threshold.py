@@ -114,7 +114,8 @@ def controls(view: View) -> tuple[str, bool]:
         rules = jump_rules(labelled=view.parts["val"].y is not None)
         in_use = view.run.default_threshold.rule  # the picker opens on the rule the model chose, where it is offered
         view.kept("selectbox", "Jump to a rule", "thr_rule", in_use if in_use in rules else next(iter(rules)), rule_col, options=list(rules),
-                  format_func=rules.get, valid=rules.__contains__)
+                  format_func=rules.get, valid=rules.__contains__,
+                  help="The rule Apply moves the threshold to. It is not always the rule in use: that one is named under the chart and in the sidebar.")
         button_col.button("Apply", key="thr_apply", width="stretch", on_click=view.apply_rule)
         if view.owner.get("rule_error"):
             st.error(view.owner.get("rule_error"), icon=":material/error:")
