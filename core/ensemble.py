@@ -241,6 +241,17 @@ class AutoencoderEnsemble(BaseDetector):
         return ensemble
 
 
+def stopped_early(detector) -> str:
+    """Why a trained ensemble (or the one network a Stop left of it) holds fewer networks than were asked for, in a
+    sentence; '' when it holds them all."""
+    asked = getattr(detector, "networks_asked_", None)
+    kept = len(getattr(detector, "members_", [detector]))
+    if asked is None or asked <= kept:
+        return ""
+    model = "this network alone is the model" if kept == 1 else f"the model is the {kept} networks trained so far"
+    return f"Of the {asked} networks asked for, Stop ended the training in network {kept}: {model}"
+
+
 def network_params(member) -> Optional[dict[str, Any]]:
     """A network's parameters other than the ensemble's own and its defaults (None when all are defaults)."""
     from core.detector import AutoencoderDetector

@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.metrics import Confusion, ReviewBand, ThresholdCurve, review_band
 from core.pipeline import PartScores
-from core.thresholds import Threshold, choose_threshold, cost_per_1000, set_on_rows
+from core.thresholds import Threshold, choose_threshold, cost_per_1000, rule_words, set_on_rows
 from core.uncertainty import Bootstrap, Interval
 
 SLIDER_STEPS = 1000
@@ -150,19 +150,19 @@ def honest_comparison(parts: dict[str, PartScores], threshold: Threshold, shown_
     drop = val["f1"] - test["f1"]
     change = f"F1 is {test['f1']:.3f} on test rows against {val['f1']:.3f} on validation rows"
     if rule_name in LABEL_RULES:
-        sentence = (f"The threshold was chosen on validation rows ({threshold.rule}); test rows played no part in choosing it. "
+        sentence = (f"The threshold was chosen on validation rows ({rule_words(threshold.rule)}); test rows played no part in choosing it. "
                     f"{change}{' — expect the test figure on new data' if drop > 0.005 else ''}.")
     elif set_on_rows(threshold.rule) and threshold.set_on in metrics:
         tuned, other = threshold.set_on, "test" if threshold.set_on == "val" else "val"
         gap = round(metrics[tuned]["f1"], 3) - round(metrics[other]["f1"], 3)  # as the sentence shows them
         verdict = (f"here they do, by {gap:.3f}" if gap > 0.005 else "here they do not")
         how = (f"You set this threshold by hand while looking at the {PART_NAMES[tuned]}" if by_hand else
-               f"This threshold was computed from the scores of the {PART_NAMES[tuned]} ({threshold.rule}; their labels were not used)")
+               f"This threshold was computed from the scores of the {PART_NAMES[tuned]} ({rule_words(threshold.rule)}; their labels were not used)")
         sentence = f"{how}: numbers on those rows can flatter it, and the {PART_NAMES[other]} are the honest estimate ({verdict}). {change}."
     elif by_hand:
         sentence = (f"This threshold was set by hand, on rows this model does not record: either part's numbers can flatter it. {change}.")
     else:
-        sentence = f"The threshold comes from normal training rows alone ({threshold.rule}), so neither part tuned it. {change}."
+        sentence = f"The threshold comes from normal training rows alone ({rule_words(threshold.rule)}), so neither part tuned it. {change}."
     return HonestComparison(val, test, sentence, set_on_rows(threshold.rule) and threshold.set_on == shown_part)
 
 
@@ -241,6 +241,7 @@ def check_against_label(frame: pd.DataFrame, label: str, normal: tuple, scores: 
                         f"as every class but the normal ones does, and {int(flagged[new].sum()):,} of them are flagged.")
     if y.min() == y.max():
         kind, measure = ("anomalies", "recall (the share of anomalies flagged)") if y[0] else ("normal", "false-alarm rate (the share of normal rows flagged)")
-        return LabelCheck(None, f"All {n:,} labelled rows are {kind}, so precision cannot be measured here, only the {measure}: "
+        rows = f"The one labelled row is {'an anomaly' if y[0] else 'normal'}" if n == 1 else f"All {n:,} labelled rows are {kind}"
+        return LabelCheck(None, f"{rows}, so precision cannot be measured here, only the {measure}: "
                                 f"{int(flagged.sum()):,} of {n:,} flagged, {flagged.mean():.3f}.{skipped}")
     return LabelCheck(ThresholdCurve(np.asarray(scores)[known], y).at(threshold), f"Compared on {n:,} labelled rows.{skipped}")

@@ -18,6 +18,7 @@ from plotly.offline import get_plotlyjs
 
 from core.evaluation import PART_NAMES, Evaluation, cost_view
 from core.metrics import METRIC_NAMES
+from core.thresholds import rule_words
 from core.plots import confusion_figure, cost_figure, histogram_figure, loss_figure, pr_figure, roc_figure
 
 
@@ -44,18 +45,26 @@ def applicable_params(detector) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items() if architecture is None or architecture in ONLY_FOR.get(k, {architecture})}
 
 
+def _stopped(detector) -> dict[str, Any]:
+    """How many networks were asked for and why fewer were kept, when a Stop ended an ensemble's training early."""
+    from core.ensemble import stopped_early
+
+    note = stopped_early(detector)
+    return {"networks_asked": detector.networks_asked_, "stopped_early": note} if note else {}
+
+
 def _model_section(detector) -> dict[str, Any]:
     model = applicable_params(detector)
     if not hasattr(detector, "history_"):  # a baseline or an ensemble: its parameters, fit time and (an ensemble) its score
         described = {"anomaly_score": detector.score_description()} if hasattr(detector, "score_description") else {}
-        networks = {"networks": [{"random_state": m.random_state, "epochs_run": getattr(m, "epochs_run_", None), "best_epoch": getattr(m, "best_epoch_", None),
+        networks = _stopped(detector) | {"networks": [{"random_state": m.random_state, "epochs_run": getattr(m, "epochs_run_", None), "best_epoch": getattr(m, "best_epoch_", None),
                                   "score_parts_used": list(m.score_parts_), "scale": float(scale)}
                                  for m, scale in zip(detector.members_, detector.scales_)]} if hasattr(detector, "members_") else {}
         return model | {"fit_seconds": getattr(detector, "fit_seconds_", None)} | described | networks
     hidden, code = detector.resolved_architecture(len(detector.preprocessor_.output_names))
     return model | {"hidden_sizes_used": list(hidden), "code_size_used": code, "parameters": detector.n_parameters_, "epochs_run": detector.epochs_run_,
                     "best_epoch": detector.best_epoch_, "best_val_loss": detector.best_val_loss_, "fit_seconds": detector.fit_seconds_,
-                    "score_parts_used": list(detector.score_parts_), "anomaly_score": detector.score_description()}
+                    "score_parts_used": list(detector.score_parts_), "anomaly_score": detector.score_description()} | _stopped(detector)
 
 
 def report_data(detector, prepared, evaluation: Evaluation) -> dict[str, Any]:
@@ -170,7 +179,7 @@ def report_html(detector, prepared, parts, evaluation: Evaluation) -> str:
         "<h3>Preprocessing findings</h3><ul>" + "".join(f"<li>{e(f)}</li>" for f in d["preprocessing_findings"]) + ("</ul>" if d["preprocessing_findings"] else "<li>none</li></ul>"),
         "<h2>Model</h2><table>" + _rows((k, v) for k, v in d["model"].items()) + "</table>",
         "<h2>Threshold</h2>" + f"<p class='rule'>Flag a row when its anomaly score exceeds <b>{ev.threshold.value:.6g}</b>.</p>"
-        + "<table>" + _rows([("rule", ev.threshold.rule), ("reason", ev.threshold.reason), ("evaluated on", d["evaluated_on"])]) + "</table>",
+        + "<table>" + _rows([("rule", f"{rule_words(ev.threshold.rule)} ({ev.threshold.rule})"), ("reason", ev.threshold.reason), ("evaluated on", d["evaluated_on"])]) + "</table>",
     ]
     if "flagged" in d:
         f = d["flagged"]

@@ -93,18 +93,18 @@ def comparison(session: state.Session, study: state.Study) -> None:
     left.plotly_chart(compare_figure(points, "roc"), key="compare_roc")
     right.plotly_chart(compare_figure(points, "pr"), key="compare_pr")
     results = {r.name: r for r in study.comparison}
-    pick_col, button_col = st.columns([3, 1])
+    pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
     default_pick = board.best_baseline if board.best_baseline in results else next(iter(results))
     chosen = state.kept(pick_col.selectbox, "Model for the Threshold, Inspect and Score pages", owner=owner, name="compare_pick", default=default_pick,
                         valid=lambda v: v in results, options=list(results))
     button_col.button("Use this model", key="compare_use", width="stretch", on_click=use, args=(session, results, owner))
+    go_back_button(session, "compare_back")  # right under the button that replaced the model
     run = session.run
     if owner.values.get("compare_used") == chosen and run is not None and run.origin == "compared" and run.detector is results[chosen].detector:
         st.success(f"{chosen} is now the model in use.")
         st.page_link(THRESHOLD_PAGE, label="Go to Threshold", icon=":material/arrow_forward:")
     elif run is not None:  # the picker names what would be used, which is not always what is in use
-        pick_col.caption(f"In use now: {plain(run.name)}, {run.provenance}.")
-    go_back_button(session, "compare_back")  # beside the button that replaced the model
+        st.caption(f"In use now: {plain(run.name)}, {run.provenance}.")
 
 
 def search(session: state.Session, study: state.Study) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.detector import ACTIVATIONS, SCORES
-from core.ensemble import MAX_NETWORKS
+from core.ensemble import MAX_NETWORKS, stopped_early
 from core.errors import DataError
 from core.losses import LOSSES
 from core.pipeline import parse_hidden_sizes
@@ -204,10 +204,8 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
                   help="Per network, in order: " + ", ".join(map(str, runs)) + ". Each keeps the weights of its best epoch.")
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
     c4.metric("Parameters", f"{sum(n.n_parameters_ for n in networks):,}")
-    asked = getattr(detector, "networks_asked_", len(networks))
-    if asked > len(networks):
-        how += (f". Of the {asked} networks asked for, Stop ended the training in network {len(networks)}: "
-                + ("this network alone is the model" if len(networks) == 1 else f"the model is the {len(networks)} networks trained so far"))
+    if stopped_early(detector):
+        how += f". {stopped_early(detector)}"
     in_use = run.threshold
     later = "" if in_use.value == detector.threshold_ else f" In use now: {in_use.value:.6g} — {in_use.reason} (the sidebar's)."
     when = "saved with the model" if run.origin == "restored" else "chosen at training"  # a restored one may have been set by hand

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.bundle import META_MEMBER, bundle_bytes, load_bundle
-from core.ensemble import AutoencoderEnsemble
+from core.ensemble import AutoencoderEnsemble, stopped_early
 from core.errors import DataError
 from core.thresholds import Threshold
 from tests.conftest import planted
@@ -73,9 +73,15 @@ def test_a_stopped_ensemble_keeps_the_networks_trained_so_far_and_one_network_st
     kept = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
     assert isinstance(kept, AutoencoderEnsemble) and kept.n_networks == 2 and [m.epochs_run_ for m in kept.members_] == [3, 1]
     assert kept.members_[1].stopped_by_user_ and np.isfinite(kept.threshold_)
+    from core.report import _model_section
+
+    assert _model_section(kept)["stopped_early"] == stopped_early(kept) and _model_section(kept)["networks_asked"] == 3  # the report says it too
+    assert stopped_early(kept) == "Of the 3 networks asked for, Stop ended the training in network 2: the model is the 2 networks trained so far"
     flag, hook = stop_in(1)
     alone = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
     assert type(alone).__name__ == "AutoencoderDetector" and alone.epochs_run_ == 1 and alone.random_state == 1
+    assert stopped_early(alone).endswith("network 1: this network alone is the model")
+    assert stopped_early(AutoencoderEnsemble(n_networks=2, epochs=1).fit(X, y)) == ""
 
 
 def test_an_ensemble_of_networks_set_by_hand_is_saved_and_read_back_with_those_settings():

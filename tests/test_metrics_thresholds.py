@@ -124,6 +124,7 @@ def test_a_batch_is_checked_against_its_label_on_the_labelled_rows_and_one_kind_
     only_bad = check_against_label(frame.iloc[[3, 5]], "status", ("ok",), scores[[3, 5]], 0.8)
     assert only_bad.confusion is None and "recall" in only_bad.sentence and "1 of 2 flagged" in only_bad.sentence
     assert check_against_label(frame.iloc[[2]], "status", ("ok",), scores[[2]], 0.8).sentence.startswith("Every cell of 'status' is empty")
+    assert check_against_label(frame.iloc[[0]], "status", ("ok",), scores[[0]], 0.8).sentence.startswith("The one labelled row is normal, so precision")
 
 
 def test_rows_of_a_class_the_models_table_did_not_have_are_named_and_counted_in_the_label_check():
