@@ -12,6 +12,7 @@ from core.evaluation import (PART_NAMES, TABLE_METRIC_LABELS, Costs, apply_rule,
 from core.explain import OUTCOMES
 from core.metrics import review_band
 from core.plots import cost_figure, move_cost_marker, move_threshold_marker, pr_figure, roc_figure
+from core.thresholds import rule_words
 from core.report import report_html, report_json
 from core.uncertainty import Bootstrap
 from ui import session as state
@@ -253,7 +254,7 @@ def threshold_panel(view: View, part: str, log_x: bool) -> None:
     threshold = run.threshold
     conf = shown.curve.at(threshold.value)
     note, download = st.columns([3, 1])
-    note.caption(f"Threshold in use: {threshold.value:.6g} · rule: {threshold.rule} — {threshold.reason}")
+    note.caption(f"Threshold in use: {threshold.value:.6g} · rule: {rule_words(threshold.rule)} ({threshold.rule}, as the command line names it) — {threshold.reason}")
     with download:
         model_download(run, "thr_download", view.session.table.name)  # inside the fragment, so it saves the threshold shown now
     if shown.y is None:  # the control shows the rows flagged and their share, live

@@ -340,6 +340,7 @@ def test_jump_to_a_rule_moves_the_threshold(trained_state):
     expected = np.percentile(trained_state[2].decision_scores_, 95)
     assert session(at).run.threshold.value == pytest.approx(expected)
     assert control_data(at)["value"] == session(at).run.threshold.value
+    assert any("rule: 95th percentile of training scores (percentile:95, as the command line names it)" in c.value for c in at.caption)
 
 
 def test_threshold_choices_survive_a_visit_to_another_page(trained_state):
