@@ -90,7 +90,7 @@ def _first_session(page, tmp_path):
     page.get_by_role("spinbutton", name="Cost of a missed anomaly").press("Enter")
     settle(page)
     page.get_by_role("button", name="Move the threshold to the minimum cost").click()
-    settle(page, "rule: cost:1:50")
+    settle(page, "rule: lowest expected cost, false alarm 1, miss 50 (cost:1:50")
     page.get_by_role("tab", name="Review band").click()
     page.get_by_text("Use a review band").click()
     settle(page, "Rows to review per 1,000")
