@@ -59,16 +59,25 @@ class EnsembleTrainer:
         return sum(member.trainer_.state.seconds for member in self.members)
 
     @property
-    def finished(self) -> bool:
+    def finished_states(self) -> list:
+        """The states of the networks trained before the one running."""
+        return [member.trainer_.state for member in self.members[:-1]]
+
+    @property
+    def _ended(self) -> bool:
+        """Whether the ensemble ends with the network running: a stop, a failure, or the last network."""
         state = self.state
-        return state.failure is not None or state.stopped_by_user or (self._current.finished and self.network == self.n_networks)
+        return state.failure is not None or state.stopped_by_user or self.network == self.n_networks
+
+    @property
+    def finished(self) -> bool:
+        return self._current.finished and self._ended
 
     def run(self, hooks=None, stop=None):
         """Train until every network is done, or a stop; returns the last network's state."""
         while True:
-            trainer = self._current
-            state = trainer.run(hooks=hooks, stop=stop)
-            if not trainer.finished or state.failure is not None or state.stopped_by_user or self.network == self.n_networks:
+            state = self._current.run(hooks=hooks, stop=stop)
+            if not self._current.finished or self._ended:
                 return state
             self.members.append(self._begin_network(self.network))
 

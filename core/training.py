@@ -166,7 +166,14 @@ def _shuffled_dataset(x: np.ndarray, batch_size: int, seed: int, epoch):
 
 
 class Trainer:
-    """Runs ``model.fit`` in resumable pieces on fixed training and validation matrices."""
+    """Runs ``model.fit`` in resumable pieces on fixed training and validation matrices.
+
+    It reads as an ensemble's trainer of one network (``network``, ``n_networks``, ``seconds``, ``finished_states``),
+    so a live view reads either the same way."""
+
+    network = n_networks = 1
+    #: The states of the networks trained before the one running: none for one network.
+    finished_states: tuple = ()
 
     def __init__(
         self,
@@ -188,6 +195,10 @@ class Trainer:
             with np.errstate(all="ignore"):
                 largest_value = float(np.nanmax(np.abs(x_train))) if x_train.size else 0.0
         self._largest = largest_value
+
+    @property
+    def seconds(self) -> float:
+        return self.state.seconds
 
     @property
     def finished(self) -> bool:

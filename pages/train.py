@@ -107,12 +107,12 @@ def time_left(trainer, report) -> float | None:
     """Seconds left at most: this network's epochs at its pace, and every later network's epochs at the pace of the
     networks finished (else this one's). None on a training's first epoch, whose time holds the one-off start-up
     (tracing the network's steps) and would read as minutes."""
-    finished = getattr(trainer, "members", [])[:-1]
-    done_epochs = sum(m.trainer_.state.epochs_done for m in finished)
+    finished = trainer.finished_states
+    done_epochs = sum(s.epochs_done for s in finished)
     if report.epoch < 2 and not done_epochs:
         return None
-    pace = sum(m.trainer_.state.seconds for m in finished) / done_epochs if done_epochs else report.elapsed / report.epoch
-    later = getattr(trainer, "n_networks", 1) - getattr(trainer, "network", 1)
+    pace = sum(s.seconds for s in finished) / done_epochs if done_epochs else report.elapsed / report.epoch
+    later = trainer.n_networks - trainer.network
     this = report.remaining if report.epoch >= 2 else pace * (report.epochs - report.epoch)
     return this + later * pace * report.epochs
 
@@ -124,7 +124,7 @@ def live_training(session: state.Session, study: state.Study) -> None:
     next run resumes where it stopped, or after Stop, finishes."""
     training = study.training
     trainer = training.trainer_
-    networks = getattr(trainer, "n_networks", 1)
+    networks = trainer.n_networks
     stop_slot, progress, chart = st.empty(), st.empty(), st.empty()
     stop_label = "Stop training" if networks == 1 else "Stop (keep the networks trained so far)"
     if stop_slot.button(stop_label, key="train_stop", icon=":material/stop_circle:", disabled=trainer.finished):
@@ -134,7 +134,7 @@ def live_training(session: state.Session, study: state.Study) -> None:
 
     def draw(report=None, final=False) -> None:
         run_state = trainer.state  # an ensemble's: the network being trained
-        network = getattr(trainer, "network", 1)
+        network = trainer.network
         done, total = run_state.epochs_done, trainer.epochs
         now = time.perf_counter()
         if network != last["network"]:  # a new network of an ensemble: its own chart
@@ -204,8 +204,9 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
                   help="Per network, in order: " + ", ".join(map(str, runs)) + ". Each keeps the weights of its best epoch.")
     c3.metric("Training time", f"{detector.fit_seconds_:.1f} s")
     c4.metric("Parameters", f"{sum(n.n_parameters_ for n in networks):,}")
-    if stopped_early(detector):
-        how += f". {stopped_early(detector)}"
+    cut_short = stopped_early(detector)
+    if cut_short:
+        how += f". {cut_short}"
     in_use = run.threshold
     later = "" if in_use.value == detector.threshold_ else f" In use now: {in_use.value:.6g} — {in_use.reason} (the sidebar's)."
     when = "saved with the model" if run.origin == "restored" else "chosen at training"  # a restored one may have been set by hand

@@ -110,7 +110,7 @@ def training_progress(training: Any) -> str:
     """Where a training in progress is, in words: "epoch 12 of 100 done", and the network for an ensemble."""
     trainer = training.trainer_
     where = f"epoch {trainer.state.epochs_done} of {trainer.epochs} done"
-    return f"network {trainer.network} of {trainer.n_networks}, {where}" if hasattr(trainer, "n_networks") else where
+    return f"network {trainer.network} of {trainer.n_networks}, {where}" if trainer.n_networks > 1 else where
 
 
 @dataclass(eq=False)

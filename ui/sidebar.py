@@ -68,7 +68,7 @@ def sidebar(show_threshold: bool = True, training_now: bool = False) -> None:
                 st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(rule_words(run.threshold.rule))})")
         elif study is not None and study.training is not None:
             training = study.training
-            what = (f"{training.n_networks} {plain(training.architecture)} autoencoders (an ensemble)" if hasattr(training.trainer_, "n_networks")
+            what = (f"{training.n_networks} {plain(training.architecture)} autoencoders (an ensemble)" if training.trainer_.n_networks > 1
                     else f"{plain(training.architecture)} autoencoder")
             if training_now:  # drawn once as the run begins, so it says nothing that the run moves on
                 st.markdown(f"**Model** {what}, training now ({training.trainer_.epochs} epochs{' each' if ' autoencoders' in what else ''} at most)")
