@@ -27,7 +27,7 @@ class EnsembleTrainer:
 
     Each network is begun (its data and layers built) only when the one before has finished, so the Train page's
     live view reads the network being trained through ``state`` and ``epochs``, and a click that interrupts a run
-    resumes in the same network. A stop (or a failure) ends the ensemble with the networks trained so far.
+    resumes in the same network. A stop (or a failure) ends the ensemble with the networks that finished (see :meth:`AutoencoderEnsemble.end_fit`).
     """
 
     def __init__(self, n_networks: int, begin_network: Callable[[int], Any]) -> None:
@@ -160,18 +160,25 @@ class AutoencoderEnsemble(BaseDetector):
         return network.begin_fit(X, y, validation_data=validation_data)
 
     def end_fit(self):
-        """Finish every network trained, scale and average their scores, and threshold the mean.
+        """Finish the networks that finished, scale and average their scores, and threshold the mean.
 
-        Stopped early, the ensemble holds the networks trained so far (``n_networks`` then says how many, and
-        ``networks_asked_`` how many were asked for), each with its best weights; stopped during the first network, that
-        network is the model and is returned instead (with ``networks_asked_`` set on it)."""
+        Ended early (a Stop or a failure), the ensemble holds the networks that finished before it, each with its best
+        weights: a network cut off after an epoch or two would weigh as much as the others. ``n_networks`` then says how
+        many are held, ``networks_asked_`` how many were asked for and ``ended_in_`` in which network the training ended.
+        When only one network is held (the first finished, or the first cut short, as far as it got), it is the model and
+        is returned instead, with those attributes set on it."""
         begun = self.trainer_.members
-        trained = [member for member in begun if member.trainer_.state.epochs_done > 0 or member is begun[0]]
-        members = [member.end_fit() for member in trained]  # the first raises, in words, when it has no epoch
+        finished = [member for member in begun if _completed(member)]
+        kept = finished or begun[:1]
+        members = [member.end_fit() for member in kept]  # the first raises, in words, when it has no epoch
         asked = int(self.n_networks)
+        last = begun[-1].trainer_.state
+        ended_by = "Stop" if last.stopped_by_user else ("a failure" if last.failure is not None else "")
         if len(members) == 1:
-            members[0].networks_asked_ = asked  # so the summary can say that the others were not trained
-            return members[0]
+            model = members[0]
+            model.networks_asked_, model.ended_in_, model.ended_by_ = asked, len(begun), ended_by  # what the summary says of the others
+            return model
+        self.ended_in_, self.ended_by_ = len(begun), ended_by
         self.networks_asked_ = asked
         self.n_networks = len(members)
         _, _, validation_data = self._fit_data
@@ -250,15 +257,25 @@ class AutoencoderEnsemble(BaseDetector):
         return ensemble
 
 
+def _completed(member) -> bool:
+    """Whether a network ran to its own end (early stopping or its last epoch), not cut short by a Stop or a failure."""
+    state = member.trainer_.state
+    return member.trainer_.finished and not state.stopped_by_user and state.failure is None
+
+
 def stopped_early(detector) -> str:
-    """Why a trained ensemble (or the one network a Stop left of it) holds fewer networks than were asked for, in a
+    """Why a trained ensemble (or the one network left of it) holds fewer networks than were asked for, in a
     sentence; '' when it holds them all."""
     asked = getattr(detector, "networks_asked_", None)
     kept = len(getattr(detector, "members_", [detector]))
     if asked is None or asked <= kept:
         return ""
-    model = "this network alone is the model" if kept == 1 else f"the model is the {kept} networks trained so far"
-    return f"Of the {asked} networks asked for, Stop ended the training in network {kept}: {model}"
+    ended_in, ended_by = getattr(detector, "ended_in_", kept), getattr(detector, "ended_by_", "") or "Stop"
+    if ended_in == kept:  # cut short in the first network, which is kept as far as it got
+        return f"Of the {asked} networks asked for, {ended_by} ended the training in network 1: this network alone is the model"
+    model = "network 1 alone" if kept == 1 else f"the {kept} networks finished before it"
+    return (f"Of the {asked} networks asked for, {ended_by} ended the training in network {ended_in}, which is left out "
+            f"unfinished: the model is {model}")
 
 
 def network_params(member) -> Optional[dict[str, Any]]:

@@ -126,7 +126,7 @@ def live_training(session: state.Session, study: state.Study) -> None:
     trainer = training.trainer_
     networks = trainer.n_networks
     stop_slot, progress, chart = st.empty(), st.empty(), st.empty()
-    stop_label = "Stop training" if networks == 1 else "Stop (keep the networks trained so far)"
+    stop_label = "Stop training" if networks == 1 else "Stop (keep the networks finished so far)"
     if stop_slot.button(stop_label, key="train_stop", icon=":material/stop_circle:", disabled=trainer.finished):
         trainer.stop()
     last = {"draw": 0.0, "charts": 0, "progress": 0.0, "epochs_drawn": 0, "network": 0}

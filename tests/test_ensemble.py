@@ -54,7 +54,7 @@ def test_a_row_is_explained_by_the_networks_mean_reconstruction_and_each_network
     assert code_reader(det) is det.members_[0]
 
 
-def test_a_stopped_ensemble_keeps_the_networks_trained_so_far_and_one_network_stays_one():
+def test_a_stopped_ensemble_keeps_only_the_networks_that_finished_and_one_network_stays_one():
     from core.training import StopFlag
 
     X, y = planted(n_normal=200, n_anomaly=10, seed=2)
@@ -69,14 +69,20 @@ def test_a_stopped_ensemble_keeps_the_networks_trained_so_far_and_one_network_st
                 flag.set()
         return flag, hook
 
-    flag, hook = stop_in(2)
-    kept = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
-    assert isinstance(kept, AutoencoderEnsemble) and kept.n_networks == 2 and [m.epochs_run_ for m in kept.members_] == [3, 1]
-    assert kept.members_[1].stopped_by_user_ and np.isfinite(kept.threshold_)
+    flag, hook = stop_in(3)
+    kept = AutoencoderEnsemble(n_networks=4, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
+    # network 3, cut off after one epoch, would weigh as much as the two that finished: it is left out
+    assert isinstance(kept, AutoencoderEnsemble) and kept.n_networks == 2 and [m.epochs_run_ for m in kept.members_] == [3, 3]
+    assert not any(m.stopped_by_user_ for m in kept.members_) and np.isfinite(kept.threshold_)
     from core.report import _model_section
 
-    assert _model_section(kept)["stopped_early"] == stopped_early(kept) and _model_section(kept)["networks_asked"] == 3  # the report says it too
-    assert stopped_early(kept) == "Of the 3 networks asked for, Stop ended the training in network 2: the model is the 2 networks trained so far"
+    assert _model_section(kept)["stopped_early"] == stopped_early(kept) and _model_section(kept)["networks_asked"] == 4  # the report says it too
+    assert stopped_early(kept) == ("Of the 4 networks asked for, Stop ended the training in network 3, which is left out unfinished: "
+                                   "the model is the 2 networks finished before it")
+    flag, hook = stop_in(2)
+    first = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
+    assert type(first).__name__ == "AutoencoderDetector" and first.epochs_run_ == 3 and not first.stopped_by_user_
+    assert stopped_early(first).endswith("network 2, which is left out unfinished: the model is network 1 alone")
     flag, hook = stop_in(1)
     alone = AutoencoderEnsemble(n_networks=3, epochs=3, random_state=1).fit(X, y, hooks=[hook], stop=flag)
     assert type(alone).__name__ == "AutoencoderDetector" and alone.epochs_run_ == 1 and alone.random_state == 1
