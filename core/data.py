@@ -587,7 +587,7 @@ def _check_values(frame: pd.DataFrame, findings: list[str]) -> None:
         findings.append(f"… and {len(empty) - MAX_NAMES_SHOWN:,} more entirely empty column(s).")
     missing = int(frame.isna().sum().sum())
     if missing:
-        findings.append(f"{missing} missing value(s) in the table; numeric ones are imputed with the training median.")
+        findings.append(f"{missing:,} missing value{'s' if missing != 1 else ''} in the table; numeric ones are imputed with the training median.")
 
 
 def numeric_columns(frame: pd.DataFrame) -> list[str]:

@@ -2,7 +2,6 @@
 
 from typing import Callable
 
-import numpy as np
 import streamlit as st
 
 from core.data import read_table
@@ -13,7 +12,7 @@ from core.target import class_counts, feature_choice, likely_label_columns
 from ui import session as state
 from ui.guard import run_page
 from ui.paths import SCORE_PAGE, THRESHOLD_PAGE, TRAIN_PAGE
-from ui.text import message, names, plain
+from ui.text import blank_missing, message, names, plain
 
 NO_LABEL = "(no label)"
 
@@ -140,9 +139,7 @@ def body() -> None:
         st.info(plain(finding, 400), icon=":material/info:")
     preview = table.frame.head(20).copy()
     preview.index = preview.index + 1  # rows numbered as in the file, as Inspect, Score and every message number them
-    for i in np.flatnonzero((preview.dtypes == object).to_numpy()):  # an empty cell of a text column is shown empty, not as "None"
-        preview.iloc[:, i] = preview.iloc[:, i].where(preview.iloc[:, i].notna(), "")
-    st.dataframe(preview, width="stretch", height=260)
+    st.dataframe(blank_missing(preview), width="stretch", height=260)
     chosen = choice_controls(session)
     if session.workspace.problem and session.study is not None:  # after the choice: a valid one clears it in this run
         st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")

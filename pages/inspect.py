@@ -55,9 +55,15 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     n_rows = len(prepared.table.frame)
     # The box is drawn anew when a row is selected in the table (it then shows that row), not when a number is typed: a
     # key that followed the typed row made every second number typed land in a box that was then replaced.
-    row_number = int(st.number_input(f"…or type a row number (as in the file, 1 to {n_rows:,})", min_value=1, max_value=n_rows, value=default_row,
-                                     key=f"inspect_row_{run.widgets.tag}_{view_id}_{selected_row if selected_row is not None else 'typed'}",
-                                     help=f"A number outside 1 to {n_rows:,} is not taken (the box turns red); the row shown stays."))
+    typed = int(st.number_input(f"…or type a row number (as in the file, 1 to {n_rows:,})", value=default_row, step=1,
+                                key=f"inspect_row_{run.widgets.tag}_{view_id}_{selected_row if selected_row is not None else 'typed'}",
+                                help=f"The file's rows are numbered 1 to {n_rows:,}; another number is not taken and the row shown stays."))
+    if not 1 <= typed <= n_rows:  # said in words beside the box (bounds on the box would only turn it red)
+        row_number = selected_row if selected_row is not None else default_row
+        st.warning(f"There is no row {typed:,}: the file's rows are numbered 1 to {n_rows:,}. Still showing row {row_number:,}.",
+                   icon=":material/warning:")
+        return row_number
+    row_number = typed
     run.widgets.values["inspect_row"] = (view_id, row_number)
     if selected_row is not None and row_number != selected_row:  # typed over a selection: the tick on another row goes
         run.widgets.values["inspect_table_drawn"] = drawn + 1

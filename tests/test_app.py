@@ -805,6 +805,22 @@ def test_each_row_number_typed_on_inspect_is_explained_in_turn(trained_state):
         assert at.subheader[0].value.startswith(f"Row {row}:"), (row, at.subheader[0].value)
 
 
+def test_a_row_number_outside_the_file_is_said_in_words_and_the_row_shown_stays(trained_state):
+    at = app("pages/inspect.py", trained_state)
+    box = "…or type a row number (as in the file, 1 to 3,000)"
+    widget(at, "number_input", box).set_value(7)
+    at.run()
+    for outside in (3001, 0, -4):
+        widget(at, "number_input", box).set_value(outside)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.subheader[0].value.startswith("Row 7:"), (outside, at.subheader[0].value)
+        assert [w.value for w in at.warning] == [f"There is no row {outside:,}: the file's rows are numbered 1 to 3,000. Still showing row 7."]
+    widget(at, "number_input", box).set_value(9)
+    at.run()
+    assert at.subheader[0].value.startswith("Row 9:") and not at.warning
+
+
 def test_a_threshold_page_that_stops_early_leaves_the_threshold_in_the_sidebar(trained_state):
     """The Threshold page shows the threshold itself, so the sidebar leaves it out there; a page that stopped before
     showing it (a restored model with no scored rows of this choice) left it nowhere on screen."""

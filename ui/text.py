@@ -34,3 +34,27 @@ def names(values, limit: int = 10) -> str:
     values = list(values)
     shown = ", ".join(f"'{plain(v, 60)}'" for v in values[:limit])
     return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
+
+
+def _number_as_streamlit_shows(value: float) -> str:
+    """A number as st.dataframe shows one (at most 4 decimals, no trailing zeros); a missing one empty."""
+    if value != value:  # NaN
+        return ""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def blank_missing(frame):
+    """``frame`` for ``st.dataframe`` with its missing cells shown empty, as a spreadsheet shows them, not as
+    Streamlit's "None": text cells become "", and a numeric column with a gap is formatted (by a Styler, so it stays
+    numeric: right-aligned and sorted as numbers) as Streamlit formats numbers."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            frame.iloc[:, i] = column.where(column.notna(), "")
+    gaps = [name for name in frame.columns if frame[name].dtype.kind == "f" and frame[name].isna().any()]
+    if not gaps or frame.columns.duplicated().any():
+        return frame
+    return frame.style.format(_number_as_streamlit_shows, subset=gaps)
