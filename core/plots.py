@@ -33,6 +33,19 @@ def safe_label(value: object, limit: int = 80) -> str:
 #: A log axis whose in-between ticks read as numbers ("0.2", "0.05"), not Plotly's bare digits ("2", "5").
 LOG_AXIS = dict(type="log", minorloglabels="complete")
 
+
+def log_axis(values) -> dict:
+    """A log axis whose tick labels stay apart on a narrow chart: one a decade from three decades up, 1-2-5 from half a
+    decade up (Plotly's every digit ran together there: "0.80.91"), and Plotly's own choice below that."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    decades = float(np.log10(values.max() / values.min())) if len(values) else 0.0
+    if decades >= 3:
+        return dict(LOG_AXIS, dtick=1)
+    if decades >= 0.5:
+        return dict(LOG_AXIS, dtick="D2")
+    return LOG_AXIS
+
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 
 
@@ -169,7 +182,7 @@ def histogram_figure(
                                  line=dict(color=THRESHOLD_COLOR, width=3), hoverinfo="name"))
     fig.update_layout(title=title, xaxis_title=x_title + (" — log scale" if bins.log_x else ""), yaxis_title="share of rows" if density else "rows", **_LAYOUT)
     if bins.log_x:
-        fig.update_xaxes(**LOG_AXIS)
+        fig.update_xaxes(**log_axis(bins.edges))
     return fig
 
 
@@ -299,7 +312,7 @@ def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: Optional[floa
             fig.add_trace(go.Scatter(x=[value], y=[cost[i]], mode="markers", name=f"{name} ({cost[i]:.1f})", marker=dict(size=13, color=color, symbol=symbol)))
     fig.update_layout(title="Expected cost per 1,000 rows", xaxis_title="threshold" + (" — log scale" if log_x else ""), yaxis_title="cost per 1,000 rows", **_LAYOUT)
     if log_x:
-        fig.update_xaxes(**LOG_AXIS)
+        fig.update_xaxes(**log_axis(x))
     return fig
 
 

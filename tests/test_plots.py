@@ -123,3 +123,15 @@ def test_one_score_gets_bins_wide_enough_to_draw_its_bar_on_either_axis():
         bins = histogram_bins(np.array([1.1124]), n_bins=60, log_x=log_x)
         assert bins.normal.sum() == 1 and bins.edges[0] < 1.1124 < bins.edges[-1]
         assert bins.edges[-1] - bins.edges[0] > 0.2  # a sliver of 1e-4 drew no bar, and the axis ran elsewhere
+
+
+def test_a_log_score_axis_spaces_its_ticks_by_the_decades_it_spans():
+    """Plotly's every-digit labels ran together on a narrow chart ("0.80.91")."""
+    from core.plots import histogram_bins, histogram_figure
+
+    rng = np.random.default_rng(0)
+    many = histogram_figure(histogram_bins(10 ** rng.uniform(-2, 3, 500), log_x=True))  # five decades: one tick a decade
+    few = histogram_figure(histogram_bins(10 ** rng.uniform(0, 1.5, 500), log_x=True))  # a decade and a half: 1-2-5
+    narrow = histogram_figure(histogram_bins(10 ** rng.uniform(0, 0.2, 500), log_x=True))  # under half a decade: Plotly's ticks
+    assert (many.layout.xaxis.type, many.layout.xaxis.dtick) == ("log", 1)
+    assert few.layout.xaxis.dtick == "D2" and narrow.layout.xaxis.dtick is None
