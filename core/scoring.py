@@ -105,11 +105,20 @@ def score_table(detector, frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS, pro
     return np.concatenate(parts) if parts else np.empty(0)
 
 
-def with_scores(frame: pd.DataFrame, scores: np.ndarray, threshold: float) -> pd.DataFrame:
-    """The input columns unchanged, plus ``anomaly_score`` and ``is_anomaly`` (0/1)."""
+def for_review(scores: np.ndarray, threshold: float, review_from: Optional[float]) -> Optional[np.ndarray]:
+    """1 where a row scores in the review band (above ``review_from``, up to the threshold), else 0; None without a band."""
+    if review_from is None:
+        return None
+    return ((scores > review_from) & (scores <= threshold)).astype(np.int8)
+
+
+def with_scores(frame: pd.DataFrame, scores: np.ndarray, threshold: float, review_from: Optional[float] = None) -> pd.DataFrame:
+    """The input columns unchanged, plus ``anomaly_score``, ``is_anomaly`` (0/1) and, with a review band, ``for_review`` (0/1)."""
     out = frame.copy()
     out["anomaly_score"] = scores
     out["is_anomaly"] = (scores > threshold).astype(np.int8)
+    if review_from is not None:
+        out["for_review"] = for_review(scores, threshold, review_from)
     return out
 
 
@@ -117,8 +126,8 @@ def score_frame(detector, frame: pd.DataFrame) -> pd.DataFrame:
     return with_scores(frame, detector.decision_function(frame), detector.threshold_)
 
 
-def top_rows(frame: pd.DataFrame, scores: np.ndarray, threshold: float, n: int = 100) -> pd.DataFrame:
-    """The ``n`` most anomalous rows, highest score first, with their row number in the file."""
+def top_rows(frame: pd.DataFrame, scores: np.ndarray, threshold: float, n: int = 100, review_from: Optional[float] = None) -> pd.DataFrame:
+    """The ``n`` most anomalous rows, highest score first, with their row number in the file (and ``for_review`` with a band)."""
     n = min(n, len(scores))
     order = np.argpartition(-scores, n - 1)[:n] if n else np.array([], int)
     order = order[np.argsort(-scores[order], kind="stable")]
@@ -126,6 +135,8 @@ def top_rows(frame: pd.DataFrame, scores: np.ndarray, threshold: float, n: int =
     out.insert(0, "row", order + 1)
     out.insert(1, "anomaly_score", scores[order])
     out.insert(2, "is_anomaly", (scores[order] > threshold).astype(np.int8))
+    if review_from is not None:
+        out.insert(3, "for_review", for_review(scores[order], threshold, review_from))
     return out
 
 
@@ -213,8 +224,9 @@ def _csv_bytes(columns: list, delimiter: str, quote: bool = True) -> bytes | mem
     return memoryview(data)[offsets[0]:offsets[-1]] if data is not None else b""  # no copy: written as it is
 
 
-def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float, workers: int = 1):
-    """Each all-text batch as CSV bytes: text escaped, ``anomaly_score``/``is_anomaly`` appended.
+def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, threshold: float, workers: int = 1,
+                    review_from: Optional[float] = None):
+    """Each all-text batch as CSV bytes: text escaped, ``anomaly_score``/``is_anomaly`` (and ``for_review``) appended.
 
     ``score_batch`` returns the batch's scores, or (scores, plain) where ``plain`` says which
     columns it found to be plain numbers (see :func:`_feature_frame`). With ``workers`` > 1
@@ -229,6 +241,8 @@ def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, thr
         flags = (scores > threshold).astype(np.int8)
         columns = [_cell_text(batch.column(i), dialect, plain.get(names[i])) for i in range(batch.num_columns)]
         columns += [_format_numbers(scores, dialect.decimal), pa.array(flags).cast(pa.string())]
+        if review_from is not None:
+            columns.append(pa.array(for_review(scores, threshold, review_from)).cast(pa.string()))
         return _csv_lines(columns, dialect.delimiter), scores, flags
 
     return in_order(one, batches, workers)
@@ -258,11 +272,12 @@ def in_order(work: Callable, items, workers: int):
             yield pending.popleft().result()
 
 
-def _write(chunks, out, names, dialect: Dialect) -> tuple[int, int]:
+def _write(chunks, out, names, dialect: Dialect, review: bool = False) -> tuple[int, int]:
     """Write the header and scored chunks in the input's delimiter (UTF-8); returns (rows, flagged)."""
     import pyarrow as pa
 
-    head = _csv_bytes([pa.array([escape_name(n, dialect.decimal)], pa.string()) for n in names] + [pa.array(["anomaly_score"]), pa.array(["is_anomaly"])], dialect.delimiter)
+    added = ["anomaly_score", "is_anomaly"] + (["for_review"] if review else [])
+    head = _csv_bytes([pa.array([escape_name(n, dialect.decimal)], pa.string()) for n in names] + [pa.array([name]) for name in added], dialect.delimiter)
     out.write(head)
     rows = flagged = 0
     for data, scores, flags in chunks:
@@ -272,8 +287,9 @@ def _write(chunks, out, names, dialect: Dialect) -> tuple[int, int]:
     return rows, flagged
 
 
-def scored_csv_bytes(table, scores: np.ndarray, threshold: float, source: Optional[bytes] = None) -> bytes:
-    """The download: input columns + ``anomaly_score`` + ``is_anomaly``, formula cells (header too) escaped.
+def scored_csv_bytes(table, scores: np.ndarray, threshold: float, source: Optional[bytes] = None, review_from: Optional[float] = None) -> bytes:
+    """The download: input columns + ``anomaly_score`` + ``is_anomaly`` (+ ``for_review`` with a review band from
+    ``review_from`` up to the threshold), formula cells (header too) escaped.
 
     Give ``source`` (the uploaded bytes the :class:`~core.data.Table` was read
     from) and every input cell is written back exactly as it was in the file,
@@ -311,7 +327,8 @@ def scored_csv_bytes(table, scores: np.ndarray, threshold: float, source: Option
         return scores[start:offset[0]]
 
     buffer = io.BytesIO()
-    rows, _ = _write(_scored_batches(batches, names, dialect, next_scores, threshold), buffer, names, dialect)
+    rows, _ = _write(_scored_batches(batches, names, dialect, next_scores, threshold, review_from=review_from), buffer, names, dialect,
+                     review=review_from is not None)
     if rows != len(scores):
         raise DataError(f"The table has {rows:,} rows but {len(scores):,} scores were given; score the same table again.")
     return buffer.getvalue()
@@ -379,7 +396,7 @@ def scoring_workers(detector) -> int:
 
 
 def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = CHUNK_ROWS, progress: Progress = None,
-              workers: Optional[int] = None) -> dict:
+              workers: Optional[int] = None, review_from: Optional[float] = None) -> dict:
     """Score a CSV file chunk by chunk, so memory stays flat whatever its size.
 
     The dialect is detected once by the same code as :func:`core.data.read_table`
@@ -389,12 +406,16 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
     cells (and header cells) a spreadsheet would run escaped; only the model's
     feature columns are parsed for scoring. ``workers`` batches are scored at once
     (default :func:`scoring_workers`); the output is the same for any number.
-    Returns rows, flagged, and ``not_numbers``: per numeric feature, the cells that were text
+    ``review_from`` (below the model's threshold) adds ``for_review``: 1 for rows scoring above it, up to the threshold.
+    Returns rows, flagged, for_review (with a band), and ``not_numbers``: per numeric feature, the cells that were text
     (scored as missing, as training did), for the caller to say so.
     """
     path = Path(source)
     if not path.is_file():
         raise DataError(f"File not found: {path}. Check the path and try again.")
+    if review_from is not None and not float(review_from) < detector.threshold_:
+        raise DataError(f"A review band runs from a lower score up to the model's threshold ({detector.threshold_:.6g}); "
+                        f"{float(review_from):.6g} is not below it. Give a lower score.")
     stream, names, dialect = _open_path(path)
     missing = [c for c in detector.preprocessor_.required_columns if c not in names]
     if missing:
@@ -419,9 +440,13 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
                 not_numbers[name] = not_numbers.get(name, 0) + count
         return scores, plain
 
+    review = [0]
+
     def reported(scored):
         for data, scores, flags in scored:
             done[0] += len(scores)
+            if review_from is not None:
+                review[0] += int(for_review(scores, detector.threshold_, review_from).sum())
             if progress:
                 progress(done[0])
             yield data, scores, flags
@@ -429,9 +454,10 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
     workers = scoring_workers(detector) if workers is None else int(workers)
     try:
         with stream, open(dest, "wb") as out, _one_blas_thread(path.stat().st_size > BULK_BYTES):
-            scored = _scored_batches(chunks(), names, dialect, score_batch, detector.threshold_, workers)
-            rows, flagged = _write(reported(scored), out, names, dialect)
+            scored = _scored_batches(chunks(), names, dialect, score_batch, detector.threshold_, workers, review_from)
+            rows, flagged = _write(reported(scored), out, names, dialect, review=review_from is not None)
     except BaseException:
         Path(dest).unlink(missing_ok=True)
         raise
-    return {"rows": rows, "flagged": flagged, "not_numbers": dict(sorted(not_numbers.items()))}
+    summary = {"rows": rows, "flagged": flagged, "not_numbers": dict(sorted(not_numbers.items()))}
+    return summary if review_from is None else {**summary, "for_review": review[0]}

@@ -10,7 +10,7 @@ from core.drift import drift_report
 from core.errors import DataError
 from core.evaluation import check_against_label
 from core.plots import confusion_figure, histogram_bins, histogram_figure, safe_label
-from core.scoring import score_table, scored_csv_bytes, top_rows
+from core.scoring import for_review, score_table, scored_csv_bytes, top_rows
 from core.thresholds import rule_words
 from ui import session as state
 from ui.guard import run_page, stop_if_training, stop_with
@@ -98,7 +98,8 @@ def body() -> None:
             "The model scores every row of the new table the way it scored the validation rows: the higher, the more unusual. "
             f"Rows above the threshold **{threshold.value:.6g}** ({plain(rule_words(threshold.rule))}) are flagged. The second chart compares the new "
             "rows' scores with the normal training rows' scores, and the sentence under it says whether the new data moved (drift): "
-            "if it did, the threshold may need revisiting."
+            "if it did, the threshold may need revisiting. With a review band set on the Threshold page (its Review band tab), the rows "
+            "scoring from the band's start up to the threshold are counted and marked for a person to review."
         )
     needed = run.detector.preprocessor_.required_columns
     st.caption(f"The model ({plain(run.name)}) reads {len(needed)} column(s): {names(needed, 12)}. Other columns are carried through unchanged.")
@@ -115,10 +116,14 @@ def body() -> None:
     for note in scored.get("not_numbers", ()):
         st.warning(plain(note, 400), icon=":material/warning:")
     flagged = int((scores > threshold.value).sum())
-    c1, c2, c3 = st.columns(3)
+    review_from = run.review_from
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric("Rows scored", f"{len(scores):,}")
     c2.metric("Rows flagged", f"{flagged:,}")
     c3.metric("Share flagged", f"{flagged / max(len(scores), 1):.2%}")
+    if review_from is not None:
+        c4.metric("Rows for review", f"{int(for_review(scores, threshold.value, review_from).sum()):,}",
+                  help=f"Scoring above {review_from:.6g} and up to the threshold {threshold.value:.6g}: the review band set on the Threshold page.")
 
     left, right = st.columns(2)
     left.plotly_chart(histogram_figure(scored["bins"], threshold.value, title=f"Anomaly scores of '{safe_label(table.name)}'"), key="score_hist")
@@ -130,10 +135,11 @@ def body() -> None:
     (st.warning if verdict.needs_review else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")
 
     st.subheader("Most anomalous rows first")
-    st.dataframe(top_rows(table.frame, scores, threshold.value, n=200), width="stretch", height=320, hide_index=True)
-    st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value, source=source),
+    st.dataframe(top_rows(table.frame, scores, threshold.value, n=200, review_from=review_from), width="stretch", height=320, hide_index=True)
+    review_column = "" if review_from is None else f", and for_review (1 = scoring above {review_from:.6g}, up to the threshold: the review band)"
+    st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value, source=source, review_from=review_from),
                        file_name=f"{table.name.rsplit('.', 1)[0]}-scored.csv", mime="text/csv", key="score_download", icon=":material/download:", on_click="ignore",
-                       help="The input columns unchanged, in the input's delimiter and decimal mark, plus anomaly_score and is_anomaly (1 = anomaly). "
+                       help=f"The input columns unchanged, in the input's delimiter and decimal mark, plus anomaly_score and is_anomaly (1 = anomaly){review_column}. "
                             "Cells that a spreadsheet would run as formulas are escaped.")
     label_check(session, run, table, scores, threshold.value)
 

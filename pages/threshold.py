@@ -199,11 +199,6 @@ def band_tab(view: View, part: str, threshold: float) -> None:
     c.metric("Normal rows a person looks at", f"{band.normal[1]:,}", help="The price of the band: normal rows sent to review.")
 
 
-def band_low(view: View, threshold: float) -> float | None:
-    low = view.owner.get("band_low") if view.owner.get("band_on") else None
-    return low if low is not None and low < threshold else None
-
-
 def honest_tab(view: View, part: str, threshold) -> None:
     comparison = honest_comparison(view.parts, threshold, part)
     st.markdown(comparison.sentence)
@@ -220,7 +215,7 @@ def report_tab(view: View, threshold, labelled: bool = True) -> None:
                 + "a JSON of the same numbers beside it.")
     # The downloads are built on another thread when clicked: capture plain values, not session state.
     run, parts = view.run, view.parts
-    costs, low = (current_costs(view), band_low(view, threshold.value)) if labelled else (None, None)
+    costs, low = (current_costs(view), run.review_from) if labelled else (None, None)
     detector, prepared, name = run.detector, run.prepared, view.session.table.name.rsplit(".", 1)[0]
     bootstrap = view.bootstrap  # the test rows' resamples (seconds at a million rows) are drawn when a download is asked for, once per model
 

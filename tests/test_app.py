@@ -394,6 +394,30 @@ def test_score_page_scores_an_upload_like_the_session_model_and_gives_a_drift_ve
     assert not any("the table the model was trained on" in w.value for w in at.warning)
 
 
+def test_the_review_band_set_on_the_threshold_page_is_counted_and_marked_on_the_score_page(trained_state):
+    at = app("pages/threshold.py", trained_state)
+    widget(at, "toggle", "Use a review band").set_value(True)
+    at.run()
+    assert not at.exception, at.exception
+    run = session(at).run
+    low, threshold = run.review_from, run.threshold.value
+    assert low is not None and low < threshold
+    at.switch_page("pages/score.py")
+    at.run()
+    raw = (ROOT / "sample_data" / "machine_sensors.csv").read_bytes()
+    at.file_uploader(key="score_upload").set_value(("new.csv", raw, "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    scores = session(at).run.cache["scored"]["scores"]
+    in_band = int(((scores > low) & (scores <= threshold)).sum())
+    assert in_band > 0 and {m.label: m.value for m in at.metric}["Rows for review"] == f"{in_band:,}"
+    top = at.dataframe[0].value
+    assert "for_review" in top.columns and (top["for_review"] == ((top["anomaly_score"] > low) & (top["anomaly_score"] <= threshold))).all()
+    run.set_threshold(low, "by_hand", "by hand", set_on="val")  # the threshold moved to the band's start: no band left
+    at.run()
+    assert run.review_from is None and "Rows for review" not in [m.label for m in at.metric]
+
+
 def test_score_page_names_the_missing_columns(trained_state):
     at = app("pages/score.py", trained_state)
     at.file_uploader(key="score_upload").set_value(("few.csv", b"rpm,power_kw\n1,2\n3,4\n", "text/csv"))

@@ -24,6 +24,18 @@ def test_train_score_evaluate_end_to_end(tmp_path, capsys):
     assert set(out["is_anomaly"].unique()) <= {0, 1} and len(out) == len(source)
     assert (out["status"] == source["status"]).all()  # the label is carried through, not used
 
+    from core.bundle import load_bundle
+
+    threshold = load_bundle(model)[0].threshold_
+    low = float(out["anomaly_score"][out["anomaly_score"] <= threshold].quantile(0.9))
+    capsys.readouterr()
+    assert main(["score", str(model), str(SAMPLE), "--out", str(scored), "--review-from", repr(low)]) == 0
+    banded = pd.read_csv(scored)
+    in_band = (banded["anomaly_score"] > low) & (banded["anomaly_score"] <= threshold)
+    assert (banded["for_review"] == in_band).all() and f"{int(in_band.sum()):,} for review" in capsys.readouterr().err
+    assert main(["score", str(model), str(SAMPLE), "--out", str(scored), "--review-from", repr(threshold + 1)]) == 2
+    assert "is not below it" in capsys.readouterr().err
+
     capsys.readouterr()
     assert main(["evaluate", str(model), str(SAMPLE), "--label", "status", "--normal", "normal"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -1,3 +1,5 @@
+import io
+
 import numpy as np
 import pandas as pd
 
@@ -98,3 +100,29 @@ def test_text_in_a_numeric_feature_of_a_scored_file_is_named_not_scored_silently
     assert len(notes) == 1 and "2 cell(s) of 'power_kw'" in notes[0] and "data row 2: 'broken'" in notes[0]
     assert f"{pre.numeric[0].median:.6g}" in notes[0]  # what the cell was scored as
     assert pre.not_numbers(read_table(b"power_kw,temp\n1.5,11\n,12\nNA,13\n", name="ok.csv").frame) == []
+
+
+def test_a_review_band_marks_the_rows_from_its_start_up_to_the_threshold(fitted, tmp_path):
+    import pytest
+
+    from core.errors import DataError
+    from core.scoring import scored_csv_bytes
+
+    det, X, _ = fitted
+    src, dest = tmp_path / "in.csv", tmp_path / "out.csv"
+    X.to_csv(src, index=False)
+    scores = det.decision_function(X)
+    low = float(np.quantile(scores[scores <= det.threshold_], 0.8))
+    summary = score_csv(det, src, dest, chunk_rows=100, review_from=low)
+    out = pd.read_csv(dest)
+    expected = ((out["anomaly_score"] > low) & (out["anomaly_score"] <= det.threshold_)).astype(int)
+    assert list(out.columns[-3:]) == ["anomaly_score", "is_anomaly", "for_review"]
+    assert out["for_review"].tolist() == expected.tolist() and 0 < summary["for_review"] == expected.sum()
+    assert not (out["for_review"] & out["is_anomaly"]).any()  # a flagged row is not also sent to review
+    from core.data import read_table
+
+    in_memory = pd.read_csv(io.BytesIO(scored_csv_bytes(read_table(src), scores, det.threshold_, source=src.read_bytes(), review_from=low)))
+    assert in_memory["for_review"].tolist() == expected.tolist()  # the Score page's download says the same
+    assert "for_review" not in pd.read_csv(io.BytesIO(scored_csv_bytes(read_table(src), scores, det.threshold_, source=src.read_bytes())))
+    with pytest.raises(DataError, match="is not below it"):
+        score_csv(det, src, dest, review_from=det.threshold_)

@@ -191,6 +191,13 @@ class Workspace:
     def prepared(self) -> Optional[Prepared]:
         return None if self.study is None else self.study.prepared
 
+    @property
+    def review_from(self) -> Optional[float]:
+        """Where the review band set on the Threshold page starts (rows scoring above it, up to the threshold, go to a
+        person), or None: no band, or one that the threshold has since moved to or below."""
+        low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
+        return float(low) if low is not None and low < self.threshold.value else None
+
 
 @dataclass(eq=False)
 class ModelRun:
@@ -217,6 +224,13 @@ class ModelRun:
     @property
     def prepared(self) -> Optional[Prepared]:
         return None if self.study is None else self.study.prepared
+
+    @property
+    def review_from(self) -> Optional[float]:
+        """Where the review band set on the Threshold page starts (rows scoring above it, up to the threshold, go to a
+        person), or None: no band, or one that the threshold has since moved to or below."""
+        low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
+        return float(low) if low is not None and low < self.threshold.value else None
 
     @property
     def name(self) -> str:
