@@ -450,12 +450,12 @@ class AutoencoderDetector(BaseDetector):
         return self._network_outputs(self.transform_features(X))[1]
 
     def _combine(self, cells: np.ndarray, codes: np.ndarray, neighbour: Optional[np.ndarray] = None,
-                 values: Optional[np.ndarray] = None) -> np.ndarray:
+                 values: Optional[np.ndarray] = None, tails: Optional[np.ndarray] = None) -> np.ndarray:
         if self.score == "reconstruction":
             return cells.mean(axis=1)
         if self.score == "latent":
             return self.score_stats_.latent_distance(codes)
-        return self.score_stats_.combine(cells, codes, neighbour, values)
+        return self.score_stats_.combine(cells, codes, neighbour, values, tails)
 
     def score_parts(self, X: Any) -> dict[str, np.ndarray]:
         """Everything scoring computes, from one pass through the network."""
@@ -465,9 +465,10 @@ class AutoencoderDetector(BaseDetector):
         error = cells.mean(axis=1)
         return {"x": x, "reconstruction": recon, "codes": codes, "cell_error": cells, "reconstruction_error": error, "score": self._combine(cells, codes, values=x)}
 
-    def _score(self, x: np.ndarray) -> np.ndarray:
+    def _score(self, x: np.ndarray, tails: Optional[np.ndarray] = None) -> np.ndarray:
+        """``tails``: the unscaled tails part of ``x`` where the caller already has it (an ensemble computes it once)."""
         recon, codes = self._network_outputs(x)
-        return self._combine(elementwise_loss(self.loss, x, recon), codes, values=x)
+        return self._combine(elementwise_loss(self.loss, x, recon), codes, values=x, tails=tails)
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Each row's reconstruction loss (the training loss, per row)."""

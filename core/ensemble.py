@@ -197,9 +197,26 @@ class AutoencoderEnsemble(BaseDetector):
         self._take_intake(members[0].preprocessor_, members[0].feature_names_in_)
         self.scales_ = list(scales)
         self.members_ = list(members)
+        self._tails_from = self._tails_sources()
+
+    def _tails_sources(self) -> list[Optional[int]]:
+        """For each network whose score reads the tails part, the first network that reads it from the same normal values
+        (under core.column_tails.MAX_QUANTILE_ROWS normal training rows always: the seed then draws no sample); None for
+        a network that does not read it."""
+        readers = [m for m, member in enumerate(self.members_) if "tails" in member.score_parts_]
+        return [next(j for j in readers if j == m or self.members_[m].score_stats_.reads_tails_like(self.members_[j].score_stats_))
+                if m in readers else None for m in range(len(self.members_))]
 
     def _score(self, x: np.ndarray) -> np.ndarray:
-        return np.mean([member._score(x) / scale for member, scale in zip(self.members_, self.scales_)], axis=0)
+        """The mean of the networks' scaled scores. The tails part reads the rows, not a network: it is computed once for
+        the networks that read it from the same normal values (a sixth of an ensemble of three's scoring)."""
+        tails: dict[int, np.ndarray] = {}
+        scores = []
+        for member, scale, source in zip(self.members_, self.scales_, self._tails_from):
+            if source is not None and source not in tails:
+                tails[source] = self.members_[source].score_stats_.tails(x)
+            scores.append(member._score(x, tails=None if source is None else tails[source]) / scale)
+        return np.mean(scores, axis=0)
 
     def score_parts(self, X: Any) -> dict[str, np.ndarray]:
         """What the score is made of, for explaining a row: every network's reconstruction and per-cell errors averaged

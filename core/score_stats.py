@@ -190,8 +190,9 @@ class ScoreStats:
         return np.where(is_reference, own_dropped.mean(axis=1), distances[:, :k].mean(axis=1))
 
     def scaled_parts(self, cells: np.ndarray, codes: np.ndarray, parts: Sequence[str], neighbour: Optional[np.ndarray] = None,
-                     values: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
-        """Each requested part, scaled to average 1 on normal training rows (``values``: the rows the network read)."""
+                     values: Optional[np.ndarray] = None, tails: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
+        """Each requested part, scaled to average 1 on normal training rows (``values``: the rows the network read;
+        ``neighbour`` and ``tails``: those unscaled parts where the caller already has them)."""
         out = {}
         if "reconstruction" in parts and self.cell_reference is not None:
             out["reconstruction"] = tail_surprise(self.cell_reference, cells) / self.tail_scale
@@ -202,14 +203,20 @@ class ScoreStats:
         if "neighbours" in parts:
             out["neighbours"] = (self.neighbour_distance(codes) if neighbour is None else neighbour) / self.neighbour_scale
         if "tails" in parts:
-            if self.value_reference is None or values is None:
+            if self.value_reference is None or (values is None and tails is None):
                 raise ValueError("The tails part needs the statistics' reference values and the rows' values.")
-            out["tails"] = self.tails(values) / self.tails_scale
+            out["tails"] = (self.tails(values) if tails is None else tails) / self.tails_scale
         return out
 
     def combine(self, cells: np.ndarray, codes: np.ndarray, neighbour: Optional[np.ndarray] = None,
-                values: Optional[np.ndarray] = None) -> np.ndarray:
-        return sum(self.scaled_parts(cells, codes, self.parts, neighbour, values).values())
+                values: Optional[np.ndarray] = None, tails: Optional[np.ndarray] = None) -> np.ndarray:
+        return sum(self.scaled_parts(cells, codes, self.parts, neighbour, values, tails).values())
+
+    def reads_tails_like(self, other: "ScoreStats") -> bool:
+        """Whether both read the tails part from the same normal values (an ensemble's networks, from the same rows):
+        then one computation of it serves both."""
+        return (self.value_reference is not None and other.value_reference is not None
+                and self.value_reference.shape == other.value_reference.shape and np.array_equal(self.value_reference, other.value_reference))
 
     def select(self, cells: np.ndarray, codes: np.ndarray, y: np.ndarray, values: Optional[np.ndarray] = None) -> tuple[str, ...]:
         """Keep the subset of parts with the best validation average precision (all parts on ties,

@@ -210,3 +210,20 @@ def test_an_ensemble_of_numpy_scored_networks_is_scored_on_as_many_workers_as_on
     assert scoring_workers(det) == scoring_workers(det.members_[0])
     loaded, _ = load_bundle(bundle_bytes(det))  # loaded: NumPy forwards, no Keras model
     assert scoring_workers(loaded) == scoring_workers(det.members_[0])
+
+
+def test_the_networks_of_an_ensemble_share_one_tails_part_and_score_as_each_alone(monkeypatch):
+    from core.column_tails import TailsTable
+
+    X, y = planted(n_normal=300, n_anomaly=12, seed=4)
+    det = AutoencoderEnsemble(n_networks=3, epochs=2, network={"score": "combined"}).fit(X, y)
+    loaded, _ = load_bundle(bundle_bytes(det))
+    for model in (det, loaded):
+        x = model.transform_features(X)
+        alone = np.mean([member._score(x) / scale for member, scale in zip(model.members_, model.scales_)], axis=0)
+        calls = []
+        real = TailsTable.__call__
+        monkeypatch.setattr(TailsTable, "__call__", lambda table, values: calls.append(1) or real(table, values))
+        assert np.array_equal(model._score(x), alone)
+        monkeypatch.undo()
+        assert model._tails_from == [0, 0, 0] and len(calls) == 1  # one tails part for three networks
