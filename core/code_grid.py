@@ -97,7 +97,7 @@ class CodeGrid:
                 return
             index = np.stack(np.unravel_index(new, self.shape), axis=1)
             centres = (self.low + (index + 0.5) * self.side) @ self.rotation.T + self.mean
-            distances, neighbours = self.tree.query(centres, k=self.m)
+            distances, neighbours = self.tree.query(centres, k=self.m, workers=-1)  # every core: the other batch waits on the lock
             neighbours = np.asarray(neighbours, dtype=np.intp).reshape(len(new), self.m)
             for j in range(len(self.coordinates)):
                 self.coordinates[j, new] = self.reference[neighbours, j]

@@ -57,9 +57,9 @@ def test_rows_the_grid_cannot_vouch_for_go_to_the_tree(monkeypatch):
     original = tree.query
 
     class Spy:
-        def query(self, x, k):
+        def query(self, x, k, **options):
             asked.append(len(x))
-            return original(x, k=k)
+            return original(x, k=k, **options)
 
     grid = CodeGrid.build(reference, Spy(), 5)
     assert np.array_equal(grid.distances(query), original(query, k=5)[0])
