@@ -113,8 +113,10 @@ class BaseDetector(BaseEstimator):
         self.threshold_rule_ = threshold.rule
         self.threshold_reason_ = threshold.reason
         self.threshold_set_on_ = threshold.set_on
+        self.threshold_review_from_ = threshold.review_from
 
     @property
     def fitted_threshold(self) -> Threshold:
-        """The threshold in use with its rule, reason and (set by hand) the rows it was set on."""
-        return Threshold(self.threshold_, self.threshold_rule_, self.threshold_reason_, getattr(self, "threshold_set_on_", None))
+        """The threshold in use with its rule, reason, (set by hand) the rows it was set on and its review band."""
+        return Threshold(self.threshold_, self.threshold_rule_, self.threshold_reason_, getattr(self, "threshold_set_on_", None),
+                         getattr(self, "threshold_review_from_", None))

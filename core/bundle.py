@@ -287,7 +287,7 @@ DETECTOR = {
     "stopped_by_user": bool,
     "early_stopped?": bool,
     "fit_seconds": NUMBER,
-    "threshold": {"value": NUMBER, "rule": str, "reason": str, "set_on?": str},
+    "threshold": Threshold.SCHEMA,
     "score_parts?": [str],
     "score_selection?": {str: NUMBER},
     "score_stats": {"latent_mean": [NUMBER], "latent_precision": _number_list(2), "cell_error_scale": [NUMBER], "latent_scale": NUMBER,
@@ -309,7 +309,7 @@ BASELINE = {
     "preprocessor": PREPROCESSOR,
     "feature_names_in": [str],
     "fit_seconds": NUMBER,
-    "threshold": {"value": NUMBER, "rule": str, "reason": str, "set_on?": str},
+    "threshold": Threshold.SCHEMA,
     "train_scores": [NUMBER],
 }
 BUNDLE = {"schema_version": int, "kind": str, "saved_at?": str, "versions?": {str: str}, "detector": DETECTOR, "context?": CONTEXT}

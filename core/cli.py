@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("data", help="CSV file to score (labels not needed)")
     score.add_argument("--out", required=True, help="where to write the scored CSV")
     score.add_argument("--review-from", type=float, metavar="SCORE",
-                       help="add for_review: 1 for rows scoring above SCORE, up to the model's threshold (a review band, as on the Threshold page)")
+                       help="add for_review: 1 for rows scoring above SCORE, up to the model's threshold (a review band, as on the Threshold page; "
+                            "default: the band saved with the model, if any)")
     score.add_argument("--engine", choices=("local", "spark"), default="local", help="local (default) or spark (mapInPandas; needs pyspark and Java)")
     score.add_argument("--master", default="local[*]", help="Spark master URL with --engine spark (default local[*])")
 
@@ -140,8 +141,9 @@ def _score(args) -> int:
     def progress(done: int) -> None:
         print(f"\rscored {done:,} rows ({done / max(time.perf_counter() - t0, 1e-9):,.0f} rows/s)", end="", file=sys.stderr, flush=True)
 
-    summary = score_csv(detector, args.data, args.out, progress=progress, review_from=args.review_from)
-    review = f", {summary['for_review']:,} for review (scores above {args.review_from:.6g})" if "for_review" in summary else ""
+    review_from = detector.fitted_threshold.review_from if args.review_from is None else args.review_from  # the saved band by default
+    summary = score_csv(detector, args.data, args.out, progress=progress, review_from=review_from)
+    review = f", {summary['for_review']:,} for review (scores above {review_from:.6g})" if "for_review" in summary else ""
     print(f"\n{summary['flagged']:,} of {summary['rows']:,} rows flagged ({summary['flagged'] / max(summary['rows'], 1):.2%}){review}; wrote {args.out}", file=sys.stderr)
     for name, count in summary["not_numbers"].items():
         print(f"warning: {count:,} cell(s) of {name!r} are not numbers; they were scored as missing (the training median). "

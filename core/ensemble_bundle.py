@@ -17,9 +17,8 @@ from core.errors import DataError
 from core.thresholds import Threshold
 
 ENSEMBLE_TYPE = "ensemble"
-THRESHOLD = {"value": (int, float), "rule": str, "reason": str, "set_on?": str}
 ENSEMBLE = {"type": str, "params": {str: (int, float, str, bool, type(None), list)}, "scales": [(int, float)], "fit_seconds": (int, float),
-            "threshold": THRESHOLD, "train_scores": [(int, float)]}
+            "threshold": Threshold.SCHEMA, "train_scores": [(int, float)]}
 
 
 def member_name(i: int) -> str:

@@ -11,6 +11,7 @@ A rule is written as a short spec, e.g. ``"percentile:99"``, ``"mean_std:2"``,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -94,16 +95,32 @@ class Threshold:
     #: The rows whose scores set it ("val" or "test"), the rows whose numbers it may flatter: for a threshold set by
     #: hand, the rows on screen then; for an outlier test (``ON_JUDGED_ROWS``), the rows it judged. None otherwise.
     set_on: Optional[str] = None
+    #: Where a review band starts: rows scoring above it, up to ``value``, go to a person (the Threshold page's Review
+    #: band, saved with the model so the command line marks the same rows). None: no band.
+    review_from: Optional[float] = None
+
+    #: How a bundle's JSON holds one (checked by core.bundle before anything is read).
+    SCHEMA = {"value": (int, float), "rule": str, "reason": str, "set_on?": str, "review_from?": (int, float)}
 
     def to_dict(self) -> dict:
-        """As a bundle stores it (``set_on`` only when known)."""
+        """As a bundle stores it (``set_on`` and ``review_from`` only when known)."""
         stored = {"value": float(self.value), "rule": self.rule, "reason": self.reason}
-        return {**stored, "set_on": self.set_on} if self.set_on in SET_ON_PARTS else stored
+        if self.set_on in SET_ON_PARTS:
+            stored["set_on"] = self.set_on
+        if self.review_from is not None:
+            stored["review_from"] = float(self.review_from)
+        return stored
 
     @classmethod
     def from_dict(cls, stored: dict) -> "Threshold":
+        """A saved threshold; a review band that does not start below it is refused, in words."""
         set_on = stored.get("set_on")
-        return cls(float(stored["value"]), str(stored["rule"]), str(stored["reason"]), set_on if set_on in SET_ON_PARTS else None)
+        value, review_from = float(stored["value"]), stored.get("review_from")
+        if review_from is not None and not (math.isfinite(float(review_from)) and float(review_from) < value):
+            raise DataError(f"The bundle's review band starts at {float(review_from):.6g}, which is not below its threshold {value:.6g}; "
+                            "the file is damaged. Save the model again.")
+        return cls(value, str(stored["rule"]), str(stored["reason"]), set_on if set_on in SET_ON_PARTS else None,
+                   None if review_from is None else float(review_from))
 
 
 def _parse(rule: str) -> tuple[str, list[float]]:

@@ -180,6 +180,9 @@ def band_tab(view: View, part: str, threshold: float) -> None:
     if not view.kept("toggle", "Use a review band", "band_on", False):
         return
     below = [float(g) for g in view.grid if g < threshold]
+    kept_low = view.owner.get("band_low")  # a restored model's band may start between the grid's steps: kept, not moved
+    if kept_low is not None and kept_low < threshold and kept_low not in below:
+        below = sorted([*below, float(kept_low)])
     if not below:
         st.info("The threshold is at the lowest score: there is no room for a band below it.")
         return

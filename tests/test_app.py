@@ -467,6 +467,31 @@ def test_restoring_a_bundle_brings_back_model_threshold_and_choices(trained_stat
     assert any("Threshold in use: 2.5 " in c.value for c in at.caption)
 
 
+def test_a_review_band_saved_with_the_model_comes_back_on_the_threshold_and_score_pages(trained_state):
+    from core.bundle import bundle_bytes
+    from core.thresholds import Threshold
+
+    _, prepared, detector, scores = trained_state
+    low = float(np.quantile(scores["val"].scores, 0.5))  # between the grid's steps: kept where it was saved
+    raw = bundle_bytes(detector, prepared.context(), Threshold(detector.threshold_, "manual", "chosen by hand", review_from=low))
+    at = app()
+    at.file_uploader(key="data_bundle").set_value(("model.zip", raw, "application/zip"))
+    at.run()
+    assert session(at).run.review_from == low
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert widget(at, "toggle", "Use a review band").value and widget(at, "select_slider", "Lower threshold (review from here)").value == low
+    assert session(at).run.review_from == low  # the page drew the band without moving it
+    at.switch_page("pages/score.py")
+    at.run()
+    at.file_uploader(key="score_upload").set_value(("new.csv", (ROOT / "sample_data" / "machine_sensors.csv").read_bytes(), "text/csv"))
+    at.run()
+    new = session(at).run.cache["scored"]["scores"]
+    in_band = int(((new > low) & (new <= detector.threshold_)).sum())
+    assert {m.label: m.value for m in at.metric}["Rows for review"] == f"{in_band:,}"
+
+
 def test_a_damaged_bundle_changes_nothing():
     at = app()
     before = session(at).table.sha256

@@ -112,3 +112,21 @@ def test_prepare_from_context_names_missing_columns():
     with pytest.raises(DataError, match="lacks its label column 'status'") as refused:
         prepare_from_context(table, prepared.context())
     assert "feature" not in str(refused.value).split(".")[0]
+
+
+def test_a_review_band_is_saved_with_the_threshold_for_every_kind_of_model_and_a_bad_one_is_refused(fitted):
+    from core.baselines import KNNDetector
+    from core.ensemble import AutoencoderEnsemble
+    from core.thresholds import Threshold
+
+    det, X, y = fitted
+    others = [KNNDetector().fit(X.iloc[:200], y[:200]), AutoencoderEnsemble(n_networks=2, epochs=1).fit(X.iloc[:200], y[:200])]
+    for model in (det, *others):
+        threshold = model.fitted_threshold
+        banded = Threshold(threshold.value, "by_hand", "set by hand", "val", review_from=threshold.value * 0.8)
+        loaded, _ = load_bundle(bundle_bytes(model, {}, banded))
+        assert loaded.fitted_threshold == banded, type(model).__name__
+        assert load_bundle(bundle_bytes(model, {}))[0].fitted_threshold.review_from is None  # no band saved, none read
+    raw = bundle_bytes(det, {}, Threshold(det.threshold_, "by_hand", "set by hand", review_from=det.threshold_ * 0.8))
+    with pytest.raises(DataError, match="not below its threshold"):
+        load_bundle(_with_meta(raw, lambda meta: meta["detector"]["threshold"].update(review_from=det.threshold_ * 2)))

@@ -35,6 +35,15 @@ def test_train_score_evaluate_end_to_end(tmp_path, capsys):
     assert (banded["for_review"] == in_band).all() and f"{int(in_band.sum()):,} for review" in capsys.readouterr().err
     assert main(["score", str(model), str(SAMPLE), "--out", str(scored), "--review-from", repr(threshold + 1)]) == 2
     assert "is not below it" in capsys.readouterr().err
+    from dataclasses import replace
+
+    from core.bundle import bundle_bytes
+
+    detector = load_bundle(model)[0]
+    banded = tmp_path / "banded.zip"
+    banded.write_bytes(bundle_bytes(detector, {}, replace(detector.fitted_threshold, review_from=low)))  # as the app saves a band
+    assert main(["score", str(banded), str(SAMPLE), "--out", str(scored)]) == 0
+    assert (pd.read_csv(scored)["for_review"] == in_band).all() and f"{int(in_band.sum()):,} for review" in capsys.readouterr().err
 
     capsys.readouterr()
     assert main(["evaluate", str(model), str(SAMPLE), "--label", "status", "--normal", "normal"]) == 0

@@ -220,6 +220,8 @@ class ModelRun:
         self.default_threshold = d.fitted_threshold
         if self.threshold is None:
             self.threshold = self.default_threshold
+        if self.threshold.review_from is not None:  # a saved model's review band: on the Threshold page and in scoring, as it was
+            self.widgets.values.update(band_on=True, band_low=float(self.threshold.review_from))
 
     @property
     def prepared(self) -> Optional[Prepared]:
