@@ -98,7 +98,7 @@ def _score_spark(args) -> int:
     from core.spark import score_csv_spark
 
     if getattr(args, "review_from", None) is not None:
-        raise DataError("--review-from is not offered with --engine spark yet; score with the local engine for a review band.")
+        raise DataError("--review-from is not offered with --engine spark: Spark marks the review band saved with the model, if any. Score with the local engine for another band.")
     t0 = time.perf_counter()
     summary = score_csv_spark(args.model, args.data, args.out, master=args.master)
     elapsed = time.perf_counter() - t0

@@ -31,8 +31,8 @@ class AnomalyLabModel(PythonModel):
         import pandas as pd
 
         rows = self.model.validate(pd.DataFrame(model_input), allow_extra=True)
-        scores = self.model.score(rows)
-        return pd.DataFrame({"anomaly_score": scores, "is_anomaly": self.model.flags(scores).astype("int64")})
+        outputs = self.model.outputs(self.model.score(rows))
+        return pd.DataFrame({name: values if name == "anomaly_score" else values.astype("int64") for name, values in outputs.items()})
 
 
 mlflow.models.set_model(AnomalyLabModel())
@@ -44,7 +44,7 @@ def _signature(model):
     from mlflow.types.schema import ColSpec, Schema
 
     inputs = Schema([ColSpec("double" if f.kind == "number" else "string", f.name) for f in model.features])
-    outputs = Schema([ColSpec("double", "anomaly_score"), ColSpec("long", "is_anomaly")])
+    outputs = Schema([ColSpec("double" if name == "anomaly_score" else "long", name) for name in model.columns])
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 

@@ -185,9 +185,9 @@ def create_app(model: ServedModel, limits: Limits = Limits()) -> FastAPI:
     slots = asyncio.Semaphore(limits.model_threads or os.cpu_count() or 1)
 
     def predictions(frame) -> dict[str, Any]:
-        scores = model.score(model.validate(frame))
-        flags = model.flags(scores)
-        return {"predictions": [{"anomaly_score": s, "is_anomaly": f} for s, f in zip(scores.tolist(), flags.tolist())], "threshold": threshold}
+        outputs = model.outputs(model.score(model.validate(frame)))
+        columns = {name: values.tolist() for name, values in outputs.items()}
+        return {"predictions": [dict(zip(columns, row)) for row in zip(*columns.values())], "threshold": threshold}
 
     endpoint("/invocations", "Score rows (MLflow scoring protocol)", "score")(predictions)
     endpoint("/anomaly_score", "Score rows (same answer as /invocations)", "score")(predictions)
@@ -207,9 +207,10 @@ def create_app(model: ServedModel, limits: Limits = Limits()) -> FastAPI:
     @endpoint("/explain", "Each feature's share of each row's reconstruction error", "explain")
     def _explain(frame) -> dict[str, Any]:
         out = model.explain(model.validate(frame))
+        columns = {name: values.tolist() for name, values in model.outputs(out["scores"]).items()}
         return {"explanations": [
-            {"anomaly_score": s, "is_anomaly": int(s > model.threshold.value), "reconstruction_error": e, "errors": err, "shares": share}
-            for s, e, err, share in zip(out["scores"].tolist(), out["error"].tolist(), records(out["errors"]), records(out["shares"]))
+            {**dict(zip(columns, scored)), "reconstruction_error": e, "errors": err, "shares": share}
+            for *scored, e, err, share in zip(*columns.values(), out["error"].tolist(), records(out["errors"]), records(out["shares"]))
         ], "threshold": threshold}
 
     @app.get("/ping", response_class=PlainTextResponse, summary="Liveness (MLflow): 200 with a newline")

@@ -33,17 +33,38 @@ class NotAvailable(Exception):
     """The loaded detector cannot do what was asked (a baseline has no decoder)."""
 
 
+#: The columns scoring adds, in order; ``for_review`` only for a model saved with a review band.
+SCORE_COLUMNS = ("anomaly_score", "is_anomaly")
+REVIEW_COLUMN = "for_review"
+
+
+def score_columns(review_from: float | None) -> tuple[str, ...]:
+    return SCORE_COLUMNS + ((REVIEW_COLUMN,) if review_from is not None else ())
+
+
+def band_in_use(raw: bytes, threshold: float | None) -> float | None:
+    """Where the review band saved in a bundle starts, as :class:`ServedModel` uses it (none under a threshold given
+    instead of the bundle's: the band was chosen below the saved one), read from the JSON alone (Spark's driver)."""
+    if threshold is not None:
+        return None
+    stored = _bundle_meta(raw).get("detector", {}).get("threshold", {}).get("review_from")
+    return None if stored is None else float(stored)
+
+
 @dataclass(frozen=True)
 class ThresholdInUse:
-    """The threshold answers use, and where it came from."""
+    """The threshold answers use, where it came from, and the review band saved with it (rows scoring above
+    ``review_from``, up to the threshold, go to a person; None: no band)."""
 
     value: float
     rule: str
     reason: str
     source: str  # "bundle" or "override"
+    review_from: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "rule": self.rule, "reason": self.reason, "source": self.source}
+        out = {"value": self.value, "rule": self.rule, "reason": self.reason, "source": self.source}
+        return out if self.review_from is None else {**out, "review_from": self.review_from}
 
 
 @dataclass(frozen=True)
@@ -90,8 +111,8 @@ class ServedModel:
                 raise DataError(f"The threshold must be a finite number, got {threshold!r}.")
             self.threshold = ThresholdInUse(float(threshold), "manual", "set with --threshold when the service started", "override")
         else:
-            self.threshold = ThresholdInUse(float(detector.threshold_), str(getattr(detector, "threshold_rule_", "unknown")),
-                                            str(getattr(detector, "threshold_reason_", "")), "bundle")
+            saved = detector.fitted_threshold
+            self.threshold = ThresholdInUse(float(saved.value), str(saved.rule), str(saved.reason), "bundle", saved.review_from)
         pre = detector.preprocessor_
         numeric = {c.name for c in pre.numeric}
         self.features = tuple(Feature(n, "number") if n in numeric else Feature(n, "string", tuple(pre.categorical.get(n, ())))
@@ -214,6 +235,20 @@ class ServedModel:
 
     def flags(self, scores: np.ndarray) -> np.ndarray:
         return (scores > self.threshold.value).astype(np.int8)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """What :meth:`outputs` gives, in order."""
+        return score_columns(self.threshold.review_from)
+
+    def outputs(self, scores: np.ndarray) -> dict[str, np.ndarray]:
+        """Every column scoring adds: the scores, the flags and, with a review band, ``for_review`` (0/1)."""
+        from core.scoring import for_review
+
+        out = {"anomaly_score": scores, "is_anomaly": self.flags(scores)}
+        if self.threshold.review_from is not None:
+            out[REVIEW_COLUMN] = for_review(scores, self.threshold.value, self.threshold.review_from)
+        return out
 
     def reconstruct(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Each row as the network rebuilds it, in the file's units."""

@@ -27,11 +27,13 @@ class ThresholdOut(BaseModel):
     rule: str
     reason: str
     source: str = Field(description="'bundle', or 'override' when the service was started with --threshold")
+    review_from: float | None = Field(None, description="Where the review band saved with the model starts (absent without one, and under --threshold)")
 
 
 class Prediction(BaseModel):
     anomaly_score: float = Field(description="Higher is more abnormal")
     is_anomaly: int = Field(description="1 when anomaly_score > threshold, else 0")
+    for_review: int | None = Field(None, description="With a review band saved with the model: 1 when review_from < anomaly_score <= threshold, else 0")
 
 
 _THRESHOLD = {"value": 3.21, "rule": "max_f1", "reason": "highest F1 on the validation rows", "source": "bundle"}
@@ -62,6 +64,7 @@ class Decoded(BaseModel):
 class Explanation(BaseModel):
     anomaly_score: float
     is_anomaly: int
+    for_review: int | None = Field(None, description="As in a prediction: only with a review band")
     reconstruction_error: float = Field(description="The row's reconstruction loss; 'errors' add up to it")
     errors: dict[str, float | None] = Field(description="Each feature's part of the reconstruction error")
     shares: dict[str, float | None] = Field(description="Each feature's share of the reconstruction error (sums to 1)")

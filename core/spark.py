@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
+from core.served_model import band_in_use, score_columns
 
-SCORE_COLUMNS = ("anomaly_score", "is_anomaly")
 #: Per Python worker: bundle hash → loaded model. Filled inside executors only.
 _WORKER_MODELS: dict[str, Any] = {}
 _SHIPPED: set[str] = set()
@@ -93,8 +93,9 @@ def _score_batches(batches: Iterator[pd.DataFrame], key: str, source, threshold:
                    decimal: str = ".", written_decimal: str | None = None) -> Iterator[pd.DataFrame]:
     model = _worker_model(key, source, threshold)
     for batch in batches:
-        scores = model.score(feature_frame(batch, model, decimal))
-        flags = model.flags(scores).astype(np.int32)
+        outputs = model.outputs(model.score(feature_frame(batch, model, decimal)))
+        scores, flags = outputs["anomaly_score"], outputs["is_anomaly"].astype(np.int32)
+        added = {name: values.astype(np.int32) for name, values in outputs.items() if name not in ("anomaly_score", "is_anomaly")}  # for_review
         if counters is not None:
             counters[0].add(len(batch))
             counters[1].add(int(flags.sum()))
@@ -105,14 +106,15 @@ def _score_batches(batches: Iterator[pd.DataFrame], key: str, source, threshold:
         if written_decimal is not None:  # written as the local engine writes it: text with the file's own decimal mark
             from core.scoring import _format_numbers
 
-            yield batch.assign(anomaly_score=_format_numbers(scores, written_decimal).to_pandas(), is_anomaly=flags)
+            yield batch.assign(anomaly_score=_format_numbers(scores, written_decimal).to_pandas(), is_anomaly=flags, **added)
         else:
-            yield batch.assign(anomaly_score=scores, is_anomaly=flags)
+            yield batch.assign(anomaly_score=scores, is_anomaly=flags, **added)
 
 
 def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = None, escape_text: bool = False, counters=None,
                     decimal: str = ".", written_decimal: str | None = None):
-    """``df`` plus ``anomaly_score`` (double) and ``is_anomaly`` (0/1), computed on the executors.
+    """``df`` plus ``anomaly_score`` (double), ``is_anomaly`` (0/1) and, for a model saved with a review band (and no
+    ``threshold`` given instead), ``for_review`` (0/1), computed on the executors.
 
     Lazy, like any Spark transformation: nothing runs until the result is written
     or collected. ``escape_text`` prefixes text cells that a spreadsheet would run
@@ -123,13 +125,15 @@ def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = No
     from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
     raw = bytes(bundle) if isinstance(bundle, (bytes, bytearray)) else Path(bundle).read_bytes()
-    clash = [c for c in SCORE_COLUMNS if c in df.columns]
+    added = score_columns(band_in_use(raw, threshold))
+    clash = [c for c in added if c in df.columns]
     if clash:
         raise DataError(f"The table already has column(s) {', '.join(map(repr, clash))}; rename them before scoring.")
     sc = df.sparkSession.sparkContext
     _ship_code(sc)
     key = hashlib.sha256(raw).hexdigest()
-    schema = StructType(list(df.schema.fields) + [StructField("anomaly_score", StringType() if written_decimal else DoubleType(), False), StructField("is_anomaly", IntegerType(), False)])
+    schema = StructType(list(df.schema.fields) + [StructField("anomaly_score", StringType() if written_decimal else DoubleType(), False)]
+                        + [StructField(name, IntegerType(), False) for name in added[1:]])
     work = functools.partial(_score_batches, key=key, source=sc.broadcast(raw), threshold=threshold, escape=escape_text, counters=counters, decimal=decimal,
                              written_decimal=written_decimal)
     return df.mapInPandas(work, schema)
@@ -195,7 +199,7 @@ def score_csv_spark(bundle: str | Path, source: str | Path, dest: str | Path, ma
          .csv(str(parts / "out")))
         with open(dest, "wb") as out:
             writer = csv.writer(_TextOut(out), delimiter=delimiter, lineterminator="\n")
-            writer.writerow(list(names) + list(SCORE_COLUMNS))
+            writer.writerow(list(names) + scored.columns[len(names):])
             for part in sorted((parts / "out").glob("part-*")):
                 with open(part, "rb") as fh:
                     shutil.copyfileobj(fh, out, 1 << 20)

@@ -37,6 +37,21 @@ def train_bundle(folder: Path, epochs: int = 3) -> Path:
     return path
 
 
+def banded_bundle(bundle: Path, dest: Path) -> tuple[Path, float]:
+    """``bundle`` saved again as the app saves a review band: from the median training score below the threshold."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from core.bundle import bundle_bytes, load_bundle
+
+    detector, context = load_bundle(bundle)
+    below = detector.decision_scores_[detector.decision_scores_ <= detector.threshold_]
+    low = float(np.median(below))
+    Path(dest).write_bytes(bundle_bytes(detector, context, replace(detector.fitted_threshold, review_from=low)))
+    return Path(dest), low
+
+
 @contextmanager
 def running_server(app) -> Iterator[str]:
     """``app`` on uvicorn in a thread, on a free port of 127.0.0.1; yields its base URL."""

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from tests.serving_fixtures import SAMPLE, shared_bundle
+from tests.serving_fixtures import SAMPLE, banded_bundle, shared_bundle
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,19 @@ def test_exported_model_loads_with_mlflow_and_scores_identically(bundle, tmp_pat
     expected = model.score(model.validate(rows))
     assert np.array_equal(answer["anomaly_score"].to_numpy(), expected)
     assert answer["is_anomaly"].tolist() == model.flags(expected).tolist()
+
+
+def test_an_exported_model_marks_the_review_band_saved_with_it(bundle, tmp_path):
+    mlflow_pyfunc = pytest.importorskip("mlflow.pyfunc")
+    banded, low = banded_bundle(bundle, tmp_path / "banded.zip")
+    assert main(["export-mlflow", str(banded), str(tmp_path / "mlflow_model")]) == 0
+    loaded = mlflow_pyfunc.load_model(str(tmp_path / "mlflow_model"))
+    assert [c.name for c in loaded.metadata.get_output_schema().inputs] == ["anomaly_score", "is_anomaly", "for_review"]
+    answer = loaded.predict(pd.read_csv(SAMPLE).head(300).drop(columns=["status"]))
+    from core.served_model import ServedModel
+
+    threshold = ServedModel.from_bundle(banded).threshold.value
+    assert (answer["for_review"] == ((answer["anomaly_score"] > low) & (answer["anomaly_score"] <= threshold))).all()
 
 
 def test_export_without_mlflow_says_how_to_install_it(bundle, tmp_path, capsys, monkeypatch):

@@ -255,3 +255,24 @@ def test_a_variational_model_decodes_its_code_to_its_reconstruction(rows):
     decoded, rebuilt = model.decode(model.encode(valid)), model.reconstruct(valid)
     np.testing.assert_allclose(decoded["rpm"], rebuilt["rpm"], rtol=1e-5)
     assert decoded["machine"].tolist() == rebuilt["machine"].tolist()
+
+
+def test_a_review_band_saved_with_the_model_marks_rows_in_every_answer_unless_the_threshold_is_overridden(bundle, rows):
+    from dataclasses import replace
+
+    from core.bundle import bundle_bytes, load_bundle
+
+    detector, context = load_bundle(bundle)
+    scores = detector.decision_function(rows)
+    low = float(np.quantile(scores[scores <= detector.threshold_], 0.5))
+    raw = bundle_bytes(detector, context, replace(detector.fitted_threshold, review_from=low))
+    expected = ((scores > low) & (scores <= detector.threshold_)).astype(int).tolist()
+    client = TestClient(create_app(ServedModel.from_bundle(raw), LIMITS))
+    answer = client.post("/invocations", json=split_of(rows)).json()
+    assert answer["threshold"]["review_from"] == low and 0 < sum(expected) < len(rows)
+    assert [p["for_review"] for p in answer["predictions"]] == expected
+    assert [e["for_review"] for e in client.post("/explain", json=split_of(rows)).json()["explanations"]] == expected
+    plain = TestClient(create_app(ServedModel.from_bundle(bundle), LIMITS)).post("/invocations", json=split_of(rows.head(3))).json()
+    assert "review_from" not in plain["threshold"] and all(set(p) == {"anomaly_score", "is_anomaly"} for p in plain["predictions"])
+    overridden = TestClient(create_app(ServedModel.from_bundle(raw, threshold=low), LIMITS)).post("/invocations", json=split_of(rows.head(3))).json()
+    assert "review_from" not in overridden["threshold"] and "for_review" not in overridden["predictions"][0]  # chosen below another threshold

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from tests.serving_fixtures import SAMPLE, shared_bundle
+from tests.serving_fixtures import SAMPLE, banded_bundle, shared_bundle
 
 pyspark = pytest.importorskip("pyspark")
 if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
@@ -71,6 +71,16 @@ def test_an_ensemble_bundle_scores_on_spark_as_locally(spark, table, tmp_path):
     a, b = pd.read_csv(local, keep_default_na=False), pd.read_csv(remote, keep_default_na=False)
     np.testing.assert_allclose(b["anomaly_score"], a["anomaly_score"], **FLOAT32)
     assert (b["is_anomaly"] == a["is_anomaly"]).all()
+
+
+def test_spark_marks_the_review_band_saved_with_the_model_as_the_local_engine_does(spark, bundle, table, tmp_path):
+    banded, low = banded_bundle(bundle, tmp_path / "banded.zip")
+    local, remote = tmp_path / "local.csv", tmp_path / "spark.csv"
+    assert main(["score", str(banded), str(table), "--out", str(local)]) == 0
+    assert main(["score", str(banded), str(table), "--out", str(remote), "--engine", "spark", "--master", "local[2]"]) == 0
+    a, b = pd.read_csv(local, keep_default_na=False), pd.read_csv(remote, keep_default_na=False)
+    assert list(b.columns[-3:]) == list(a.columns[-3:]) == ["anomaly_score", "is_anomaly", "for_review"]
+    assert (b["for_review"] == a["for_review"]).all() and 0 < a["for_review"].sum() < len(a)
 
 
 def test_score_dataframe_agrees_with_local_scores_on_typed_columns(spark, bundle, table):
