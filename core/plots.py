@@ -157,8 +157,10 @@ def histogram_figure(
     x_title: str = "anomaly score",
     names: tuple[str, str] = ("normal", "anomaly"),
     density: bool = False,
+    review_from: Optional[float] = None,
 ) -> go.Figure:
-    """Overlaid score histograms on shared bins, with the threshold as a vertical line.
+    """Overlaid score histograms on shared bins, with the threshold as a vertical line (and, with ``review_from``, the
+    review band's start as a dotted one).
 
     ``density=True`` shows each group's share of its own rows, for groups of very
     different sizes (new rows against training rows).
@@ -180,6 +182,9 @@ def histogram_figure(
         top = max(float(top), 1e-9) * 1.05
         fig.add_trace(go.Scatter(x=[threshold, threshold], y=[0, top], mode="lines", name=f"threshold {threshold:.4g}",
                                  line=dict(color=THRESHOLD_COLOR, width=3), hoverinfo="name"))
+        if review_from is not None:
+            fig.add_trace(go.Scatter(x=[review_from, review_from], y=[0, top], mode="lines", name=f"review from {review_from:.4g}",
+                                     line=dict(color=THRESHOLD_COLOR, width=2, dash="dot"), hoverinfo="name"))
     fig.update_layout(title=title, xaxis_title=x_title + (" — log scale" if bins.log_x else ""), yaxis_title="share of rows" if density else "rows", **_LAYOUT)
     if bins.log_x:
         fig.update_xaxes(**log_axis(bins.edges))

@@ -126,7 +126,8 @@ def body() -> None:
                   help=f"Scoring above {review_from:.6g} and up to the threshold {threshold.value:.6g}: the review band set on the Threshold page.")
 
     left, right = st.columns(2)
-    left.plotly_chart(histogram_figure(scored["bins"], threshold.value, title=f"Anomaly scores of '{safe_label(table.name)}'"), key="score_hist")
+    left.plotly_chart(histogram_figure(scored["bins"], threshold.value, title=f"Anomaly scores of '{safe_label(table.name)}'", review_from=review_from),
+                      key="score_hist")
     reference = run.detector.decision_scores_
     drift = histogram_figure(histogram_bins(np.concatenate([reference, scores]), np.r_[np.zeros(len(reference), int), np.ones(len(scores), int)], log_x=True),
                              threshold.value, title="Drift check: new rows against normal training rows", names=("normal training rows", "new rows"), density=True)

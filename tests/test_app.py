@@ -411,6 +411,7 @@ def test_the_review_band_set_on_the_threshold_page_is_counted_and_marked_on_the_
     scores = session(at).run.cache["scored"]["scores"]
     in_band = int(((scores > low) & (scores <= threshold)).sum())
     assert in_band > 0 and {m.label: m.value for m in at.metric}["Rows for review"] == f"{in_band:,}"
+    assert any(f"review from {low:.6g}" in m.value for m in at.sidebar.markdown)  # said beside the threshold wherever it is named
     top = at.dataframe[0].value
     assert "for_review" in top.columns and (top["for_review"] == ((top["anomaly_score"] > low) & (top["anomaly_score"] <= threshold))).all()
     run.set_threshold(low, "by_hand", "by hand", set_on="val")  # the threshold moved to the band's start: no band left

@@ -135,3 +135,9 @@ def test_a_log_score_axis_spaces_its_ticks_by_the_decades_it_spans():
     narrow = histogram_figure(histogram_bins(10 ** rng.uniform(0, 0.2, 500), log_x=True))  # under half a decade: Plotly's ticks
     assert (many.layout.xaxis.type, many.layout.xaxis.dtick) == ("log", 1)
     assert few.layout.xaxis.dtick == "D2" and narrow.layout.xaxis.dtick is None
+
+
+def test_a_review_band_is_drawn_as_a_dotted_line_at_its_start():
+    bins = histogram_bins(np.linspace(0.1, 10, 200), log_x=True)
+    names = [t.name for t in histogram_figure(bins, 5.0, review_from=2.5).data]
+    assert names[-2:] == ["threshold 5", "review from 2.5"] and not any("review" in n for n in [t.name for t in histogram_figure(bins, 5.0).data])

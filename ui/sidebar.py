@@ -65,7 +65,8 @@ def sidebar(show_threshold: bool = True, training_now: bool = False) -> None:
             if run.study is None:
                 st.caption(f"No scored rows of this table: {plain(run.unscored, 400)}")
             if show_threshold:
-                st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(rule_words(run.threshold.rule))})")
+                band = "" if run.review_from is None else f"; review from {run.review_from:.6g}"
+                st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(rule_words(run.threshold.rule))}){band}")
         elif study is not None and study.training is not None:
             training = study.training
             what = (f"{training.n_networks} {plain(training.architecture)} autoencoders (an ensemble)" if training.trainer_.n_networks > 1
