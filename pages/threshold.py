@@ -200,6 +200,8 @@ def band_tab(view: View, part: str, threshold: float) -> None:
     b.metric("Recall with the band", f"{band.recall_with_band:.3f}", delta=f"{gain:+.3f}" if round(gain, 3) else None,
              help="If reviewers recognise every anomaly sent to them.")  # no arrow beside a gain of +0.000
     c.metric("Normal rows a person looks at", f"{band.normal[1]:,}", help="The price of the band: normal rows sent to review.")
+    st.caption("The band goes with the model: the Score page counts and marks its rows, and a downloaded model carries it to the "
+               "command line's score, the HTTP service, Spark and MLflow (column for_review).")
 
 
 def honest_tab(view: View, part: str, threshold) -> None:
