@@ -4,6 +4,7 @@ import time
 from typing import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from core.architectures import ARCHITECTURES, SEQUENCE_ARCHITECTURES
 from core.detector import ACTIVATIONS, SCORES
@@ -166,7 +167,12 @@ def live_training(session: state.Session, study: state.Study) -> None:
 
     draw()
     sidebar(training_now=True)  # the sidebar of the run before still named the previous model, or none
-    trainer.run(hooks=[draw])
+    try:
+        trainer.run(hooks=[draw])
+    except StopException:  # Streamlit's own Stop (the page header's, beside "Running…"): the training stops as with ours,
+        if not trainer.finished:  # and the next run of this page finishes it (the script cannot draw after this)
+            trainer.stop()
+        raise
     draw(final=True)
     with st.spinner("Scoring validation and test rows…"):
         session.finish_training()

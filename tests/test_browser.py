@@ -327,3 +327,31 @@ def test_a_fresh_server_opened_at_a_page_address_shows_the_titled_navigation():
         assert "2 · Train" in nav and "6 · Compare detectors" in nav, nav
         assert page.title() == "Anomaly Lab"
         assert page.get_by_role("heading", name="Train").first.is_visible()
+
+
+def test_streamlits_own_stop_during_training_stops_the_training_as_the_pages_does():
+    """The header's Stop (beside "Running…") stopped the script but not the training: the page froze, and a visit to
+    Train later went on training as if nothing had been asked."""
+    need_browser()
+    with running_app() as url, browser_page() as page:
+        page.goto(url)
+        settle(page, "Ready to train")
+        page.get_by_role("link", name="Go to Train").first.click()
+        settle(page, "Press Train to start")
+        page.get_by_role("spinbutton", name="Epochs (most)").fill("2000")
+        page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
+        page.get_by_role("spinbutton", name="Early-stopping patience").press("Enter")
+        settle(page)
+        page.get_by_role("button", name=re.compile("^Train the")).click()
+        page.get_by_text(re.compile(r"epoch [1-9]\d* of 2000")).wait_for(timeout=60_000)
+        page.get_by_role("button", name="Stop", exact=True).click()  # Streamlit's, not the page's "Stop training"
+        settle(page)
+        page.get_by_role("link", name="3 · Threshold").click()
+        settle(page, "A training was stopped")
+        assert "training stopped (epoch" in page.get_by_test_id("stSidebar").inner_text()
+        page.get_by_role("link", name="Go to Train").first.click()
+        settle(page, "Training time")
+        assert page.get_by_text(re.compile(r"^Stopped by you\. Threshold chosen at training")).first.is_visible()
+        epochs = int(page.get_by_test_id("stMetric").filter(has_text="Epochs run").get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+        assert 0 < epochs < 2000  # stopped where it was, not trained on to the end
+        shoot(page, "9-train-after-streamlits-stop")

@@ -80,6 +80,9 @@ def stop_if_training(session, then: str) -> None:
 
     study = session.study
     if study is not None and study.training is not None:
+        if study.training.trainer_.state.stopped_by_user:  # stopped (Streamlit's own Stop) before its model was made
+            stop_with(f"A training was stopped: its model is made from what it learned when you return to the Train page. {then}",
+                      TRAIN_PAGE, "Go to Train")
         stop_with(f"A training is under way: it pauses while you are away from the Train page and goes on when you return there. {then}",
                   TRAIN_PAGE, "Go to Train")
 

@@ -73,6 +73,9 @@ def sidebar(show_threshold: bool = True, training_now: bool = False) -> None:
                     else f"{plain(training.architecture)} autoencoder")
             if training_now:  # drawn once as the run begins, so it says nothing that the run moves on
                 st.markdown(f"**Model** {what}, training now ({training.trainer_.epochs} epochs{' each' if ' autoencoders' in what else ''} at most)")
+            elif training.trainer_.state.stopped_by_user:  # stopped by Streamlit's own Stop before its model was made
+                st.markdown(f"**Model** {what}, training stopped ({state.training_progress(training)})")
+                st.page_link(TRAIN_PAGE, label="Finish it on the Train page")
             else:
                 st.markdown(f"**Model** {what}, training paused ({state.training_progress(training)})")
                 st.page_link(TRAIN_PAGE, label="Continue on the Train page")
