@@ -121,6 +121,8 @@ def body() -> None:
     c1.metric("Rows scored", f"{len(scores):,}")
     c2.metric("Rows flagged", f"{flagged:,}")
     c3.metric("Share flagged", f"{flagged / max(len(scores), 1):.2%}")
+    if run.review_band_idle:
+        st.caption("The review band set on the Threshold page starts at or above the threshold now, so no row is marked for review.")
     if review_from is not None:
         c4.metric("Rows for review", f"{int(for_review(scores, threshold.value, review_from).sum()):,}",
                   help=f"Scoring above {review_from:.6g} and up to the threshold {threshold.value:.6g}: the review band set on the Threshold page.")

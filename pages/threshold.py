@@ -180,15 +180,20 @@ def band_tab(view: View, part: str, threshold: float) -> None:
     if not view.kept("toggle", "Use a review band", "band_on", False):
         return
     below = [float(g) for g in view.grid if g < threshold]
-    kept_low = view.owner.get("band_low")  # a restored model's band may start between the grid's steps: kept, not moved
-    if kept_low is not None and kept_low < threshold and kept_low not in below:
-        below = sorted([*below, float(kept_low)])
     if not below:
         st.info("The threshold is at the lowest score: there is no room for a band below it.")
         return
     default = below[max(0, len(below) - 1 - len(view.grid) // 20)]  # about 5 % of the rows below the threshold
+    kept_low = view.owner.get("band_low")
+    if kept_low is not None and kept_low >= threshold:  # the threshold moved to or below the band's start: said, not moved
+        st.warning(f"The threshold ({threshold:.6g}) is now at or below where the band starts ({kept_low:.6g}), so no row goes to review, "
+                   "here or on the Score page. Move the threshold back above it, or start the band below the threshold.", icon=":material/warning:")
+        st.button("Start the band below the threshold", key="band_restart", on_click=state.set_widget, args=(view.owner, "band_low", default))
+        return
+    if kept_low is not None and kept_low not in below:  # a restored model's band may start between the grid's steps: kept, not moved
+        below = sorted([*below, float(kept_low)])
     low = view.kept("select_slider", "Lower threshold (review from here)", "band_low", default, valid=lambda v: v in below, options=below,
-                    format_func=lambda v: f"{v:.4g}")
+                    format_func=lambda v: f"{v:.6g}")
     band = review_band(view.parts[part].curve, low, threshold)
     st.caption(f"On the {PART_NAMES[part]}.")
     table = pd.DataFrame({"passed (below the band)": [band.normal[0], band.anomaly[0]], "for review": [band.normal[1], band.anomaly[1]],

@@ -417,6 +417,20 @@ def test_the_review_band_set_on_the_threshold_page_is_counted_and_marked_on_the_
     run.set_threshold(low, "by_hand", "by hand", set_on="val")  # the threshold moved to the band's start: no band left
     at.run()
     assert run.review_from is None and "Rows for review" not in [m.label for m in at.metric]
+    assert any("starts at or above the threshold now" in c.value for c in at.caption)
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("is now at or below where the band starts" in w.value for w in at.warning)
+    assert run.widgets.get("band_low") == low  # said, not moved: the band is back where it was once the threshold is
+    run.set_threshold(threshold, "by_hand", "by hand", set_on="val")
+    at.run()
+    assert run.review_from == low and widget(at, "select_slider", "Lower threshold (review from here)").value == low
+    run.set_threshold(low, "by_hand", "by hand", set_on="val")
+    at.run()
+    at.button(key="band_restart").click()
+    at.run()
+    assert run.review_from is not None and run.review_from < low  # started below the threshold again, at the default share
 
 
 def test_score_page_names_the_missing_columns(trained_state):

@@ -198,6 +198,12 @@ class Workspace:
         low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
         return float(low) if low is not None and low < self.threshold.value else None
 
+    @property
+    def review_band_idle(self) -> bool:
+        """A review band is on, but the threshold has moved to or below its start: it marks no row until one of them moves."""
+        low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
+        return low is not None and low >= self.threshold.value
+
 
 @dataclass(eq=False)
 class ModelRun:
@@ -233,6 +239,12 @@ class ModelRun:
         person), or None: no band, or one that the threshold has since moved to or below."""
         low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
         return float(low) if low is not None and low < self.threshold.value else None
+
+    @property
+    def review_band_idle(self) -> bool:
+        """A review band is on, but the threshold has moved to or below its start: it marks no row until one of them moves."""
+        low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
+        return low is not None and low >= self.threshold.value
 
     @property
     def name(self) -> str:
