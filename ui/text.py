@@ -43,18 +43,21 @@ def _number_as_streamlit_shows(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def blank_missing(frame):
+def blank_missing(frame) -> tuple:
     """``frame`` for ``st.dataframe`` with its missing cells shown empty, as a spreadsheet shows them, not as
-    Streamlit's "None": text cells become "", and a numeric column with a gap is formatted (by a Styler, so it stays
-    numeric: right-aligned and sorted as numbers) as Streamlit formats numbers."""
+    Streamlit's "None" (which it draws for any null, whatever a Styler says): text cells become "", and a numeric
+    column with a gap becomes its numbers as Streamlit writes them, right-aligned as numbers are. Returns the frame
+    and the column settings (``column_config``) that align those columns."""
     import pandas as pd
+    import streamlit as st
 
     frame = frame.copy()
+    aligned = {}
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
         if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
             frame.iloc[:, i] = column.where(column.notna(), "")
-    gaps = [name for name in frame.columns if frame[name].dtype.kind == "f" and frame[name].isna().any()]
-    if not gaps or frame.columns.duplicated().any():
-        return frame
-    return frame.style.format(_number_as_streamlit_shows, subset=gaps)
+        elif column.dtype.kind == "f" and column.isna().any():
+            frame.isetitem(i, column.map(_number_as_streamlit_shows).astype(object))
+            aligned[str(frame.columns[i])] = st.column_config.TextColumn(alignment="right")
+    return frame, aligned
