@@ -133,7 +133,8 @@ def leaderboard(entries: Sequence[Entry]) -> Leaderboard:
         else:
             share = lead_share(val_a.scores, val_b.scores, val_a.y)
             d = _digits(gap)
-            verdict = (f"The autoencoder {a['detector']} leads on validation rows: average precision {a[RANK_BY]:.{d}f} against {b[RANK_BY]:.{d}f} "
+            leader = a["detector"] if "autoencoder" in str(a["detector"]).lower() else f"autoencoder {a['detector']}"  # not "the autoencoder dense autoencoder"
+            verdict = (f"The {leader} leads on validation rows: average precision {a[RANK_BY]:.{d}f} against {b[RANK_BY]:.{d}f} "
                        f"for the best baseline, {b['detector']} (by {round(a[RANK_BY], d) - round(b[RANK_BY], d):.{d}f}).{_noise_note(share)}")
     top_auc = float(rows["ROC-AUC (validation)"].max())
     if top_auc < NEAR_CHANCE:

@@ -86,7 +86,7 @@ def comparison(session: state.Session, study: state.Study) -> None:
                  column_order=("best", "in use", "detector", *numbers, "fit s", "kind", "score reads"),
                  column_config={"best": st.column_config.TextColumn(width=40, help=f"The best by {RANK_BY}, the column the rows are sorted on."),
                                 "in use": st.column_config.TextColumn(width=50, help="The model the Threshold, Inspect and Score pages show."),
-                                "detector": st.column_config.TextColumn(width="large"), "score reads": st.column_config.TextColumn(width="large")})
+                                "detector": st.column_config.TextColumn(width=230), "score reads": st.column_config.TextColumn(width="large")})
     (st.warning if board.best_baseline else st.info)(board.verdict, icon=":material/balance:")
     left, right = st.columns(2)
     points = {f"in use: {e.name}" if e.in_use else e.name: e.parts["test"].points for e in rows}

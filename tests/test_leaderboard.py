@@ -26,7 +26,9 @@ def test_a_baseline_ahead_on_validation_rows_is_named_and_offered():
 
 def test_an_autoencoder_ahead_says_by_how_much_and_offers_no_baseline():
     board = leaderboard([Entry("AE dense", True, parts(3.0), 0.5), Entry("kNN", False, parts(1.0), 0.5)])
-    assert board.best_baseline is None and "AE dense leads on validation rows" in board.verdict and "(by 0." in board.verdict
+    assert board.best_baseline is None and board.verdict.startswith("The autoencoder AE dense leads on validation rows") and "(by 0." in board.verdict
+    trained = leaderboard([Entry("dense autoencoder (trained)", True, parts(3.0), 0.5), Entry("kNN", False, parts(1.0), 0.5)])
+    assert trained.verdict.startswith("The dense autoencoder (trained) leads")  # not "the autoencoder dense autoencoder"
 
 
 def test_a_tie_is_called_level_not_a_lead_by_minus_zero():
