@@ -66,10 +66,11 @@ class DriftReport:
         elif score.statistic >= MOVED_KS:
             score_part = f"The anomaly scores did not move beyond chance ({_stat(score)} {against}; p must be below {ALPHA})"
         elif score.p_value < ALPHA:  # many rows make a tiny gap significant: say it is there, and too small to count
-            score_part = f"The anomaly scores moved only slightly ({_stat(score)} {against}: a real gap, below the {MOVED_KS} a shift counts from)"
+            score_part = (f"The anomaly scores moved only slightly ({_stat(score)} {against}): the gap is too regular to be chance, "
+                          f"but smaller than the statistic of {MOVED_KS} from which a shift counts")
         else:  # a larger gap than the one above may still be chance: worded so that a larger statistic never reads as less movement
-            score_part = (f"The anomaly scores moved only slightly, if at all ({_stat(score)} {against}: below the {MOVED_KS} a shift counts from, "
-                          f"and p not below {ALPHA})")
+            score_part = (f"The anomaly scores moved only slightly, if at all ({_stat(score)} {against}): the gap is smaller than the statistic "
+                          f"of {MOVED_KS} from which a shift counts, and could be chance (p not below {ALPHA})")
         if not self.columns:
             return score_part + "."
         if not moved:

@@ -34,17 +34,27 @@ def safe_label(value: object, limit: int = 80) -> str:
 LOG_AXIS = dict(type="log", minorloglabels="complete")
 
 
+#: Tick mantissas of a log axis by the decades it spans (fewer, the more decades): under half a decade Plotly's own.
+LOG_TICKS = ((3.0, (1,)), (1.5, (1, 2, 5)), (0.5, (1, 1.5, 2, 3, 5, 7)))
+
+
 def log_axis(values) -> dict:
-    """A log axis whose tick labels stay apart on a narrow chart: one a decade from three decades up, 1-2-5 from half a
-    decade up (Plotly's every digit ran together there: "0.80.91"), and Plotly's own choice below that."""
+    """A log axis whose tick labels stay apart on a narrow chart and read alike: each tick an explicit value ("20", not
+    Plotly's raised small "2" beside "10", and never its every digit, which ran together: "0.80.91"), more per decade
+    the fewer decades the scores span."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values) & (values > 0)]
-    decades = float(np.log10(values.max() / values.min())) if len(values) else 0.0
-    if decades >= 3:
-        return dict(LOG_AXIS, dtick=1)
-    if decades >= 0.5:
-        return dict(LOG_AXIS, dtick="D2")
-    return LOG_AXIS
+    if not len(values):
+        return LOG_AXIS
+    low, high = float(values.min()), float(values.max())
+    decades = np.log10(high / low)
+    mantissas = next((m for span, m in LOG_TICKS if decades >= span), None)
+    if mantissas is None:
+        return LOG_AXIS
+    ticks = [m * 10.0 ** k for k in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1) for m in mantissas]
+    ticks = [t for t in ticks if low <= t <= high]
+    return dict(LOG_AXIS, tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
 
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=90), legend=dict(orientation="h", y=-0.2, yanchor="top", x=0))
 

@@ -5,12 +5,13 @@ import streamlit as st
 from core.architectures import ARCHITECTURES
 from core.compare import candidates, compare, random_search
 from core.leaderboard import RANK_BY, Entry, leaderboard, score_reads
+from core.pipeline import signal_problem
 from core.plots import compare_figure
 from core.registry import BASELINE_KEYS
 from ui import session as state
 from ui.guard import run_page, stop_with
 from ui.set_aside import go_back_button
-from ui.text import plain
+from ui.text import not_a_signal, plain
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 
 
@@ -59,7 +60,7 @@ def use(session: state.Session, results: dict, owner) -> None:
 
 def comparison(session: state.Session, study: state.Study) -> None:
     options = study.cached("compare_candidates", candidates)
-    signal_note = "" if "ae:conv1d" in options else " Conv1d and LSTM autoencoders are not offered: the features are not one signal (they need 16 or more numeric columns on one scale)."
+    signal_note = "" if "ae:conv1d" in options else " " + not_a_signal(study.cached("signal_problem", signal_problem))
     st.caption("Candidates: " + " · ".join(f"**{name}**: {desc}" for name, desc in options.values()) + signal_note)
     default = [k for k in ("ae:dense", "ae:ensemble", "ae:variational", *BASELINE_KEYS) if k in options]  # every baseline: a verdict against some would flatter the autoencoder
     owner = study.widgets

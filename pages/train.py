@@ -20,7 +20,7 @@ from ui.guard import run_page, stop_with
 from ui.paths import DATA_PAGE, THRESHOLD_PAGE
 from ui.set_aside import go_back_button
 from ui.sidebar import model_line, sidebar
-from ui.text import message, plain
+from ui.text import message, not_a_signal, plain
 
 #: Redraw the chart at most this often; epochs of a small table can take 50 ms.
 MIN_REDRAW_SECONDS = 0.5
@@ -36,7 +36,7 @@ def settings_form(study: state.Study) -> tuple[Callable[[], dict], bool]:
                               options=offered, format_func=lambda a: f"{a} — {ARCHITECTURES[a]}",
                               help="Every architecture has the same contract: trained on normal rows, scored by how badly it rebuilds a row.")
     if defaults["sequence_problem"] is not None:
-        st.caption(f"Conv1d and LSTM autoencoders are not offered: they read a row as a signal, and this table is not one: {message(defaults['sequence_problem'])}.")
+        st.caption(not_a_signal(defaults["sequence_problem"]))
 
     def field(widget, label, name, default, column=st, **kwargs):
         return state.kept(getattr(column, widget), label, owner=owner, name=name, default=default, **kwargs)
@@ -194,6 +194,8 @@ def summary(session: state.Session, run: state.ModelRun) -> None:
     c1, c2, c3, c4 = st.columns(4)
     if len(networks) == 1:
         how = how_it_ended(detector)
+        if getattr(detector, "networks_asked_", 1) > 1:  # the one network a Stop left of an ensemble: its own ending is network 1's
+            how = f"Network 1: {how[0].lower()}{how[1:]}"
         st.plotly_chart(loss_figure(detector.history_, detector.best_epoch_), key="train_chart_final")
         c1.metric("Epochs run", f"{detector.epochs_run_}", help=f"{how}.")
         c2.metric("Best validation loss", f"{detector.best_val_loss_:.4g}", help=f"At epoch {detector.best_epoch_}; those weights are kept.")

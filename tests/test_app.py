@@ -899,3 +899,13 @@ def test_a_threshold_page_that_stops_early_leaves_the_threshold_in_the_sidebar(t
     at.run()
     assert not at.exception and any("no scored rows" in i.value for i in at.info)
     assert any("**Threshold** 2.5 (set by hand)" in m.value for m in at.sidebar.markdown), [m.value for m in at.sidebar.markdown]
+
+
+def test_the_train_and_compare_pages_give_one_reason_why_conv1d_and_lstm_are_not_offered(trained_state):
+    reasons = []
+    for page in ("pages/train.py", "pages/compare.py"):
+        at = app(page, trained_state)
+        found = [c.value[c.value.index("Conv1d and LSTM"):] for c in at.caption if "Conv1d and LSTM" in c.value]
+        assert len(found) == 1, page
+        reasons.append(found[0])
+    assert reasons[0] == reasons[1] and "this table is not one: " in reasons[0]

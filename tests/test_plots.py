@@ -126,15 +126,17 @@ def test_one_score_gets_bins_wide_enough_to_draw_its_bar_on_either_axis():
 
 
 def test_a_log_score_axis_spaces_its_ticks_by_the_decades_it_spans():
-    """Plotly's every-digit labels ran together on a narrow chart ("0.80.91")."""
+    """Plotly's every-digit labels ran together on a narrow chart ("0.80.91"), and its 1-2-5 labels were raised and small."""
     from core.plots import histogram_bins, histogram_figure
 
     rng = np.random.default_rng(0)
-    many = histogram_figure(histogram_bins(10 ** rng.uniform(-2, 3, 500), log_x=True))  # five decades: one tick a decade
-    few = histogram_figure(histogram_bins(10 ** rng.uniform(0, 1.5, 500), log_x=True))  # a decade and a half: 1-2-5
-    narrow = histogram_figure(histogram_bins(10 ** rng.uniform(0, 0.2, 500), log_x=True))  # under half a decade: Plotly's ticks
-    assert (many.layout.xaxis.type, many.layout.xaxis.dtick) == ("log", 1)
-    assert few.layout.xaxis.dtick == "D2" and narrow.layout.xaxis.dtick is None
+    many = histogram_figure(histogram_bins(10 ** rng.uniform(-2, 3, 500), log_x=True)).layout.xaxis  # five decades: one tick a decade
+    few = histogram_figure(histogram_bins(10 ** rng.uniform(0, 1.6, 500), log_x=True)).layout.xaxis  # a decade and a half: 1-2-5
+    one = histogram_figure(histogram_bins(10 ** rng.uniform(0, 0.98, 500), log_x=True)).layout.xaxis  # about a decade: 1 to 7
+    narrow = histogram_figure(histogram_bins(10 ** rng.uniform(0, 0.2, 500), log_x=True)).layout.xaxis  # under half a decade: Plotly's ticks
+    assert many.type == "log" and list(many.ticktext) == ["0.1", "1", "10", "100"]
+    assert list(few.ticktext) == ["2", "5", "10", "20"] and list(one.ticktext) == ["1.5", "2", "3", "5", "7"]  # within the scores
+    assert narrow.tickvals is None and narrow.tickmode is None
 
 
 def test_a_review_band_is_drawn_as_a_dotted_line_at_its_start():

@@ -29,6 +29,11 @@ def message(exc: BaseException) -> str:
     return plain(str(exc), 4000)
 
 
+def not_a_signal(problem: str) -> str:
+    """Why conv1d and LSTM autoencoders are not offered, said alike on the Train and Compare pages."""
+    return f"Conv1d and LSTM autoencoders are not offered: they read a row as a signal, and this table is not one: {plain(problem, 4000)}."
+
+
 def names(values, limit: int = 10) -> str:
     """A few names, plain, quoted, and how many more there are."""
     values = list(values)
