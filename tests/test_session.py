@@ -91,6 +91,16 @@ def test_a_table_no_choice_fits_is_refused_and_the_previous_one_stays(trained):
     assert session.table is prepared.table and session.run is run
 
 
+def test_a_table_too_small_for_any_choice_is_refused_for_its_size_not_for_its_guessed_label(trained):
+    """A walk saw a four-row file refused because the guessed label 'y' had an empty cell, asking to choose another
+    label column: a choice the user could not make, since the table was not loaded."""
+    session = Session.seeded(trained[0])
+    tiny = read_table(b"x,y,lab\n1.5,2,ok\n2.25,,ok\n3,4,bad\n4,5,ok\n", name="tiny.csv")
+    with pytest.raises(DataError, match="4 data row") as refused:
+        session.set_table(tiny)
+    assert "label column" not in str(refused.value)
+
+
 def test_a_restored_model_follows_a_new_table_with_its_columns(trained):
     prepared, detector, scores = trained
     session = Session.seeded(prepared)

@@ -354,13 +354,14 @@ class Session:
         try:
             self.choose(label, normal, None, 0)
         except DataError as first:
+            without_label: Optional[DataError] = None
             try:
                 self.choose(None, (), None, 0) if label is not None else None
-            except DataError:
-                pass
-            if self.workspace.study is None:
+            except DataError as exc:
+                without_label = exc
+            if self.workspace.study is None:  # refused without a label too: that says what is wrong with the table itself
                 self.workspace, self.run = previous_workspace, previous_run
-                raise
+                raise (without_label or first)
             self.workspace.problem = f"The label column {label!r} could not be used, so none is chosen: {first}"
         self.notices.pop("bundle", None)
         if dropped:
