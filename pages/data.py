@@ -139,8 +139,9 @@ def body() -> None:
         st.info(plain(finding, 400), icon=":material/info:")
     preview = table.frame.head(20).copy()
     preview.index = preview.index + 1  # rows numbered as in the file, as Inspect, Score and every message number them
-    shown, aligned = blank_missing(preview)
-    st.dataframe(shown, width="stretch", height=260, column_config=aligned)
+    st.dataframe(blank_missing(preview), width="stretch", height=260)
+    if preview.select_dtypes("number").isna().any().any():
+        st.caption("An empty number shows as None (Streamlit's mark for it); the numbers stay numbers, so a column sorts as numbers.")
     chosen = choice_controls(session)
     if session.workspace.problem and session.study is not None:  # after the choice: a valid one clears it in this run
         st.warning(plain(session.workspace.problem, 4000), icon=":material/warning:")

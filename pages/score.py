@@ -138,8 +138,7 @@ def body() -> None:
     (st.warning if verdict.needs_review else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")
 
     st.subheader("Most anomalous rows first")
-    shown, aligned = blank_missing(top_rows(table.frame, scores, threshold.value, n=200, review_from=review_from))
-    st.dataframe(shown, width="stretch", height=320, hide_index=True, column_config=aligned)
+    st.dataframe(blank_missing(top_rows(table.frame, scores, threshold.value, n=200, review_from=review_from)), width="stretch", height=320, hide_index=True)
     review_column = "" if review_from is None else f", and for_review (1 = scoring above {review_from:.6g}, up to the threshold: the review band)"
     st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value, source=source, review_from=review_from),
                        file_name=f"{table.name.rsplit('.', 1)[0]}-scored.csv", mime="text/csv", key="score_download", icon=":material/download:", on_click="ignore",

@@ -41,28 +41,15 @@ def names(values, limit: int = 10) -> str:
     return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
 
 
-def _number_as_streamlit_shows(value: float) -> str:
-    """A number as st.dataframe shows one (at most 4 decimals, no trailing zeros); a missing one empty."""
-    if value != value:  # NaN
-        return ""
-    return f"{value:.4f}".rstrip("0").rstrip(".")
-
-
-def blank_missing(frame) -> tuple:
-    """``frame`` for ``st.dataframe`` with its missing cells shown empty, as a spreadsheet shows them, not as
-    Streamlit's "None" (which it draws for any null, whatever a Styler says): text cells become "", and a numeric
-    column with a gap becomes its numbers as Streamlit writes them, right-aligned as numbers are. Returns the frame
-    and the column settings (``column_config``) that align those columns."""
+def blank_missing(frame):
+    """``frame`` for ``st.dataframe`` with its empty text cells shown empty, not as Streamlit's "None". Numeric
+    columns stay numbers, so they sort as numbers: Streamlit draws any null number as "None" whatever a Styler says,
+    and numbers turned into text to hide it sorted as text (a walk saw -0.13 before -1.21)."""
     import pandas as pd
-    import streamlit as st
 
     frame = frame.copy()
-    aligned = {}
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
         if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
             frame.iloc[:, i] = column.where(column.notna(), "")
-        elif column.dtype.kind == "f" and column.isna().any():
-            frame.isetitem(i, column.map(_number_as_streamlit_shows).astype(object))
-            aligned[str(frame.columns[i])] = st.column_config.TextColumn(alignment="right")
-    return frame, aligned
+    return frame
