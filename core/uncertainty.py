@@ -63,12 +63,38 @@ class Bootstrap:
         return metrics_from_counts(tp, fp, tn, fn)
 
     def intervals(self, threshold: float, level: float = 0.95) -> dict[str, Interval]:
-        """Point value and percentile interval of each metric."""
-        point = self.curve.at(threshold).metrics()
+        """Point value and percentile interval of each metric.
+
+        A proportion observed at 0 or 1 (no false alarm among 570 normal rows) gives every resample the same value,
+        so the percentile interval has no width ("0.000 – 0.000"), which no one could defend from a few hundred rows.
+        There the interval reaches the exact (Clopper–Pearson) binomial bound instead: 1 − (α/2)^(1/n), about 3.7/n at
+        95 %."""
+        confusion = self.curve.at(threshold)
+        point = confusion.metrics()
         resampled = self.metrics_at(threshold)
         tail = 100 * (1 - level) / 2
         out = {}
         for name in INTERVAL_METRICS:
             low, high = np.percentile(resampled[name], [tail, 100 - tail])
-            out[name] = Interval(point[name], float(low), float(high))
+            low, high = _widened_at_the_edges(float(low), float(high), *_proportion(confusion, name), 1 - level)
+            out[name] = Interval(point[name], low, high)
         return out
+
+
+def _proportion(confusion, name: str) -> tuple[int, int]:
+    """The successes and trials behind a proportion metric; (0, 0) for F1, which is not one."""
+    c = confusion
+    return {"precision": (c.tp, c.tp + c.fp), "recall": (c.tp, c.tp + c.fn), "specificity": (c.tn, c.tn + c.fp),
+            "fpr": (c.fp, c.fp + c.tn)}.get(name, (0, 0))
+
+
+def _widened_at_the_edges(low: float, high: float, k: int, n: int, alpha: float) -> tuple[float, float]:
+    """The interval, reaching the exact binomial bound when ``k`` of ``n`` is 0 or all of them."""
+    if n <= 0:
+        return low, high
+    reach = float((alpha / 2) ** (1 / n))
+    if k == 0:
+        high = max(high, 1 - reach)
+    elif k == n:
+        low = min(low, reach)
+    return low, high

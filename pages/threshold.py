@@ -128,7 +128,8 @@ def metrics_tab(view: View, part: str, conf, threshold: float) -> None:
     default_conf = shown.curve.at(view.run.default_threshold.value)
     boot = view.bootstrap(part)
     st.caption(f"At threshold {threshold:.6g}, on the {conf.n:,} {PART_NAMES[part]}: each metric with its 95 % bootstrap interval "
-               f"({boot.n_resamples:,} resamples of these rows) and its change from the model's default threshold "
+               f"({boot.n_resamples:,} resamples of these rows; a share seen at 0 or 1, such as no false alarm, reaches the exact binomial bound "
+               f"instead of a width of nothing) and its change from the model's default threshold "
                f"({view.run.default_threshold.value:.6g}).")
     st.dataframe(metric_table(conf, default_conf, view.intervals(part, threshold)), width="stretch")
     st.caption("Open the rows of a cell on the Inspect page:")

@@ -35,6 +35,17 @@ def test_intervals_contain_the_point_and_shrink_with_more_rows(curve):
     assert "(" in str(iv["recall"]) and "–" in str(iv["recall"])
 
 
+def test_a_proportion_seen_at_zero_or_one_still_has_an_interval_of_the_exact_binomial_width():
+    """A walk saw 'false-alarm rate 0.000 (0.000 – 0.000)' from 570 normal rows: every resample had no false alarm."""
+    y = np.r_[np.zeros(570, int), np.ones(30, int)]
+    scores = np.r_[np.linspace(0, 1, 570), np.linspace(2, 3, 29), [0.5]]  # no normal row above 1.5; one anomaly below it
+    iv = Bootstrap(ThresholdCurve(scores, y), n_resamples=300).intervals(1.5)
+    assert iv["fpr"].value == 0 and iv["fpr"].low == 0 and iv["fpr"].high == pytest.approx(1 - 0.025 ** (1 / 570))  # about 3.7 / 570
+    assert iv["precision"].value == 1 and iv["precision"].low == pytest.approx(0.025 ** (1 / 29)) and iv["precision"].high == 1
+    assert iv["specificity"].low == pytest.approx(0.025 ** (1 / 570))
+    assert iv["recall"].low < iv["recall"].value < iv["recall"].high  # 29 of 30: the bootstrap's own interval, not widened
+
+
 def test_review_band_counts_by_hand():
     s = np.array([1, 2, 3, 4, 5, 6, 7, 8.0])
     y = np.array([0, 0, 1, 0, 1, 0, 1, 1])
