@@ -418,6 +418,7 @@ def test_the_review_band_set_on_the_threshold_page_is_counted_and_marked_on_the_
     at.run()
     assert run.review_from is None and "Rows for review" not in [m.label for m in at.metric]
     assert any("starts at or above the threshold now" in c.value for c in at.caption)
+    assert any(f"review band idle (it starts at {low:.6g})" in m.value for m in at.sidebar.markdown)
     at.switch_page("pages/threshold.py")
     at.run()
     assert not at.exception, at.exception

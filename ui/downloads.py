@@ -23,5 +23,6 @@ def model_download(run: ModelRun, key: str, table_name: str) -> None:
         help={"autoencoder": "The Keras model", "ensemble": "Each network's Keras model (a bundle of its own)",
               "baseline": "The scikit-learn model (skops, loaded with trusted types only)"}[run.kind]
         + f" and a JSON of everything else (no pickle), with the threshold in use, {threshold.value:.6g} ({threshold.rule})"
-        + ("." if threshold.review_from is None else f", and the review band from {threshold.review_from:.6g}."),
+        + (f", and the review band from {threshold.review_from:.6g}." if threshold.review_from is not None else
+           f"; not the review band, which starts at or above this threshold (from {run.review_band_start:.6g})." if run.review_band_idle else "."),
     )

@@ -191,19 +191,6 @@ class Workspace:
     def prepared(self) -> Optional[Prepared]:
         return None if self.study is None else self.study.prepared
 
-    @property
-    def review_from(self) -> Optional[float]:
-        """Where the review band set on the Threshold page starts (rows scoring above it, up to the threshold, go to a
-        person), or None: no band, or one that the threshold has since moved to or below."""
-        low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
-        return float(low) if low is not None and low < self.threshold.value else None
-
-    @property
-    def review_band_idle(self) -> bool:
-        """A review band is on, but the threshold has moved to or below its start: it marks no row until one of them moves."""
-        low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
-        return low is not None and low >= self.threshold.value
-
 
 @dataclass(eq=False)
 class ModelRun:
@@ -234,17 +221,23 @@ class ModelRun:
         return None if self.study is None else self.study.prepared
 
     @property
-    def review_from(self) -> Optional[float]:
-        """Where the review band set on the Threshold page starts (rows scoring above it, up to the threshold, go to a
-        person), or None: no band, or one that the threshold has since moved to or below."""
+    def review_band_start(self) -> Optional[float]:
+        """Where the review band set on the Threshold page starts, below the threshold or not; None without a band."""
         low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
-        return float(low) if low is not None and low < self.threshold.value else None
+        return None if low is None else float(low)
+
+    @property
+    def review_from(self) -> Optional[float]:
+        """Where the review band starts when it marks rows (rows scoring above it, up to the threshold, go to a
+        person), or None: no band, or one that the threshold has since moved to or below."""
+        start = self.review_band_start
+        return start if start is not None and start < self.threshold.value else None
 
     @property
     def review_band_idle(self) -> bool:
         """A review band is on, but the threshold has moved to or below its start: it marks no row until one of them moves."""
-        low = self.widgets.get("band_low") if self.widgets.get("band_on") else None
-        return low is not None and low >= self.threshold.value
+        start = self.review_band_start
+        return start is not None and start >= self.threshold.value
 
     @property
     def name(self) -> str:

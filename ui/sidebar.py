@@ -65,7 +65,8 @@ def sidebar(show_threshold: bool = True, training_now: bool = False) -> None:
             if run.study is None:
                 st.caption(f"No scored rows of this table: {plain(run.unscored, 400)}")
             if show_threshold:
-                band = "" if run.review_from is None else f"; review from {run.review_from:.6g}"
+                band = (f"; review from {run.review_from:.6g}" if run.review_from is not None else
+                        f"; review band idle (it starts at {run.review_band_start:.6g})" if run.review_band_idle else "")
                 st.markdown(f"**Threshold** {run.threshold.value:.6g} ({plain(rule_words(run.threshold.rule))}){band}")
         elif study is not None and study.training is not None:
             training = study.training
