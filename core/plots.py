@@ -44,13 +44,14 @@ def log_axis(values) -> dict:
     the fewer decades the scores span."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values) & (values > 0)]
+    plotlys_own = dict(LOG_AXIS, tickmode="auto", tickvals=None, ticktext=None)  # None clears the ticks of a figure changed in place
     if not len(values):
-        return LOG_AXIS
+        return plotlys_own
     low, high = float(values.min()), float(values.max())
     decades = np.log10(high / low)
     mantissas = next((m for span, m in LOG_TICKS if decades >= span), None)
     if mantissas is None:
-        return LOG_AXIS
+        return plotlys_own
     ticks = [m * 10.0 ** k for k in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1) for m in mantissas]
     ticks = [t for t in ticks if low <= t <= high]
     return dict(LOG_AXIS, tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
@@ -90,9 +91,16 @@ def loss_figure(history: dict[str, Sequence[float]], best_epoch: Optional[int] =
                       annotation_xanchor=_label_side(best_epoch, len(points), epochs))
     fig.update_layout(title=title or "Loss per epoch (normal rows)", xaxis_title="epoch", yaxis_title="loss", **_LAYOUT)
     if log_y:
-        fig.update_yaxes(**LOG_AXIS, dtick="D2", showticklabels=len(points) > 0)  # 1-2-5 ticks: a loss falls over a decade or three
+        fig.update_yaxes(**_loss_axis(history))
     fig.update_xaxes(**epoch_axis(len(points), epochs))
     return fig
+
+
+def _loss_axis(history: dict[str, Sequence[float]]) -> dict:
+    """The loss axis: log, its ticks chosen as a score axis's are (labels alike, near the losses drawn), none before
+    the first epoch (no made-up decades)."""
+    values = [*history.get("loss", []), *(history.get("val_loss") or [])]
+    return dict(log_axis(values), showticklabels=len(history.get("loss", [])) > 0)
 
 
 def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best_epoch: Optional[int] = None,
@@ -110,7 +118,7 @@ def update_loss_figure(fig: go.Figure, history: dict[str, Sequence[float]], best
     points = np.arange(1, len(history.get("loss", [])) + 1)
     with fig.batch_update():
         fig.data[0].x, fig.data[0].y = points, list(history.get("loss", []))
-        fig.layout.yaxis.showticklabels = len(points) > 0
+        fig.update_yaxes(**_loss_axis(history))
         fig.update_xaxes(**epoch_axis(len(points), epochs))
         if val:
             fig.data[1].x, fig.data[1].y = points, list(val)
