@@ -198,10 +198,10 @@ def histogram_figure(
     if threshold is not None:
         # A line trace, not add_vline's annotation: annotations take log10 units on a log axis.
         top = max(float(top), 1e-9) * 1.05
-        fig.add_trace(go.Scatter(x=[threshold, threshold], y=[0, top], mode="lines", name=f"threshold {threshold:.4g}",
+        fig.add_trace(go.Scatter(x=[threshold, threshold], y=[0, top], mode="lines", name=f"threshold {threshold:.6g}",
                                  line=dict(color=THRESHOLD_COLOR, width=3), hoverinfo="name"))
         if review_from is not None:
-            fig.add_trace(go.Scatter(x=[review_from, review_from], y=[0, top], mode="lines", name=f"review from {review_from:.4g}",
+            fig.add_trace(go.Scatter(x=[review_from, review_from], y=[0, top], mode="lines", name=f"review from {review_from:.6g}",
                                      line=dict(color=THRESHOLD_COLOR, width=2, dash="dot"), hoverinfo="name"))
     fig.update_layout(title=title, xaxis_title=x_title + (" — log scale" if bins.log_x else ""), yaxis_title="share of rows" if density else "rows", **_LAYOUT)
     if bins.log_x:

@@ -35,7 +35,8 @@ def pick_row(run: state.ModelRun, part: str, wanted: list[str], search: str, thr
     shown, prepared = run.scores[part], run.prepared
     table = filter_rows(row_table(prepared, shown, threshold), wanted, search)
     every = "" if wanted else " No outcome is chosen, so every row is shown."
-    st.caption(f"{len(table):,} of {len(shown.scores):,} {PART_NAMES[part]} at threshold {threshold:.6g}, highest score first.{every} Select a row to {action}.")
+    pick = f" Select a row to {action}." if len(table) else ""
+    st.caption(f"{len(table):,} of {len(shown.scores):,} {PART_NAMES[part]} at threshold {threshold:.6g}, highest score first.{every}{pick}")
     view_id = hashlib.sha1(repr((part, sorted(wanted), search, threshold)).encode()).hexdigest()[:12]
     drawn = run.widgets.get("inspect_table_drawn", 0)  # a new table (no row ticked) each time a typed number replaces a selection
     selection = st.dataframe(table, width="stretch", height=300, hide_index=True, on_select="rerun", selection_mode="single-row",

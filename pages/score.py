@@ -20,6 +20,10 @@ from ui.text import blank_missing, message, names, plain
 CHUNK_ROWS = 50_000
 
 
+#: Rows the page's table shows (the highest scores); the download has them all.
+TOP_ROWS = 200
+
+
 def score_upload(session: state.Session, run: state.ModelRun) -> Optional[str]:
     """Score an uploaded table once; the result hangs off the model that scored it. Returns the file in the uploader."""
     upload = st.file_uploader("Table to score (CSV; labels not needed)", type=["csv", "txt", "tsv"], key="score_upload")
@@ -138,7 +142,9 @@ def body() -> None:
     (st.warning if verdict.needs_review else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")
 
     st.subheader("Most anomalous rows first")
-    st.dataframe(blank_missing(top_rows(table.frame, scores, threshold.value, n=200, review_from=review_from)), width="stretch", height=320, hide_index=True)
+    if len(scores) > TOP_ROWS:
+        st.caption(f"The {TOP_ROWS} highest-scoring of the {len(scores):,} rows; the download below has every row.")
+    st.dataframe(blank_missing(top_rows(table.frame, scores, threshold.value, n=TOP_ROWS, review_from=review_from)), width="stretch", height=320, hide_index=True)
     review_column = "" if review_from is None else f", and for_review (1 = scoring above {review_from:.6g}, up to the threshold: the review band)"
     st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value, source=source, review_from=review_from),
                        file_name=f"{table.name.rsplit('.', 1)[0]}-scored.csv", mime="text/csv", key="score_download", icon=":material/download:", on_click="ignore",

@@ -383,6 +383,7 @@ def test_score_page_scores_an_upload_like_the_session_model_and_gives_a_drift_ve
     np.testing.assert_array_equal(session(at).run.cache["scored"]["scores"], expected)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows scored"] == "3,000"
+    assert any("The 200 highest-scoring of the 3,000 rows; the download below has every row." in c.value for c in at.caption)
     assert metrics["Rows flagged"] == f"{int((expected > detector.threshold_).sum()):,}"
     assert any("Kolmogorov" in el.value for el in list(at.success) + list(at.warning))
     widget(at, "toggle", "Check against the label column 'status'").set_value(True)
