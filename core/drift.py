@@ -5,6 +5,12 @@ rows and the new rows with the two-sample Kolmogorov–Smirnov statistic (the la
 gap between the two empirical distribution functions, 0 = same, 1 = disjoint). A
 column "moved" when the statistic is at least ``MOVED_KS`` *and* the test's p-value is
 below ``ALPHA``: on big tables tiny gaps are significant, so the size counts too.
+
+Given the threshold, only the rows it keeps as normal are compared (new rows scoring above it are left out, and so are
+the normal training rows' scores above it): anomalies in the new rows are what the threshold is for, not drift, and
+counting them read a table with 20 % anomalies as "moved" (a statistic of about its anomaly share). The shares flagged
+are reported beside. Feature columns compare the kept new rows with every normal training row (the few of those above
+the threshold shift a statistic by at most their share).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ class DriftReport:
     #: Numeric features with numbers in the training rows and (almost) none in the new rows: every cell text or empty,
     #: scored as the training median. No test can measure them, and they are the largest shift there is.
     without_numbers: tuple[str, ...] = ()
+    #: With a threshold: the shares of the new rows and of the normal training rows scoring above it (left out).
+    flagged: Optional[tuple[float, float]] = None
 
     @property
     def moved(self) -> list[ColumnDrift]:
@@ -53,14 +61,22 @@ class DriftReport:
     def sentence(self) -> str:
         """The verdict in words, naming the test, its size and, where a large gap did not count, why; then the
         features the new rows have no numbers in."""
-        return self._measured_sentence() + self._without_numbers_part()
+        return self._flagged_part() + self._measured_sentence() + self._without_numbers_part()
+
+    def _flagged_part(self) -> str:
+        if self.flagged is None:
+            return ""
+        new, training = self.flagged
+        return (f"Compared on the rows the threshold keeps as normal: the {new:.1%} of new rows it flags are left out, as anomalies are "
+                f"not drift ({training:.1%} of the normal training rows score above it too). ")
 
     def _measured_sentence(self) -> str:
         moved = self.moved
         score = self.score
         against = "against the normal training rows"
         if score is None:
-            score_part = "Too few new rows to test whether the anomaly scores moved (the test needs at least 2 with a finite score)"
+            score_part = ("Too few new rows to test whether the anomaly scores moved (the test needs at least 2 with a finite score"
+                          + (" at or below the threshold)" if self.flagged is not None else ")"))
         elif score.moved:
             score_part = f"The anomaly scores moved ({_stat(score)} {against})"
         elif score.statistic >= MOVED_KS:
@@ -113,9 +129,18 @@ def _compare(name: str, reference: np.ndarray, new: np.ndarray) -> Optional[Colu
 
 
 def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference_rows: Optional[pd.DataFrame] = None,
-                 new_rows: Optional[pd.DataFrame] = None, features: Sequence[str] = ()) -> DriftReport:
-    """Scores always; numeric features too when the training rows are at hand (not for a restored model alone)."""
-    score = _compare("anomaly score", np.asarray(reference_scores, float), np.asarray(new_scores, float))
+                 new_rows: Optional[pd.DataFrame] = None, features: Sequence[str] = (), threshold: Optional[float] = None) -> DriftReport:
+    """Scores always; numeric features too when the training rows are at hand (not for a restored model alone).
+    With ``threshold``, on the rows it keeps as normal (see the module's docstring)."""
+    reference_scores, new_scores = np.asarray(reference_scores, float), np.asarray(new_scores, float)
+    flagged = None
+    if threshold is not None:
+        above_new, above_reference = new_scores > threshold, reference_scores > threshold
+        flagged = (float(above_new.mean()) if len(new_scores) else 0.0, float(above_reference.mean()) if len(reference_scores) else 0.0)
+        reference_scores, new_scores = reference_scores[~above_reference], new_scores[~above_new]
+        if new_rows is not None:
+            new_rows = new_rows.iloc[np.flatnonzero(~above_new)]
+    score = _compare("anomaly score", reference_scores, new_scores)
     columns, without_numbers = [], []
     if reference_rows is not None and new_rows is not None:
         for column in list(features)[:MAX_COLUMNS]:
@@ -129,4 +154,4 @@ def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference
             elif np.isfinite(ref).sum() >= 2 and len(new) >= 2 and np.isfinite(new).sum() < 2:
                 without_numbers.append(str(column))
     columns.sort(key=lambda c: -c.statistic)
-    return DriftReport(score, tuple(columns), tuple(without_numbers))
+    return DriftReport(score, tuple(columns), tuple(without_numbers), flagged)

@@ -1,5 +1,6 @@
 """Score: apply the current model and threshold to a new table, and download the result."""
 
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -44,7 +45,9 @@ def score_upload(session: state.Session, run: state.ModelRun) -> Optional[str]:
     run.cache.pop("score_error", None)
     prepared = run.prepared
     reference = prepared.normal_rows("train") if prepared is not None else None
-    drift = drift_report(run.detector.decision_scores_, scores, reference, table.frame, run.detector.preprocessor_.required_columns if reference is not None else ())
+    features = run.detector.preprocessor_.required_columns if reference is not None else ()
+    # The drift verdict compares the rows the threshold in use keeps as normal: worked out per threshold, when shown.
+    drift = lru_cache(maxsize=4)(lambda threshold: drift_report(run.detector.decision_scores_, scores, reference, table.frame, features, threshold))
     run.cache["scored"] = {"table": table, "source": raw, "scores": scores, "bins": histogram_bins(scores, n_bins=60, log_x=True), "drift": drift,
                            "not_numbers": run.detector.preprocessor_.not_numbers(table.frame)}
     return upload.file_id
@@ -101,7 +104,8 @@ def body() -> None:
         st.markdown(
             "The model scores every row of the new table the way it scored the validation rows: the higher, the more unusual. "
             f"Rows above the threshold **{threshold.value:.6g}** ({plain(rule_words(threshold.rule))}) are flagged. The second chart compares the new "
-            "rows' scores with the normal training rows' scores, and the sentence under it says whether the new data moved (drift): "
+            "rows' scores with the normal training rows' scores, and the sentence under it says whether the new data moved (drift), "
+            "on the rows the threshold keeps as normal (anomalies are what the threshold is for, not drift): "
             "if it did, the threshold may need revisiting. With a review band set on the Threshold page (its Review band tab), the rows "
             "scoring from the band's start up to the threshold are counted and marked for a person to review."
         )
@@ -138,7 +142,7 @@ def body() -> None:
     drift = histogram_figure(histogram_bins(np.concatenate([reference, scores]), np.r_[np.zeros(len(reference), int), np.ones(len(scores), int)], log_x=True),
                              threshold.value, title="Drift check: new rows against normal training rows", names=("normal training rows", "new rows"), density=True)
     right.plotly_chart(drift, key="score_drift")
-    verdict = scored["drift"]
+    verdict = scored["drift"](threshold.value)
     (st.warning if verdict.needs_review else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")
 
     st.subheader("Most anomalous rows first")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.drift import MOVED_KS, drift_report
 
@@ -89,3 +90,18 @@ def test_one_new_row_is_too_few_to_test_and_says_so_instead_of_a_made_up_statist
     report = drift_report(np.random.default_rng(0).normal(size=500), np.array([1.1]))
     assert report.score is None and not report.needs_review
     assert report.sentence().startswith("Too few new rows to test whether the anomaly scores moved") and "statistic" not in report.sentence()
+
+
+def test_anomalies_in_the_new_rows_are_not_drift_when_the_threshold_is_given():
+    """A walk saw heartbeats.csv (20 % anomalies) read as 'moved' (statistic 0.20, about its anomaly share)."""
+    rng = np.random.default_rng(11)
+    training = rng.gamma(4.0, 0.5, 5000)  # normal training rows' scores
+    threshold = float(np.quantile(training, 0.99))
+    new = np.r_[rng.gamma(4.0, 0.5, 4000), threshold * rng.uniform(1.5, 4.0, 1000)]  # the same normal rows, and 20 % anomalies
+    assert drift_report(training, new).score.moved  # counted as drift without the threshold
+    kept = drift_report(training, new, threshold=threshold)
+    assert not kept.score.moved and not kept.needs_review
+    assert kept.flagged[0] == pytest.approx(0.2, abs=0.01) and kept.flagged[1] == pytest.approx(0.01, abs=0.002)
+    assert kept.sentence().startswith("Compared on the rows the threshold keeps as normal: the 20.") and "as anomalies are not drift" in kept.sentence()
+    shifted = drift_report(training, rng.gamma(4.0, 0.5, 5000) * 1.3, threshold=threshold)  # a real shift still shows below the threshold
+    assert shifted.score.moved and shifted.needs_review
