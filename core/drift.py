@@ -67,8 +67,9 @@ class DriftReport:
         if self.flagged is None:
             return ""
         new, training = self.flagged
+        training_part = f"{training:.1%} of the normal training rows score above it too" if training > 0 else "no normal training row scores above it"
         return (f"Compared on the rows the threshold keeps as normal: the {new:.1%} of new rows it flags are left out, as anomalies are "
-                f"not drift ({training:.1%} of the normal training rows score above it too). ")
+                f"not drift ({training_part}). ")
 
     def _measured_sentence(self) -> str:
         moved = self.moved
