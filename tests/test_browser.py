@@ -264,21 +264,26 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _a_long_training_under_way(page, url: str) -> None:
+    """The bundled sample's Train page, a training of 2,000 epochs without early stopping, its first epochs drawn."""
+    page.goto(url)
+    settle(page, "Ready to train")
+    page.get_by_role("link", name="Go to Train").first.click()
+    settle(page, "Press Train to start")
+    page.get_by_role("spinbutton", name="Epochs (most)").fill("2000")
+    page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
+    page.get_by_role("spinbutton", name="Early-stopping patience").press("Enter")
+    settle(page)
+    page.get_by_role("button", name=re.compile("^Train the")).click()
+    page.get_by_text(re.compile(r"epoch [1-9]\d* of 2000")).wait_for(timeout=60_000)
+
+
 def test_closing_the_tab_during_training_stops_the_work_on_the_server():
     need_browser()
     with running_app() as url:
         pid = running_app.pid
         with browser_page() as page:
-            page.goto(url)
-            settle(page, "Ready to train")
-            page.get_by_role("link", name="Go to Train").first.click()
-            settle(page, "Press Train to start")
-            page.get_by_role("spinbutton", name="Epochs (most)").fill("2000")
-            page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
-            page.get_by_role("spinbutton", name="Early-stopping patience").press("Enter")
-            settle(page)
-            page.get_by_role("button", name=re.compile("^Train the")).click()
-            page.get_by_text(re.compile(r"epoch [1-9]\d* of 2000")).wait_for(timeout=60_000)
+            _a_long_training_under_way(page, url)
             busy = _cpu_seconds(pid)
             time.sleep(3)
             assert _cpu_seconds(pid) - busy > 0.5  # it was training
@@ -334,16 +339,7 @@ def test_streamlits_own_stop_during_training_stops_the_training_as_the_pages_doe
     Train later went on training as if nothing had been asked."""
     need_browser()
     with running_app() as url, browser_page() as page:
-        page.goto(url)
-        settle(page, "Ready to train")
-        page.get_by_role("link", name="Go to Train").first.click()
-        settle(page, "Press Train to start")
-        page.get_by_role("spinbutton", name="Epochs (most)").fill("2000")
-        page.get_by_role("spinbutton", name="Early-stopping patience").fill("0")
-        page.get_by_role("spinbutton", name="Early-stopping patience").press("Enter")
-        settle(page)
-        page.get_by_role("button", name=re.compile("^Train the")).click()
-        page.get_by_text(re.compile(r"epoch [1-9]\d* of 2000")).wait_for(timeout=60_000)
+        _a_long_training_under_way(page, url)
         page.get_by_role("button", name="Stop", exact=True).click()  # Streamlit's, not the page's "Stop training"
         settle(page)
         page.get_by_role("link", name="3 · Threshold").click()
