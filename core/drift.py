@@ -26,6 +26,9 @@ MOVED_KS = 0.1
 ALPHA = 0.01
 MAX_ROWS = 20_000  # per side; a seeded sample beyond, so the check stays fast on any table
 MAX_COLUMNS = 500
+#: With a threshold, flagging more than this share of the new rows asks for a review on its own: that many anomalies is
+#: unlikely, and rows moved past the threshold are left out of the comparison, so it could not show them.
+MOST_FLAGGED = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,11 @@ class DriftReport:
     @property
     def needs_review(self) -> bool:
         """Whether the threshold should be reviewed before its flags on these rows are trusted."""
-        return bool(self.moved or (self.score is not None and self.score.moved) or self.without_numbers)
+        return bool(self.moved or (self.score is not None and self.score.moved) or self.without_numbers or self.mostly_flagged)
+
+    @property
+    def mostly_flagged(self) -> bool:
+        return self.flagged is not None and self.flagged[0] > MOST_FLAGGED
 
     def sentence(self) -> str:
         """The verdict in words, naming the test, its size and, where a large gap did not count, why; then the
@@ -68,8 +75,10 @@ class DriftReport:
             return ""
         new, training = self.flagged
         training_part = f"{training:.1%} of the normal training rows score above it too" if training > 0 else "no normal training row scores above it"
+        most = (f"That is more than {MOST_FLAGGED:.0%} of the new rows: so many anomalies is unlikely, and rows the data moved past the "
+                "threshold would be among them, so review the threshold before trusting its flags. ") if self.mostly_flagged else ""
         return (f"Compared on the rows the threshold keeps as normal: the {new:.1%} of new rows it flags are left out, as anomalies are "
-                f"not drift ({training_part}). ")
+                f"not drift ({training_part}). {most}")
 
     def _measured_sentence(self) -> str:
         moved = self.moved

@@ -105,3 +105,5 @@ def test_anomalies_in_the_new_rows_are_not_drift_when_the_threshold_is_given():
     assert kept.sentence().startswith("Compared on the rows the threshold keeps as normal: the 20.") and "as anomalies are not drift" in kept.sentence()
     shifted = drift_report(training, rng.gamma(4.0, 0.5, 5000) * 1.3, threshold=threshold)  # a real shift still shows below the threshold
     assert shifted.score.moved and shifted.needs_review
+    gone = drift_report(training, threshold * rng.uniform(1.1, 3.0, 500), threshold=threshold)  # every row moved past the threshold
+    assert gone.score is None and gone.needs_review and "review the threshold before trusting its flags" in gone.sentence()
