@@ -148,7 +148,8 @@ def body() -> None:
     st.subheader("Most anomalous rows first")
     if len(scores) > TOP_ROWS:
         st.caption(f"The {TOP_ROWS} highest-scoring of the {len(scores):,} rows; the download below has every row.")
-    st.dataframe(blank_missing(top_rows(table.frame, scores, threshold.value, n=TOP_ROWS, review_from=review_from)), width="stretch", height=320, hide_index=True)
+    st.dataframe(blank_missing(top_rows(table.frame, scores, threshold.value, n=TOP_ROWS, review_from=review_from)), width="stretch", height=320, hide_index=True,
+                 column_config={"anomaly_score": st.column_config.NumberColumn("anomaly score", format="%.4g")})  # as Inspect shows it
     review_column = "" if review_from is None else f", and for_review (1 = scoring above {review_from:.6g}, up to the threshold: the review band)"
     st.download_button("Download scored CSV", data=lambda: scored_csv_bytes(table, scores, threshold.value, source=source, review_from=review_from),
                        file_name=f"{table.name.rsplit('.', 1)[0]}-scored.csv", mime="text/csv", key="score_download", icon=":material/download:", on_click="ignore",
