@@ -6,11 +6,13 @@ gap between the two empirical distribution functions, 0 = same, 1 = disjoint). A
 column "moved" when the statistic is at least ``MOVED_KS`` *and* the test's p-value is
 below ``ALPHA``: on big tables tiny gaps are significant, so the size counts too.
 
-Given the threshold, only the rows it keeps as normal are compared (new rows scoring above it are left out, and so are
-the normal training rows' scores above it): anomalies in the new rows are what the threshold is for, not drift, and
-counting them read a table with 20 % anomalies as "moved" (a statistic of about its anomaly share). The shares flagged
-are reported beside. Feature columns compare the kept new rows with every normal training row (the few of those above
-the threshold shift a statistic by at most their share).
+Given the threshold, the anomaly scores are compared on the rows it keeps as normal, on both sides (new rows and
+normal training rows scoring above it are left out): anomalies move the scores without any drift, and counting them
+read a table with 20 % anomalies as "moved" (a statistic of about its anomaly share). The shares flagged are reported
+beside, and when the threshold keeps fewer than two new rows every row is compared. Feature columns always compare
+every new row: rows chosen by their score are not a fair sample of the other columns (a walk saw ten untouched columns
+"moved" among the 5 % of rows a shift in two columns left unflagged), so a feature's statistic can include up to the
+flagged share, which the verdict then says.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ class DriftReport:
     #: Numeric features with numbers in the training rows and (almost) none in the new rows: every cell text or empty,
     #: scored as the training median. No test can measure them, and they are the largest shift there is.
     without_numbers: tuple[str, ...] = ()
-    #: With a threshold: the shares of the new rows and of the normal training rows scoring above it (left out).
+    #: With a threshold: the shares of the new rows and of the normal training rows scoring above it (left out of the
+    #: score comparison, unless fewer than two new rows are left: then ``score_on_every_row``).
     flagged: Optional[tuple[float, float]] = None
+    score_on_every_row: bool = False
 
     @property
     def moved(self) -> list[ColumnDrift]:
@@ -74,11 +78,18 @@ class DriftReport:
         if self.flagged is None:
             return ""
         new, training = self.flagged
-        training_part = f"{training:.1%} of the normal training rows score above it too" if training > 0 else "no normal training row scores above it"
+        if new == 0:
+            return "The threshold flags none of the new rows. "
+        training_part = f"{training:.1%} of the normal training rows score above it" if training > 0 else "no normal training row scores above it"
+        if self.score_on_every_row:
+            scope = "too few are left to compare the scores of the rest, so every row's score is compared"
+        else:
+            scope = "the scores are compared on the rows it keeps as normal, since anomalies move scores without any drift"
         most = (f"That is more than {MOST_FLAGGED:.0%} of the new rows: so many anomalies is unlikely, and rows the data moved past the "
                 "threshold would be among them, so review the threshold before trusting its flags. ") if self.mostly_flagged else ""
-        return (f"Compared on the rows the threshold keeps as normal: the {new:.1%} of new rows it flags are left out, as anomalies are "
-                f"not drift ({training_part}). {most}")
+        features = (" The features are compared on every new row: those the flagged rows stand out in can show a gap of up to the "
+                    "flagged share.") if self.columns and new >= MOVED_KS else ""
+        return f"The threshold flags {new:.1%} of the new rows ({training_part}): {scope}.{features} {most}"
 
     def _measured_sentence(self) -> str:
         moved = self.moved
@@ -103,10 +114,10 @@ class DriftReport:
             top = self.columns[0]
             feature = "measured feature" if self.without_numbers else "feature"
             if top.statistic >= MOVED_KS:
-                return (f"{score_part}; no {feature} moved beyond chance: the largest gap, {top.statistic:.2f} ('{top.column}'), has p = {top.p_value:.2g}, "
+                return (f"{score_part}; no {feature} moved beyond chance: the largest gap, {_ks(top.statistic)} ('{top.column}'), has p = {top.p_value:.2g}, "
                         f"not below {ALPHA}. Few new rows can show only large shifts.")
-            return f"{score_part}; no {feature} moved: the largest Kolmogorov–Smirnov statistic is {top.statistic:.2f} ('{top.column}'), below {MOVED_KS}."
-        named = ", ".join(f"'{c.column}' {c.statistic:.2f}" for c in moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
+            return f"{score_part}; no {feature} moved: the largest Kolmogorov–Smirnov statistic is {_ks(top.statistic)} ('{top.column}'), below {MOVED_KS}."
+        named = ", ".join(f"'{c.column}' {_ks(c.statistic)}" for c in moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
         return (f"{score_part}; {len(moved)} of {len(self.columns)} numeric features moved (Kolmogorov–Smirnov statistic ≥ {MOVED_KS}, p < {ALPHA}): {named}. "
                 "Review the threshold before trusting its flags on these rows.")
 
@@ -119,8 +130,13 @@ class DriftReport:
                 "can measure that shift, so review the threshold before trusting its flags on these rows.")
 
 
+def _ks(statistic: float) -> str:
+    """A statistic in 2 decimals, 3 where 2 would read as the cut-off it is not at ("0.10 … smaller than 0.1")."""
+    return f"{statistic:.3f}" if abs(statistic - MOVED_KS) < 0.005 else f"{statistic:.2f}"
+
+
 def _stat(c: ColumnDrift) -> str:
-    return f"Kolmogorov–Smirnov statistic {c.statistic:.2f}, p = {c.p_value:.2g}"
+    return f"Kolmogorov–Smirnov statistic {_ks(c.statistic)}, p = {c.p_value:.2g}"
 
 
 def _sample(values: np.ndarray, seed: int) -> np.ndarray:
@@ -143,14 +159,15 @@ def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference
     """Scores always; numeric features too when the training rows are at hand (not for a restored model alone).
     With ``threshold``, on the rows it keeps as normal (see the module's docstring)."""
     reference_scores, new_scores = np.asarray(reference_scores, float), np.asarray(new_scores, float)
-    flagged = None
+    flagged, every_row = None, False
+    score = None
     if threshold is not None:
         above_new, above_reference = new_scores > threshold, reference_scores > threshold
         flagged = (float(above_new.mean()) if len(new_scores) else 0.0, float(above_reference.mean()) if len(reference_scores) else 0.0)
-        reference_scores, new_scores = reference_scores[~above_reference], new_scores[~above_new]
-        if new_rows is not None:
-            new_rows = new_rows.iloc[np.flatnonzero(~above_new)]
-    score = _compare("anomaly score", reference_scores, new_scores)
+        score = _compare("anomaly score", reference_scores[~above_reference], new_scores[~above_new])
+        every_row = score is None and np.isfinite(new_scores).sum() >= 2
+    if threshold is None or every_row:
+        score = _compare("anomaly score", reference_scores, new_scores)
     columns, without_numbers = [], []
     if reference_rows is not None and new_rows is not None:
         for column in list(features)[:MAX_COLUMNS]:
@@ -164,4 +181,4 @@ def drift_report(reference_scores: np.ndarray, new_scores: np.ndarray, reference
             elif np.isfinite(ref).sum() >= 2 and len(new) >= 2 and np.isfinite(new).sum() < 2:
                 without_numbers.append(str(column))
     columns.sort(key=lambda c: -c.statistic)
-    return DriftReport(score, tuple(columns), tuple(without_numbers), flagged)
+    return DriftReport(score, tuple(columns), tuple(without_numbers), flagged, every_row)

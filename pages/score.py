@@ -105,7 +105,7 @@ def body() -> None:
             "The model scores every row of the new table the way it scored the validation rows: the higher, the more unusual. "
             f"Rows above the threshold **{threshold.value:.6g}** ({plain(rule_words(threshold.rule))}) are flagged. The second chart compares the new "
             "rows' scores with the normal training rows' scores, and the sentence under it says whether the new data moved (drift), "
-            "on the rows the threshold keeps as normal (anomalies are what the threshold is for, not drift): "
+            "the scores compared on the rows the threshold keeps as normal (anomalies move scores without any drift): "
             "if it did, the threshold may need revisiting. With a review band set on the Threshold page (its Review band tab), the rows "
             "scoring from the band's start up to the threshold are counted and marked for a person to review."
         )

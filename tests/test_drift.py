@@ -102,8 +102,31 @@ def test_anomalies_in_the_new_rows_are_not_drift_when_the_threshold_is_given():
     kept = drift_report(training, new, threshold=threshold)
     assert not kept.score.moved and not kept.needs_review
     assert kept.flagged[0] == pytest.approx(0.2, abs=0.01) and kept.flagged[1] == pytest.approx(0.01, abs=0.002)
-    assert kept.sentence().startswith("Compared on the rows the threshold keeps as normal: the 20.") and "as anomalies are not drift" in kept.sentence()
+    assert kept.sentence().startswith("The threshold flags 20.") and "anomalies move scores without any drift" in kept.sentence()
     shifted = drift_report(training, rng.gamma(4.0, 0.5, 5000) * 1.3, threshold=threshold)  # a real shift still shows below the threshold
     assert shifted.score.moved and shifted.needs_review
     gone = drift_report(training, threshold * rng.uniform(1.1, 3.0, 500), threshold=threshold)  # every row moved past the threshold
-    assert gone.score is None and gone.needs_review and "review the threshold before trusting its flags" in gone.sentence()
+    assert gone.score_on_every_row and gone.score.moved and gone.needs_review  # not "too few rows" for 500 rows
+    assert "every row's score is compared" in gone.sentence() and "review the threshold before trusting its flags" in gone.sentence()
+    assert drift_report(training, training[:50], threshold=threshold * 10).sentence().startswith("The threshold flags none of the new rows.")
+
+
+def test_features_are_compared_on_every_new_row_not_on_the_rows_a_score_keeps():
+    """A walk saw ten untouched columns 'moved' among the 5 % of rows that a shift in two columns left unflagged."""
+    rng = np.random.default_rng(12)
+    reference = pd.DataFrame(rng.normal(size=(3000, 4)), columns=list("abcd"))
+    new = pd.DataFrame(rng.normal(size=(3000, 4)), columns=list("abcd"))
+    new["a"] += 3.0
+    scores_ref = np.abs(reference.to_numpy()).sum(axis=1)
+    scores_new = np.abs(new.to_numpy()).sum(axis=1)
+    threshold = float(np.quantile(scores_ref, 0.99))
+    report = drift_report(scores_ref, scores_new, reference, new, list("abcd"), threshold=threshold)
+    assert [c.column for c in report.moved] == ["a"]  # b, c and d are untouched
+    assert "The features are compared on every new row" in report.sentence()
+
+
+def test_a_statistic_next_to_the_cut_off_is_shown_with_a_third_decimal():
+    from core.drift import ColumnDrift, DriftReport
+
+    near = DriftReport(ColumnDrift("anomaly score", 0.0996, 0.0003), ())
+    assert "statistic 0.100, p = 0.0003" in near.sentence() and "statistic 0.10," not in near.sentence()
