@@ -140,7 +140,8 @@ def body() -> None:
                       key="score_hist")
     reference = run.detector.decision_scores_
     drift = histogram_figure(histogram_bins(np.concatenate([reference, scores]), np.r_[np.zeros(len(reference), int), np.ones(len(scores), int)], log_x=True),
-                             threshold.value, title="Drift check: new rows against normal training rows", names=("normal training rows", "new rows"), density=True)
+                             threshold.value, title="Drift check: new rows against normal training rows", names=("normal training rows", "new rows"), density=True,
+                             review_from=review_from)
     right.plotly_chart(drift, key="score_drift")
     verdict = scored["drift"](threshold.value)
     (st.warning if verdict.needs_review else st.success)(plain(verdict.sentence(), 2000), icon=":material/insights:")

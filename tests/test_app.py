@@ -413,6 +413,8 @@ def test_the_review_band_set_on_the_threshold_page_is_counted_and_marked_on_the_
     in_band = int(((scores > low) & (scores <= threshold)).sum())
     assert in_band > 0 and {m.label: m.value for m in at.metric}["Rows for review"] == f"{in_band:,}"
     assert any(f"review from {low:.6g}" in m.value for m in at.sidebar.markdown)  # said beside the threshold wherever it is named
+    charts = [c for c in at.get("plotly_chart")]
+    assert sum(f"review from {low:.6g}" in c.proto.spec for c in charts) == 2  # on the score histogram and the drift chart
     top = at.dataframe[0].value
     assert "for_review" in top.columns and (top["for_review"] == ((top["anomaly_score"] > low) & (top["anomaly_score"] <= threshold))).all()
     run.set_threshold(low, "by_hand", "by hand", set_on="val")  # the threshold moved to the band's start: no band left
