@@ -105,6 +105,15 @@ def score_table(detector, frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS, pro
     return np.concatenate(parts) if parts else np.empty(0)
 
 
+#: The columns scoring adds, in order; ``for_review`` only with a review band.
+SCORE_COLUMNS = ("anomaly_score", "is_anomaly")
+REVIEW_COLUMN = "for_review"
+
+
+def score_columns(review_from: Optional[float]) -> tuple[str, ...]:
+    return SCORE_COLUMNS + ((REVIEW_COLUMN,) if review_from is not None else ())
+
+
 def for_review(scores: np.ndarray, threshold: float, review_from: Optional[float]) -> Optional[np.ndarray]:
     """1 where a row scores in the review band (above ``review_from``, up to the threshold), else 0; None without a band."""
     if review_from is None:
@@ -118,7 +127,7 @@ def with_scores(frame: pd.DataFrame, scores: np.ndarray, threshold: float, revie
     out["anomaly_score"] = scores
     out["is_anomaly"] = (scores > threshold).astype(np.int8)
     if review_from is not None:
-        out["for_review"] = for_review(scores, threshold, review_from)
+        out[REVIEW_COLUMN] = for_review(scores, threshold, review_from)
     return out
 
 
@@ -136,7 +145,7 @@ def top_rows(frame: pd.DataFrame, scores: np.ndarray, threshold: float, n: int =
     out.insert(1, "anomaly_score", scores[order])
     out.insert(2, "is_anomaly", (scores[order] > threshold).astype(np.int8))
     if review_from is not None:
-        out.insert(3, "for_review", for_review(scores[order], threshold, review_from))
+        out.insert(3, REVIEW_COLUMN, for_review(scores[order], threshold, review_from))
     return out
 
 
@@ -240,10 +249,11 @@ def _scored_batches(batches, names, dialect: Dialect, score_batch: Callable, thr
         scores = np.asarray(scores, dtype=np.float64)
         flags = (scores > threshold).astype(np.int8)
         columns = [_cell_text(batch.column(i), dialect, plain.get(names[i])) for i in range(batch.num_columns)]
+        review = for_review(scores, threshold, review_from)
         columns += [_format_numbers(scores, dialect.decimal), pa.array(flags).cast(pa.string())]
-        if review_from is not None:
-            columns.append(pa.array(for_review(scores, threshold, review_from)).cast(pa.string()))
-        return _csv_lines(columns, dialect.delimiter), scores, flags
+        if review is not None:
+            columns.append(pa.array(review).cast(pa.string()))
+        return _csv_lines(columns, dialect.delimiter), scores, flags, review
 
     return in_order(one, batches, workers)
 
@@ -272,19 +282,20 @@ def in_order(work: Callable, items, workers: int):
             yield pending.popleft().result()
 
 
-def _write(chunks, out, names, dialect: Dialect, review: bool = False) -> tuple[int, int]:
-    """Write the header and scored chunks in the input's delimiter (UTF-8); returns (rows, flagged)."""
+def _write(chunks, out, names, dialect: Dialect, review_from: Optional[float] = None) -> tuple[int, int, int]:
+    """Write the header and scored chunks in the input's delimiter (UTF-8); returns (rows, flagged, for review)."""
     import pyarrow as pa
 
-    added = ["anomaly_score", "is_anomaly"] + (["for_review"] if review else [])
+    added = score_columns(review_from)
     head = _csv_bytes([pa.array([escape_name(n, dialect.decimal)], pa.string()) for n in names] + [pa.array([name]) for name in added], dialect.delimiter)
     out.write(head)
-    rows = flagged = 0
-    for data, scores, flags in chunks:
+    rows = flagged = reviewed = 0
+    for data, scores, flags, review in chunks:
         out.write(data)
         rows += len(scores)
         flagged += int(flags.sum())
-    return rows, flagged
+        reviewed += int(review.sum()) if review is not None else 0
+    return rows, flagged, reviewed
 
 
 def scored_csv_bytes(table, scores: np.ndarray, threshold: float, source: Optional[bytes] = None, review_from: Optional[float] = None) -> bytes:
@@ -327,8 +338,7 @@ def scored_csv_bytes(table, scores: np.ndarray, threshold: float, source: Option
         return scores[start:offset[0]]
 
     buffer = io.BytesIO()
-    rows, _ = _write(_scored_batches(batches, names, dialect, next_scores, threshold, review_from=review_from), buffer, names, dialect,
-                     review=review_from is not None)
+    rows, _, _ = _write(_scored_batches(batches, names, dialect, next_scores, threshold, review_from=review_from), buffer, names, dialect, review_from)
     if rows != len(scores):
         raise DataError(f"The table has {rows:,} rows but {len(scores):,} scores were given; score the same table again.")
     return buffer.getvalue()
@@ -440,24 +450,20 @@ def score_csv(detector, source: str | Path, dest: str | Path, chunk_rows: int = 
                 not_numbers[name] = not_numbers.get(name, 0) + count
         return scores, plain
 
-    review = [0]
-
     def reported(scored):
-        for data, scores, flags in scored:
-            done[0] += len(scores)
-            if review_from is not None:
-                review[0] += int(for_review(scores, detector.threshold_, review_from).sum())
+        for chunk in scored:
+            done[0] += len(chunk[1])
             if progress:
                 progress(done[0])
-            yield data, scores, flags
+            yield chunk
 
     workers = scoring_workers(detector) if workers is None else int(workers)
     try:
         with stream, open(dest, "wb") as out, _one_blas_thread(path.stat().st_size > BULK_BYTES):
             scored = _scored_batches(chunks(), names, dialect, score_batch, detector.threshold_, workers, review_from)
-            rows, flagged = _write(reported(scored), out, names, dialect, review=review_from is not None)
+            rows, flagged, reviewed = _write(reported(scored), out, names, dialect, review_from)
     except BaseException:
         Path(dest).unlink(missing_ok=True)
         raise
     summary = {"rows": rows, "flagged": flagged, "not_numbers": dict(sorted(not_numbers.items()))}
-    return summary if review_from is None else {**summary, "for_review": review[0]}
+    return summary if review_from is None else {**summary, "for_review": reviewed}

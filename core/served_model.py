@@ -33,15 +33,6 @@ class NotAvailable(Exception):
     """The loaded detector cannot do what was asked (a baseline has no decoder)."""
 
 
-#: The columns scoring adds, in order; ``for_review`` only for a model saved with a review band.
-SCORE_COLUMNS = ("anomaly_score", "is_anomaly")
-REVIEW_COLUMN = "for_review"
-
-
-def score_columns(review_from: float | None) -> tuple[str, ...]:
-    return SCORE_COLUMNS + ((REVIEW_COLUMN,) if review_from is not None else ())
-
-
 def band_in_use(raw: bytes, threshold: float | None) -> float | None:
     """Where the review band saved in a bundle starts, as :class:`ServedModel` uses it (none under a threshold given
     instead of the bundle's: the band was chosen below the saved one), read from the JSON alone (Spark's driver)."""
@@ -239,11 +230,14 @@ class ServedModel:
     @property
     def columns(self) -> tuple[str, ...]:
         """What :meth:`outputs` gives, in order."""
+        from core.scoring import score_columns
+
         return score_columns(self.threshold.review_from)
 
     def outputs(self, scores: np.ndarray) -> dict[str, np.ndarray]:
-        """Every column scoring adds: the scores, the flags and, with a review band, ``for_review`` (0/1)."""
-        from core.scoring import for_review
+        """Every column scoring adds (:data:`core.scoring.SCORE_COLUMNS`): the scores, the flags and, with a review band,
+        ``for_review`` (0/1)."""
+        from core.scoring import REVIEW_COLUMN, for_review
 
         out = {"anomaly_score": scores, "is_anomaly": self.flags(scores)}
         if self.threshold.review_from is not None:

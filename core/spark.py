@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
-from core.served_model import band_in_use, score_columns
+from core.served_model import band_in_use
 
 #: Per Python worker: bundle hash → loaded model. Filled inside executors only.
 _WORKER_MODELS: dict[str, Any] = {}
@@ -125,6 +125,8 @@ def score_dataframe(df, bundle: str | Path | bytes, threshold: float | None = No
     from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
     raw = bytes(bundle) if isinstance(bundle, (bytes, bytearray)) else Path(bundle).read_bytes()
+    from core.scoring import score_columns
+
     added = score_columns(band_in_use(raw, threshold))
     clash = [c for c in added if c in df.columns]
     if clash:

@@ -185,8 +185,8 @@ def band_tab(view: View, part: str, threshold: float) -> None:
         st.info("The threshold is at the lowest score: there is no room for a band below it.")
         return
     default = below[max(0, len(below) - 1 - len(view.grid) // 20)]  # about 5 % of the rows below the threshold
-    kept_low = view.owner.get("band_low")
-    if kept_low is not None and kept_low >= threshold:  # the threshold moved to or below the band's start: said, not moved
+    kept_low = view.run.review_band_start
+    if view.run.review_band_idle:  # the threshold moved to or below the band's start: said, not moved
         st.warning(f"The threshold ({threshold:.6g}) is now at or below where the band starts ({kept_low:.6g}), so no row goes to review, "
                    "here or on the Score page. Move the threshold back above it, or start the band below the threshold.", icon=":material/warning:")
         st.button("Start the band below the threshold", key="band_restart", on_click=state.set_widget, args=(view.owner, "band_low", default))
